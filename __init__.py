@@ -1,0 +1,19 @@
+"""herdemos: DDPG + HER with demonstrations, behaviour cloning and a Q-filter (Nair et al. 2018).
+
+Importing the package is cheap (NumPy only); TensorFlow loads with the learner.
+
+    from herdemos import load_policy
+    policy = load_policy("runs/.../policy_best.pkl")
+    action = policy.act(obs)
+"""
+
+import os
+
+# TensorFlow's C++ start-up chatter (oneDNN notices, absl warnings) is noise for users; this
+# must be set before TF is first imported, which may happen through any herdemos module.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from herdemos.policy import Policy, load_policy  # noqa: E402
+
+__all__ = ["Policy", "load_policy"]
+__version__ = "0.1.0"

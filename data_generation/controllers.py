@@ -1,0 +1,677 @@
+"""Scripted (hand-coded) controllers that demonstrate the Fetch tasks.
+
+The controllers are small phase state machines that read the Fetch observation dict and return
+the 4-D Fetch action ``(dx, dy, dz, gripper)``. They are used to generate demonstrations, so they
+aim to be quick, smooth and deterministic; exploration noise is added by the caller.
+
+All position control goes through :func:`move_toward`, a proportional controller. Fetch moves
+its mocap to ``current gripper position + 0.05 * action`` every step, and the soft weld only
+covers roughly two thirds of that offset per step, so commanding slightly *more* than the
+remaining error (``GAIN`` > 1) gives a fast, non-oscillating approach.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+ACTION_SCALE = 0.05
+"""Metres of mocap displacement per unit of action (fixed inside the Fetch envs)."""
+
+GAIN = 1.5
+"""Proportional gain, as a multiple of the remaining error commanded per step (see module doc)."""
+
+DEADBAND = 0.005
+"""Position errors below this (metres) produce no motion, so the gripper rests instead of
+dithering around a target. It is 10x tighter than the 5 cm success threshold."""
+
+GRIPPER_OPEN = 1.0
+GRIPPER_CLOSED = -1.0
+
+TABLE_CLEARANCE = 0.08
+"""Height (metres) above the object's centre at which the gripper travels over it. The closed
+fingers reach about 2 cm below the grip site and a block's top is 2.5 cm above its centre, so 8 cm
+leaves a margin of about 3.5 cm."""
+
+OBJECT_DIMS = 25
+"""Length of ``observation`` in the Fetch envs with an object (Push, PickAndPlace, Slide)."""
+
+
+class ScriptedController(Protocol):
+    """A hand-coded policy for one Fetch task."""
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        """Prepares for a new episode; called after ``env.reset`` with the first observation."""
+        ...
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Returns a float32 action of shape (4,) within [-1, 1]."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """The parts of a Fetch observation the controllers use, in world coordinates.
+
+    Attributes:
+        grip_pos: Gripper (grip site) position.
+        goal: Desired goal.
+        object_pos: Object position, or None in Reach.
+        object_vel: Object displacement per env step (world frame), or None in Reach.
+        finger_width: Sum of the two finger joint positions (0 = closed, ~0.1 = fully open).
+    """
+
+    grip_pos: np.ndarray
+    goal: np.ndarray
+    object_pos: np.ndarray | None
+    object_vel: np.ndarray | None
+    finger_width: float
+
+
+def parse_obs(obs: dict[str, np.ndarray]) -> FetchState:
+    """Splits a Fetch observation dict into named quantities.
+
+    The env reports the object velocity relative to the gripper; the gripper velocity is added
+    back because the slide controller needs the puck's own speed.
+
+    Args:
+        obs: Observation dict with ``observation`` and ``desired_goal``.
+
+    Returns:
+        The parsed state.
+    """
+    flat = np.asarray(obs["observation"], dtype=np.float64)
+    goal = np.asarray(obs["desired_goal"], dtype=np.float64)
+    grip_pos = flat[0:3]
+    if flat.shape[0] < OBJECT_DIMS:
+        return FetchState(grip_pos, goal, None, None, float(flat[3:5].sum()))
+    object_vel = flat[14:17] + flat[20:23]
+    return FetchState(grip_pos, goal, flat[3:6], object_vel, float(flat[9:11].sum()))
+
+
+def limit(vector: np.ndarray) -> np.ndarray:
+    """Scales a motion command uniformly so every component is within [-1, 1].
+
+    Uniform scaling (instead of per-component clipping) keeps the direction of motion, so the
+    gripper travels along straight lines, which the collision checks of the approach rely on.
+
+    Args:
+        vector: Motion command in action units.
+
+    Returns:
+        The command, shrunk if necessary.
+    """
+    peak = float(np.max(np.abs(vector))) if vector.size else 0.0
+    return vector / peak if peak > 1.0 else vector
+
+
+def move_toward(
+    current: np.ndarray,
+    target: np.ndarray,
+    gain: float = GAIN,
+    deadband: float = DEADBAND,
+    max_action: float = 1.0,
+) -> np.ndarray:
+    """Proportional motion command that brings ``current`` to ``target``.
+
+    Args:
+        current: Present position of the controlled point (metres).
+        target: Desired position of the controlled point (metres).
+        gain: Multiple of the remaining error commanded per step.
+        deadband: Errors shorter than this give zero motion, avoiding chatter at the target.
+        max_action: Speed cap; the command is scaled so no component exceeds it.
+
+    Returns:
+        Motion command (3,) in action units, direction-preserving and within
+        ``[-max_action, max_action]``.
+    """
+    error = np.asarray(target, dtype=np.float64) - np.asarray(current, dtype=np.float64)
+    if np.linalg.norm(error) < deadband:
+        return np.zeros(3)
+    return max_action * limit(gain * error / (ACTION_SCALE * max_action))
+
+
+def make_action(motion: np.ndarray, gripper: float) -> np.ndarray:
+    """Packs a motion command and a gripper command into a Fetch action.
+
+    Args:
+        motion: (3,) motion command in action units.
+        gripper: Gripper command, +1 opens and -1 closes.
+
+    Returns:
+        float32 action of shape (4,), clipped to [-1, 1].
+    """
+    action = np.append(np.asarray(motion, dtype=np.float64), gripper)
+    return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+
+def planar_direction(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Unit vector in the table plane from ``source`` to ``target`` (z component zero).
+
+    Falls back to +x (away from the robot) when the points coincide, which only happens when
+    the object already sits on the goal and the direction is irrelevant.
+
+    Args:
+        source: Start point (3,).
+        target: End point (3,).
+
+    Returns:
+        (3,) unit vector with zero z component.
+    """
+    delta = np.asarray(target, dtype=np.float64) - np.asarray(source, dtype=np.float64)
+    delta[2] = 0.0
+    norm = float(np.linalg.norm(delta))
+    if norm < 1e-9:
+        return np.array([1.0, 0.0, 0.0])
+    return delta / norm
+
+
+def planar_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Horizontal (x, y) distance between two points."""
+    return float(np.linalg.norm(np.asarray(a)[:2] - np.asarray(b)[:2]))
+
+
+def line_coordinates(
+    point: np.ndarray, origin: np.ndarray, direction: np.ndarray
+) -> tuple[float, float]:
+    """Coordinates of ``point`` in the planar frame (along ``direction``, left of it).
+
+    Args:
+        point: Point to express (3,).
+        origin: Frame origin (3,).
+        direction: Planar unit vector (3,) giving the frame's first axis.
+
+    Returns:
+        ``(along, lateral)``: signed distances along the direction and perpendicular to it.
+    """
+    rel = np.asarray(point)[:2] - np.asarray(origin)[:2]
+    along = float(rel @ direction[:2])
+    lateral = float(rel @ np.array([-direction[1], direction[0]]))
+    return along, lateral
+
+
+def segment_clearance(start: np.ndarray, end: np.ndarray, point: np.ndarray) -> float:
+    """Horizontal distance from ``point`` to the segment ``start``-``end``."""
+    a, b, p = (np.asarray(v, dtype=np.float64)[:2] for v in (start, end, point))
+    seg = b - a
+    length_sq = float(seg @ seg)
+    t = 0.0 if length_sq < 1e-12 else float(np.clip((p - a) @ seg / length_sq, 0.0, 1.0))
+    return float(np.linalg.norm(a + t * seg - p))
+
+
+def jittered(value: float, rng: np.random.Generator | None, spread: float = 0.1) -> float:
+    """Returns ``value`` scaled by a random factor in ``[1 - spread, 1 + spread]``, if ``rng``.
+
+    Small per-episode variation of speeds makes demonstration sets less uniform without
+    changing what the controller does.
+    """
+    if rng is None:
+        return value
+    return value * float(rng.uniform(1.0 - spread, 1.0 + spread))
+
+
+class _Approach(enum.Enum):
+    PLAN = enum.auto()
+    LIFT = enum.auto()
+    TRANSIT_HIGH = enum.auto()
+    DESCEND = enum.auto()
+    TRANSIT_LOW = enum.auto()
+    DONE = enum.auto()
+
+
+class BehindApproach:
+    """Brings the gripper to a point behind an object on the side opposite a goal.
+
+    Pushing and striking both need the gripper behind the object, at the object's height, on
+    the line through the object and goal. If the straight low path there passes close to the
+    object, the gripper lifts to a safe height, travels over, and descends; otherwise it moves
+    straight (faster, and the object is not in the way).
+    """
+
+    PATH_CLEARANCE = 0.07
+    """Minimum horizontal gap (metres) between the object centre and a low path: half a block
+    (2.5 cm) plus half the closed fingers (1.5 cm) plus a 3 cm margin for P-control overshoot."""
+
+    ARRIVAL_TOL = 0.01
+    """Position error (metres) at which a way-point counts as reached; coarser than the
+    deadband so the phase advances without waiting for the last millimetres."""
+
+    def __init__(self, standoff: float, gain: float = GAIN) -> None:
+        """Creates the approach helper.
+
+        Args:
+            standoff: Distance (metres) from the object centre to the final gripper position.
+            gain: Proportional gain for the motions.
+        """
+        self.standoff = standoff
+        self.gain = gain
+        self.phase = _Approach.PLAN
+
+    def restart(self) -> None:
+        """Forgets progress, so the next call plans a fresh approach."""
+        self.phase = _Approach.PLAN
+
+    @property
+    def done(self) -> bool:
+        """Whether the gripper reached the position behind the object."""
+        return self.phase is _Approach.DONE
+
+    def step(self, state: FetchState, object_pos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Motion command for this step of the approach.
+
+        Args:
+            state: Parsed observation.
+            object_pos: Object position (3,).
+            goal: Point the object should later move toward (3,).
+
+        Returns:
+            (3,) motion command; zeros once :attr:`done`.
+        """
+        direction = planar_direction(object_pos, goal)
+        behind = object_pos - self.standoff * direction
+        high = behind.copy()
+        high[2] = object_pos[2] + TABLE_CLEARANCE
+        grip = state.grip_pos
+        if self.phase is _Approach.PLAN:
+            low_path_clear = segment_clearance(grip, behind, object_pos) > self.PATH_CLEARANCE
+            self.phase = _Approach.TRANSIT_LOW if low_path_clear else _Approach.LIFT
+        if self.phase is _Approach.LIFT:
+            above = np.array([grip[0], grip[1], high[2]])
+            if grip[2] > high[2] - 2 * self.ARRIVAL_TOL:
+                self.phase = _Approach.TRANSIT_HIGH
+            else:
+                return move_toward(grip, above, self.gain)
+        if self.phase is _Approach.TRANSIT_HIGH:
+            if planar_distance(grip, high) > self.ARRIVAL_TOL:
+                return move_toward(grip, high, self.gain)
+            self.phase = _Approach.DESCEND
+        if self.phase in (_Approach.DESCEND, _Approach.TRANSIT_LOW):
+            if np.linalg.norm(behind - grip) > self.ARRIVAL_TOL:
+                return move_toward(grip, behind, self.gain)
+            self.phase = _Approach.DONE
+        return np.zeros(3)
+
+
+# --------------------------------------------------------------------------------------------
+# Task controllers
+# --------------------------------------------------------------------------------------------
+
+
+class ReachController:
+    """FetchReach: move the gripper straight to the goal and stay there."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        """Creates the controller; ``rng`` only jitters the speed gain per episode."""
+        self._rng = rng
+        self._gain = GAIN
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        """Starts an episode (Reach is stateless apart from the jittered gain)."""
+        del obs
+        self._gain = jittered(GAIN, self._rng)
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Returns the P-control action toward the goal (the gripper is blocked in Reach)."""
+        state = parse_obs(obs)
+        return make_action(move_toward(state.grip_pos, state.goal, self._gain), 0.0)
+
+
+class _Pick(enum.Enum):
+    APPROACH = enum.auto()
+    DESCEND = enum.auto()
+    GRASP = enum.auto()
+    CARRY = enum.auto()
+
+
+class PickAndPlaceController:
+    """FetchPickAndPlace: hover over the block, descend open, close, carry to goal, hold.
+
+    The carry phase servoes the *block* (not the gripper) onto the goal, so a block held off
+    centre still lands on target. If the block is lost, the controller starts over.
+    """
+
+    HOVER = 0.05
+    """Height (metres) above the block centre for the approach: high enough that the open
+    fingers (reaching ~2 cm below the grip site) clear the block top (2.5 cm above centre)."""
+
+    ALIGN_TOL = 0.01
+    """Horizontal alignment (metres) required before descending; the open fingers leave ~2.5 cm
+    of slack either side of the 5 cm block, so 1 cm is safely inside it."""
+
+    GRASP_DEPTH = 0.0
+    """Grip-site height relative to the block centre when closing: the finger pads then cover
+    the block's middle while their tips stay ~6 mm above the table."""
+
+    GRASP_STEPS = 3
+    """Steps spent closing before lifting; the fingers close fully within about 3 steps."""
+
+    LOST_DISTANCE = 0.04
+    """Gripper-block distance (metres) beyond which the block is considered dropped."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        """Creates the controller; ``rng`` only jitters the speed gain per episode."""
+        self._rng = rng
+        self._gain = GAIN
+        self._phase = _Pick.APPROACH
+        self._grasp_steps = 0
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        """Starts an episode in the approach phase."""
+        del obs
+        self._gain = jittered(GAIN, self._rng)
+        self._phase = _Pick.APPROACH
+        self._grasp_steps = 0
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Returns the action for the current phase, advancing phases as conditions are met."""
+        state = parse_obs(obs)
+        assert state.object_pos is not None, "PickAndPlace needs an object observation"
+        block, grip = state.object_pos, state.grip_pos
+        if self._phase is _Pick.APPROACH:
+            if planar_distance(grip, block) > self.ALIGN_TOL:
+                hover = block + np.array([0.0, 0.0, self.HOVER])
+                return make_action(move_toward(grip, hover, self._gain), GRIPPER_OPEN)
+            self._phase = _Pick.DESCEND
+        if self._phase is _Pick.DESCEND:
+            grasp_point = block + np.array([0.0, 0.0, self.GRASP_DEPTH])
+            if np.linalg.norm(grasp_point - grip) > self.ALIGN_TOL:
+                return make_action(move_toward(grip, grasp_point, self._gain), GRIPPER_OPEN)
+            self._phase = _Pick.GRASP
+        if self._phase is _Pick.GRASP:
+            self._grasp_steps += 1
+            if self._grasp_steps <= self.GRASP_STEPS:
+                return make_action(np.zeros(3), GRIPPER_CLOSED)
+            self._phase = _Pick.CARRY
+        if np.linalg.norm(block - grip) > self.LOST_DISTANCE:
+            self.reset(obs)
+            return self.act(obs)
+        return make_action(move_toward(block, state.goal, self._gain), GRIPPER_CLOSED)
+
+
+class PushController:
+    """FetchPush: get behind the block, lower, push it to the goal, then hold still.
+
+    While pushing, the gripper tracks a point just behind the block on the block-goal line,
+    shifted forward, so pushing and lateral correction happen in one P-control law. The line is
+    recomputed every step, so drift of the block is corrected by the gripper sliding sideways.
+    """
+
+    CONTACT = 0.04
+    """Block centre to gripper centre at contact (metres): half a block (2.5 cm) plus roughly
+    half the closed fingers (1.4 cm)."""
+
+    STANDOFF = 0.065
+    """Where the approach ends (metres from block centre): 2.5 cm short of contact so lowering
+    next to the block does not touch it."""
+
+    PUSH_STEP = 0.02
+    """Maximum forward lead (metres) of the tracked point, which sets the cruising push speed.
+    Faster pushes make the block skid ahead of the fingers and past the goal."""
+
+    PUSH_SLOWDOWN = 0.5
+    """Lead as a fraction of the remaining block-goal distance; near the goal the push slows
+    down proportionally so the block stops on target instead of sliding through it."""
+
+    HOLD_RADIUS = 0.015
+    """Block-goal distance (metres) at which pushing stops, well inside the 5 cm success radius."""
+
+    RESUME_RADIUS = 0.035
+    """Block-goal distance (metres) at which a holding controller starts pushing again. The gap
+    to ``HOLD_RADIUS`` is hysteresis: the block still creeps a little after the push stops, and
+    without it the gripper would lunge after it and knock it through the goal."""
+
+    MAX_PUSH_ACTION = 0.6
+    """Cap on the push motion command. When the block skids ahead, P-control alone would make
+    the gripper hit it at full speed; the cap keeps contact gentle and continuous."""
+
+    MIN_PUSH_ACTION = 0.15
+    """Floor of the distance-dependent speed cap, so the final centimetres still get pushed."""
+
+    PUSH_BRAKING = 8.0
+    """Speed cap per metre of remaining block-goal distance. The lagging gripper keeps moving
+    for about a step after it is told to stop, so it must arrive slowly: at 2 cm from the goal
+    the cap is 0.16 (under 5 mm per step)."""
+
+    REPLAN_ALONG = -0.02
+    """If the gripper is less than this far behind the block centre along the push line
+    (metres), it is beside or ahead of the block and must re-approach."""
+
+    REPLAN_LATERAL = 0.03
+    """Lateral offset (metres) from the push line beyond which the gripper re-approaches; beyond
+    ~3 cm the fingers only graze the block's corner and would spin it."""
+
+    REPLAN_MIN_DISTANCE = 0.04
+    """Replanning only happens farther than this from the goal, where the push direction is
+    well defined; closer in, a tiny block offset swings the direction wildly."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        """Creates the controller; ``rng`` only jitters the speed gain per episode."""
+        self._rng = rng
+        self._gain = GAIN
+        self._approach = BehindApproach(self.STANDOFF)
+        self._holding = False
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        """Starts an episode with a fresh approach plan."""
+        del obs
+        self._gain = jittered(GAIN, self._rng)
+        self._approach = BehindApproach(self.STANDOFF, self._gain)
+        self._holding = False
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Returns the approach or push action (the gripper is blocked closed in Push)."""
+        state = parse_obs(obs)
+        assert state.object_pos is not None, "Push needs an object observation"
+        block, goal = state.object_pos, state.goal
+        remaining = planar_distance(block, goal)
+        hold_limit = self.RESUME_RADIUS if self._holding else self.HOLD_RADIUS
+        self._holding = remaining < hold_limit
+        if self._holding:
+            return make_action(self._back_off(state.grip_pos, block), GRIPPER_CLOSED)
+        if not self._approach.done:
+            return make_action(self._approach.step(state, block, goal), GRIPPER_CLOSED)
+        direction = planar_direction(block, goal)
+        if remaining > self.REPLAN_MIN_DISTANCE and self._misaligned(
+            state.grip_pos, block, direction
+        ):
+            self._approach.restart()
+            return make_action(self._approach.step(state, block, goal), GRIPPER_CLOSED)
+        lead = min(self.PUSH_SLOWDOWN * remaining, self.PUSH_STEP)
+        target = block + (lead - self.CONTACT) * direction
+        speed_cap = np.clip(
+            self.PUSH_BRAKING * remaining, self.MIN_PUSH_ACTION, self.MAX_PUSH_ACTION
+        )
+        motion = move_toward(state.grip_pos, target, self._gain, max_action=float(speed_cap))
+        return make_action(motion, GRIPPER_CLOSED)
+
+    def _back_off(self, grip: np.ndarray, block: np.ndarray) -> np.ndarray:
+        """Motion that parks the gripper ``STANDOFF`` away from the block, on its current side.
+
+        Merely stopping is not enough: the lagging gripper keeps moving for a step and would
+        nudge the block through the goal, so it actively withdraws from the contact instead.
+        """
+        park = block + self.STANDOFF * planar_direction(block, grip)
+        park[2] = grip[2]
+        return move_toward(grip, park, self._gain)
+
+    def _misaligned(self, grip: np.ndarray, block: np.ndarray, direction: np.ndarray) -> bool:
+        """Whether the gripper is no longer behind the block on the push line."""
+        along, lateral = line_coordinates(grip, block, direction)
+        return along > self.REPLAN_ALONG or abs(lateral) > self.REPLAN_LATERAL
+
+
+class _Slide(enum.Enum):
+    APPROACH = enum.auto()
+    STRIKE = enum.auto()
+    RELEASE = enum.auto()
+
+
+class SlideController:
+    """FetchSlide: get behind the puck, strike it toward the goal, and let it glide there.
+
+    The table is so slippery that the puck cannot be escorted to the goal (most goals are out of
+    the arm's reach); it has to be launched with the right speed. The strike speed comes from a
+    calibrated open-loop law, but the *release* is closed-loop: while the gripper drives the
+    puck, the puck's free-sliding stopping point is predicted from its measured velocity, and
+    the gripper backs off as soon as that point reaches the goal. A puck that stops short is
+    struck again.
+    """
+
+    CONTACT = 0.04
+    """Puck centre to gripper centre at contact (metres): puck radius 2.5 cm plus ~1.4 cm."""
+
+    RUNUP = 0.08
+    """Gap (metres) between gripper and puck at the start of a strike, long enough for the
+    lagging gripper to reach the commanded speed before impact."""
+
+    DECELERATION = 0.0016
+    """Free-sliding deceleration of the puck in metres per step per step: friction 0.1 gives
+    about 1 m/s^2, times the 0.04 s step squared (measured, matches mu * g)."""
+
+    FULL_STRIKE_DISTANCE = 0.6
+    """Typical puck travel (metres) after a full-speed (action 1) strike from ``RUNUP``.
+    Travel grows with the square of the strike speed, which gives the speed law."""
+
+    STRIKE_SHORTFALL = 0.8
+    """Fraction of the needed distance the impact alone is aimed at. Impacts scatter by ~20%
+    and an overshoot cannot be undone, so the impact aims short; the gripper then keeps
+    pushing behind the puck and the closed-loop release tops up the rest."""
+
+    MIN_STRIKE_ACTION = 0.15
+    """Lowest strike speed, so short corrections still move the puck."""
+
+    LATERAL_GAIN = 1.5
+    """P-gain keeping the gripper on the puck-goal line during a strike (as for ``GAIN``)."""
+
+    RELEASE_MARGIN = 0.01
+    """Release when the predicted stopping point is within this (metres) of the goal, along the
+    strike line: the gripper's lag adds a little push after the release command."""
+
+    RETREAT = 0.3
+    """Backward action right after release, so the decelerating gripper does not touch the
+    puck again."""
+
+    RESTING_SPEED = 0.0005
+    """Puck speed (metres per step) below which it is considered stopped."""
+
+    RESTRIKE_DISTANCE = 0.03
+    """A puck resting farther than this (metres) from the goal gets another strike; nearer
+    ones are left alone, since the success radius is 5 cm and a tap could overshoot."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        """Creates the controller; ``rng`` only jitters the approach gain per episode."""
+        self._rng = rng
+        self._gain = GAIN
+        self._phase = _Slide.APPROACH
+        self._approach = BehindApproach(self.CONTACT + self.RUNUP)
+        self._direction = np.array([1.0, 0.0, 0.0])
+        self._strike_action = 1.0
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        """Starts an episode with a fresh approach plan."""
+        del obs
+        self._gain = jittered(GAIN, self._rng)
+        self._approach = BehindApproach(self.CONTACT + self.RUNUP, self._gain)
+        self._phase = _Slide.APPROACH
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Returns the action for the current phase (the gripper is blocked closed in Slide)."""
+        state = parse_obs(obs)
+        assert state.object_pos is not None, "Slide needs an object observation"
+        if self._phase is _Slide.RELEASE:
+            motion = self._after_release(state)
+        elif self._phase is _Slide.APPROACH:
+            motion = self._approach.step(state, state.object_pos, state.goal)
+            if self._approach.done:
+                self._begin_strike(state)
+                motion = self._strike(state)
+        else:
+            motion = self._strike(state)
+        return make_action(motion, GRIPPER_CLOSED)
+
+    def strike_action(self, distance: float) -> float:
+        """Strike speed (action units) for a puck that must travel ``distance`` metres."""
+        aimed = max(distance, 0.0) * self.STRIKE_SHORTFALL
+        speed = np.sqrt(aimed / self.FULL_STRIKE_DISTANCE)
+        return float(np.clip(speed, self.MIN_STRIKE_ACTION, 1.0))
+
+    def predicted_travel(self, velocity: np.ndarray) -> np.ndarray:
+        """Planar displacement until a freely sliding puck with ``velocity`` (per step) stops."""
+        planar = np.array([velocity[0], velocity[1], 0.0])
+        speed = float(np.linalg.norm(planar))
+        return planar * speed / (2.0 * self.DECELERATION)
+
+    def _begin_strike(self, state: FetchState) -> None:
+        """Freezes the strike line and speed, which must not swing as the puck starts moving."""
+        puck = state.object_pos
+        self._direction = planar_direction(puck, state.goal)
+        self._strike_action = self.strike_action(planar_distance(puck, state.goal))
+        self._phase = _Slide.STRIKE
+
+    def _strike(self, state: FetchState) -> np.ndarray:
+        """Drives the gripper along the strike line until the puck will glide to the goal."""
+        puck, direction = state.object_pos, self._direction
+        stop_point = puck + self.predicted_travel(state.object_vel)
+        short_by, _ = line_coordinates(state.goal, stop_point, direction)
+        if short_by < self.RELEASE_MARGIN:
+            self._phase = _Slide.RELEASE
+            return self._after_release(state)
+        _, lateral = line_coordinates(state.grip_pos, puck, direction)
+        normal = np.array([-direction[1], direction[0], 0.0])
+        motion = self._strike_action * direction
+        motion = motion - self.LATERAL_GAIN * lateral / ACTION_SCALE * normal
+        motion[2] = self.LATERAL_GAIN * (puck[2] - state.grip_pos[2]) / ACTION_SCALE
+        return limit(motion)
+
+    def _after_release(self, state: FetchState) -> np.ndarray:
+        """Backs off while the puck glides, then plans another strike if it stopped short."""
+        speed = float(np.linalg.norm(state.object_vel[:2]))
+        gap = planar_distance(state.grip_pos, state.object_pos)
+        if speed > self.RESTING_SPEED:
+            if gap < self.CONTACT + self.RUNUP:
+                return -self.RETREAT * planar_direction(state.grip_pos, state.object_pos)
+            return np.zeros(3)
+        if planar_distance(state.object_pos, state.goal) > self.RESTRIKE_DISTANCE:
+            self._approach.restart()
+            self._phase = _Slide.APPROACH
+        return np.zeros(3)
+
+
+_SUPPORTED: dict[str, type] = {
+    "FetchReach": ReachController,
+    "FetchPush": PushController,
+    "FetchPickAndPlace": PickAndPlaceController,
+    "FetchSlide": SlideController,
+}
+
+CONTROLLER_ENVS: tuple[str, ...] = tuple(_SUPPORTED)
+
+
+def make_controller(
+    env_id: str, rng: np.random.Generator | None = None
+) -> ScriptedController | None:
+    """Returns the scripted controller for a Fetch env id, or None if there is none.
+
+    The id is matched by its name before ``-v`` (``FetchPush-v4`` -> ``FetchPush``), ignoring a
+    namespace (``gymnasium_robotics/...``) and a ``Dense`` suffix, since dense-reward variants
+    have the same dynamics.
+
+    Args:
+        env_id: Gymnasium env id.
+        rng: Optional generator for small per-episode variation of the controllers' speed.
+
+    Returns:
+        A fresh controller, or None for envs without a scripted controller.
+    """
+    name = env_id.rsplit("/", 1)[-1].split("-v", 1)[0]
+    name = name.removesuffix("Dense")
+    controller_cls = _SUPPORTED.get(name)
+    return None if controller_cls is None else controller_cls(rng)

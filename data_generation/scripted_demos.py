@@ -1,0 +1,144 @@
+"""Generating demonstrations with the scripted controllers, and the cached default demos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from herdemos.data_generation.controllers import ScriptedController, make_controller
+from herdemos.demos import DemoData, default_cache_dir, default_demo_name, load_demos
+from herdemos.environment import EnvInfo, has_sim_state, make_env
+from herdemos.rollout import ObsBatch, RolloutWorker
+from herdemos.util import HerdemosError
+
+ENVS_PER_BATCH = 10  # envs stepped in lockstep; amortises Python overhead per step
+
+
+@dataclass
+class ScriptedActions:
+    """Adapts one scripted controller per env to the rollout worker, adding Gaussian noise."""
+
+    controllers: list[ScriptedController]
+    noise: float
+    max_u: float
+    rng: np.random.Generator
+
+    def reset(self, obs: ObsBatch) -> None:
+        for i, controller in enumerate(self.controllers):
+            controller.reset({k: v[i] for k, v in obs.items()})
+
+    def __call__(self, obs: ObsBatch) -> np.ndarray:
+        u = np.stack(
+            [c.act({k: v[i] for k, v in obs.items()}) for i, c in enumerate(self.controllers)]
+        )
+        if self.noise > 0:
+            u = u + self.noise * self.max_u * self.rng.standard_normal(u.shape)
+        return np.clip(u, -self.max_u, self.max_u).astype(np.float32)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def generate_demos(
+    env_id: str,
+    num_episodes: int,
+    seed: int = 0,
+    noise: float = 0.0,
+    only_successful: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DemoData:
+    """Runs the env's scripted controller and returns ``num_episodes`` demo episodes.
+
+    Args:
+        env_id: a goal env that has a scripted controller.
+        num_episodes: episodes to keep.
+        seed: env seeds are ``seed, seed + 1, ...``; noise uses the same seed.
+        noise: Gaussian action-noise std as a fraction of ``max_u`` (imperfect demos).
+        only_successful: keep only successful episodes (at most 20x attempts are made).
+        on_progress: called with ``(kept, attempted)`` after every batch.
+
+    Raises:
+        HerdemosError: no controller for the env, or too few successes.
+    """
+    if num_episodes < 1:
+        raise HerdemosError("--num_episodes must be >= 1")
+    rng = np.random.default_rng(seed)
+    n_envs = min(ENVS_PER_BATCH, num_episodes)
+    if make_controller(env_id, rng) is None:
+        raise HerdemosError(
+            f"no scripted controller for {env_id}; pass --demo_file with your own demonstrations"
+        )
+    envs = [make_env(env_id) for _ in range(n_envs)]
+    info = EnvInfo.of(envs[0], env_id)
+    record = has_sim_state(envs[0])
+    worker = RolloutWorker(envs, info, seed=seed, rng=rng, record_sim_state=record)
+    actions = ScriptedActions([make_controller(env_id, rng) for _ in envs], noise, info.max_u, rng)
+    kept: list[dict[str, np.ndarray]] = []
+    n_kept = attempted = 0
+    while n_kept < num_episodes:
+        if only_successful and attempted >= 20 * num_episodes:
+            raise HerdemosError(
+                f"{env_id}: only {n_kept} successful episodes in {attempted} attempts"
+            )
+        episodes = worker.generate_rollouts(actions).episodes
+        attempted += n_envs
+        if only_successful:
+            ok = episodes["info_is_success"][:, -1, 0] > 0.5
+            episodes = {k: v[ok] for k, v in episodes.items()}
+        kept.append(episodes)
+        n_kept += episodes["u"].shape[0]
+        if on_progress is not None:
+            on_progress(min(n_kept, num_episodes), attempted)
+    for env in envs:
+        env.close()
+    stacked = {k: np.concatenate([e[k] for e in kept])[:num_episodes] for k in kept[0]}
+    sim_state = stacked.pop("sim_state", None)
+    data = DemoData(stacked, sim_state)
+    returns = info.horizon * -1.0 + stacked["info_is_success"].sum(axis=(1, 2))
+    data.metadata = {
+        "env_id": env_id,
+        "dim_o": info.dim_o,
+        "dim_g": info.dim_g,
+        "dim_u": info.dim_u,
+        "T": info.horizon,
+        "n_episodes": num_episodes,
+        "generator": "herdemos scripted controller",
+        "seed": seed,
+        "noise": noise,
+        "only_successful": only_successful,
+        "attempted_episodes": attempted,
+        "success_rate": data.success_rate,
+        "mean_return_sparse_estimate": float(returns.mean()),
+        "sim_state": "mj_getState(FULLPHYSICS|MOCAP_POS|MOCAP_QUAT|WARMSTART)" if record else None,
+        "versions": {
+            "mujoco": _version("mujoco"),
+            "gymnasium": _version("gymnasium"),
+            "gymnasium-robotics": _version("gymnasium-robotics"),
+            "herdemos": _version("herdemos"),
+        },
+    }
+    return data
+
+
+def cached_default_demos(
+    env_id: str, num_demo: int, info: EnvInfo, log: Callable[[str], None]
+) -> tuple[DemoData, Path]:
+    """The default scripted demos for ``env_id`` (at least 100), generated once and cached."""
+    n = max(100, num_demo)
+    path = default_cache_dir() / default_demo_name(env_id, n, seed=0, noise=0.0)
+    if path.exists():
+        log(f"using cached scripted demos {path}")
+    else:
+        log(f"no --demo_file given: generating {n} scripted demos for {env_id} into {path}")
+        data = generate_demos(env_id, n, seed=0)
+        data.save(path)
+        log(f"generated demos: success rate {data.success_rate:.2f}")
+    return load_demos(path, info, num_demo), path

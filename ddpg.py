@@ -1,0 +1,229 @@
+"""The DDPG learner with the demonstration losses of Nair et al. (2018).
+
+One ``tf.function`` step updates critic and actor from one batch. Demonstration handling reads
+the batch's ``is_demo`` column only: the behaviour-cloning (BC) loss and the Q-filter never
+assume where demo rows sit in the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from herdemos.actor_critic import ActorCritic
+from herdemos.experiment.config import DDPGConfig
+from herdemos.normalizer import Normalizer
+
+
+@dataclass(frozen=True)
+class Dims:
+    """Sizes of observation, goal and action."""
+
+    o: int
+    g: int
+    u: int
+
+
+def q_filter_mask(is_demo: tf.Tensor, q_demo: tf.Tensor, q_pi: tf.Tensor, q_filter: bool):
+    """Rows that receive the BC loss: demo rows, and with the Q-filter only those where the
+    critic rates the demonstrator's action above the actor's, ``Q(s, a_demo) > Q(s, pi(s))``.
+    """
+    mask = tf.cast(is_demo, tf.bool)
+    if q_filter:
+        mask = tf.logical_and(mask, q_demo > q_pi)
+    return tf.stop_gradient(tf.cast(mask, tf.float32))
+
+
+def actor_loss(
+    q_pi: tf.Tensor,
+    pi: tf.Tensor,
+    u: tf.Tensor,
+    q_demo: tf.Tensor,
+    is_demo: tf.Tensor,
+    max_u: float,
+    action_l2: float,
+    bc_loss: bool,
+    q_filter: bool,
+    lambda1: float,
+    lambda2: float,
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """The actor's loss: plain DDPG, or DDPG + BC (+ Q-filter) as in the seed.
+
+    ``rl = -mean Q(s, pi(s)) + action_l2 * mean((pi / max_u)^2)`` over all rows. With BC the loss
+    is ``lambda1 * rl + lambda2 * sum_{masked rows} ||pi(s) - a_demo||^2`` (a sum, not a mean,
+    as in the seed, so lambda2 = 0.0078 keeps its meaning).
+
+    Returns:
+        ``(loss, bc, mask)``: the total, the unweighted BC sum (0 without BC), and the
+        per-row 0/1 mask of rows that were cloned.
+    """
+    rl = -tf.reduce_mean(q_pi) + action_l2 * tf.reduce_mean(tf.square(pi / max_u))
+    if not bc_loss:
+        return rl, tf.constant(0.0), tf.zeros_like(q_pi)
+    mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter)
+    bc = tf.reduce_sum(mask * tf.reduce_sum(tf.square(pi - u), axis=-1))
+    return lambda1 * rl + lambda2 * bc, bc, mask
+
+
+class DDPG:
+    """Main and target actor-critic, their optimisers, and the normalisers of o and g.
+
+    Args:
+        dims: observation, goal and action sizes.
+        max_u: action bound.
+        config: network and loss settings.
+        gamma: discount (the caller resolves ``config.gamma=None`` to ``1 - 1/T``).
+        reduce_sum: sums arrays across workers (identity without MPI); used for normaliser
+            statistics and for averaging gradients.
+        n_workers: number of workers that ``reduce_sum`` sums over.
+    """
+
+    def __init__(
+        self,
+        dims: Dims,
+        max_u: float,
+        config: DDPGConfig,
+        gamma: float,
+        reduce_sum=None,
+        n_workers: int = 1,
+    ) -> None:
+        self.dims = dims
+        self.max_u = float(max_u)
+        self.config = config
+        self.gamma = float(gamma)
+        self.n_workers = n_workers
+        self._reduce_sum = reduce_sum
+        self.o_stats = Normalizer(dims.o, config.norm_eps, config.norm_clip, reduce_sum)
+        self.g_stats = Normalizer(dims.g, config.norm_eps, config.norm_clip, reduce_sum)
+        args = (dims.o, dims.g, dims.u, max_u, config.hidden, config.layers)
+        self.main = ActorCritic(*args, name="main")
+        self.target = ActorCritic(*args, name="target")
+        self.target.copy_from(self.main)
+        self.pi_optimizer = keras.optimizers.Adam(config.pi_lr)
+        self.q_optimizer = keras.optimizers.Adam(config.q_lr)
+        self.pi_optimizer.build(self.main.actor.trainable_variables)
+        self.q_optimizer.build(self.main.critic.trainable_variables)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.clip_return = 1.0 / (1.0 - self.gamma) if config.clip_return else np.inf
+        self._train_fused = tf.function(self._fused_step, reduce_retracing=True)
+        self._grads = tf.function(self._gradients, reduce_retracing=True)
+        self._apply = tf.function(self._apply_gradients, reduce_retracing=True)
+
+    # ----- preprocessing (NumPy) -----
+    def normalize_og(self, o: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = self.config.clip_obs
+        return self.o_stats.normalize(np.clip(o, -c, c)), self.g_stats.normalize(np.clip(g, -c, c))
+
+    def update_normalizers(self, transitions: dict[str, np.ndarray]) -> None:
+        """Feeds HER-relabelled transitions to the running stats, as baselines does: the
+        goals the networks will see include relabelled ones, so their stats should too."""
+        c = self.config.clip_obs
+        self.o_stats.update(np.clip(transitions["o"], -c, c))
+        self.g_stats.update(np.clip(transitions["g"], -c, c))
+        self.o_stats.recompute_stats()
+        self.g_stats.recompute_stats()
+
+    # ----- the update -----
+    def _losses(self, o, g, u, r, o_2, is_demo):
+        """Critic and actor losses from one batch of normalised inputs."""
+        cfg = self.config
+        pi_2 = self.target.pi(o_2, g)
+        target_q = r + self.gamma * self.target.q(o_2, g, pi_2)
+        target_q = tf.stop_gradient(tf.clip_by_value(target_q, -self.clip_return, 0.0))
+        q_demo = self.main.q(o, g, u)  # Q(s, a) of the stored (possibly demo) action
+        critic_loss = tf.reduce_mean(tf.square(target_q - q_demo))
+        pi = self.main.pi(o, g)
+        q_pi = self.main.q(o, g, pi)
+        loss, bc, mask = actor_loss(
+            q_pi,
+            pi,
+            u,
+            tf.stop_gradient(q_demo),
+            is_demo,
+            self.max_u,
+            cfg.action_l2,
+            cfg.bc_loss,
+            cfg.q_filter,
+            cfg.lambda1,
+            cfg.lambda2,
+        )
+        n_demo = tf.reduce_sum(tf.cast(is_demo, tf.float32))
+        stats = {
+            "critic_loss": critic_loss,
+            "actor_loss": loss,
+            "bc_loss": bc,
+            "q_filter_frac": tf.reduce_sum(mask) / tf.maximum(n_demo, 1.0),
+            "mean_q": tf.reduce_mean(q_demo),
+        }
+        return critic_loss, loss, stats
+
+    def _gradients(self, o, g, u, r, o_2, is_demo):
+        with tf.GradientTape(persistent=True) as tape:
+            critic_loss, pi_loss, stats = self._losses(o, g, u, r, o_2, is_demo)
+        # The actor loss depends on critic weights too; only actor weights get its gradient.
+        q_grads = tape.gradient(critic_loss, self.main.critic.trainable_variables)
+        pi_grads = tape.gradient(pi_loss, self.main.actor.trainable_variables)
+        del tape
+        return q_grads, pi_grads, stats
+
+    def _apply_gradients(self, q_grads, pi_grads):
+        self.q_optimizer.apply_gradients(zip(q_grads, self.main.critic.trainable_variables))
+        self.pi_optimizer.apply_gradients(zip(pi_grads, self.main.actor.trainable_variables))
+        self.step.assign_add(1)
+
+    def _fused_step(self, o, g, u, r, o_2, is_demo):
+        q_grads, pi_grads, stats = self._gradients(o, g, u, r, o_2, is_demo)
+        self._apply_gradients(q_grads, pi_grads)
+        return stats
+
+    def prepare_batch(self, batch: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Normalises a sampled batch into the tensors the update step takes."""
+        o, g = self.normalize_og(batch["o"], batch["g"])
+        o_2, _ = self.normalize_og(batch["o_2"], batch["g"])
+        return (
+            o,
+            g,
+            batch["u"].astype(np.float32),
+            batch["r"].astype(np.float32),
+            o_2,
+            batch["is_demo"].astype(bool),
+        )
+
+    def train(self, batch: dict[str, np.ndarray]) -> dict[str, float]:
+        """One gradient step on critic and actor. With several workers, gradients are averaged
+        across them before being applied, so every worker keeps identical parameters."""
+        tensors = self.prepare_batch(batch)
+        if self.n_workers == 1:
+            stats = self._train_fused(*tensors)
+        else:
+            q_grads, pi_grads, stats = self._grads(*tensors)
+            q_grads = self._average(q_grads)
+            pi_grads = self._average(pi_grads)
+            self._apply(q_grads, pi_grads)
+        return {k: float(v) for k, v in stats.items()}
+
+    def _average(self, grads: list[tf.Tensor]) -> list[tf.Tensor]:
+        flat = np.concatenate([gr.numpy().ravel() for gr in grads])
+        flat = self._reduce_sum(flat) / self.n_workers
+        out, start = [], 0
+        for gr in grads:
+            size = int(np.prod(gr.shape))
+            out.append(tf.constant(flat[start : start + size].reshape(gr.shape), tf.float32))
+            start += size
+        return out
+
+    def update_target_net(self) -> None:
+        """Polyak averaging: ``target <- polyak * target + (1 - polyak) * main``."""
+        p = self.config.polyak
+        for t, m in zip(self.target.variables, self.main.variables, strict=True):
+            t.assign(p * t + (1.0 - p) * m)
+
+    # ----- export -----
+    def actor_weights(self) -> list[np.ndarray]:
+        return [w.numpy() for w in self.main.actor.trainable_variables]
+
+    def critic_weights(self) -> list[np.ndarray]:
+        return [w.numpy() for w in self.main.critic.trainable_variables]

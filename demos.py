@@ -1,0 +1,168 @@
+"""Demonstration files: the format, validated loading, scripted generation, and a cache.
+
+Format (one ``.npz`` of plain numeric arrays; loads with ``allow_pickle=False``):
+
+=================== ======================= =============================================
+key                 shape                   meaning
+=================== ======================= =============================================
+``o``               (N, T+1, dim_o)         observations
+``ag``              (N, T+1, dim_g)         achieved goals
+``g``               (N, T, dim_g)           desired goals
+``u``               (N, T, dim_u)           actions
+``info_is_success`` (N, T, 1)               the env's ``is_success`` after each step
+``sim_state``       (N, T+1, S)             MuJoCo state before each step (optional)
+``metadata``        0-d str                 JSON: env id, dims, T, generator, seed, ...
+=================== ======================= =============================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from herdemos.environment import EnvInfo
+from herdemos.util import HerdemosError, atomic_write
+
+EPISODE_KEYS = ("o", "ag", "g", "u", "info_is_success")
+FORMAT = "herdemos-demos-v1"
+
+
+@dataclass
+class DemoData:
+    """Demo episodes in buffer format, simulator states if recorded, and metadata."""
+
+    episodes: dict[str, np.ndarray]
+    sim_state: np.ndarray | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_episodes(self) -> int:
+        return int(self.episodes["u"].shape[0])
+
+    @property
+    def success_rate(self) -> float:
+        return float(self.episodes["info_is_success"][:, -1, 0].mean())
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Atomically writes the ``.npz`` (compressed: demo files are mostly smooth floats)."""
+        arrays = {k: np.asarray(self.episodes[k], np.float32) for k in EPISODE_KEYS}
+        if self.sim_state is not None:
+            arrays["sim_state"] = np.asarray(self.sim_state, np.float64)
+        meta = {"format": FORMAT, **self.metadata}
+        arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Reads every array once, eagerly, refusing object arrays (they would need unpickling)."""
+    if not path.is_file():
+        raise HerdemosError(f"{path}: no such demo file")
+    if path.stat().st_size == 0:
+        raise HerdemosError(f"{path}: empty file, not a demo .npz")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as e:
+        if "allow_pickle" in str(e) or "Object arrays" in str(e):
+            raise HerdemosError(
+                f"{path}: holds pickled objects (the original project's format?); convert it "
+                "with `python data_generation/convert_legacy_demos.py` if you trust it"
+            ) from None
+        raise HerdemosError(f"{path}: not a valid .npz demo file ({e})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as e:
+        kind = type(e).__name__
+        raise HerdemosError(f"{path}: not a readable .npz file, or truncated ({kind})") from None
+    except Exception as e:  # zlib.error, struct.error ... from corrupted members
+        raise HerdemosError(f"{path}: corrupted .npz file ({type(e).__name__})") from None
+
+
+def load_demos(
+    path: str | os.PathLike, info: EnvInfo | None = None, num_demo: int | None = None
+) -> DemoData:
+    """Loads and validates a demo file; returns its first ``num_demo`` episodes.
+
+    Args:
+        path: the ``.npz`` file.
+        info: the env the demos are for; dims and T are checked against it.
+        num_demo: how many episodes are needed (None: all).
+
+    Raises:
+        HerdemosError: a one-line message naming the file and the problem.
+    """
+    path = Path(path)
+    arrays = _read_npz(path)
+    missing = [k for k in EPISODE_KEYS if k not in arrays]
+    if missing:
+        raise HerdemosError(f"{path}: missing keys {missing}; found {sorted(arrays)}")
+    for key in EPISODE_KEYS:
+        a = arrays[key]
+        if a.dtype.kind not in "fiub" or a.ndim != 3:
+            raise HerdemosError(
+                f"{path}: '{key}' must be a numeric 3-D array, got {a.dtype} {a.shape}"
+            )
+    n, horizon = arrays["u"].shape[:2]
+    expected_rows = {"o": horizon + 1, "ag": horizon + 1, "g": horizon, "info_is_success": horizon}
+    for key, rows in expected_rows.items():
+        if arrays[key].shape[:2] != (n, rows):
+            raise HerdemosError(
+                f"{path}: '{key}' has shape {arrays[key].shape}, expected ({n}, {rows}, ...)"
+            )
+    if info is not None:
+        if horizon != info.horizon:
+            raise HerdemosError(
+                f"{path}: episodes have T={horizon}, {info.env_id} has T={info.horizon}"
+            )
+        for key, dim in (
+            ("o", info.dim_o),
+            ("ag", info.dim_g),
+            ("g", info.dim_g),
+            ("u", info.dim_u),
+        ):
+            if arrays[key].shape[2] != dim:
+                raise HerdemosError(
+                    f"{path}: '{key}' has dim {arrays[key].shape[2]}, {info.env_id} needs {dim}"
+                )
+    if num_demo is not None and n < num_demo:
+        raise HerdemosError(f"{path}: holds {n} episodes, fewer than --num_demo {num_demo}")
+    take = n if num_demo is None else num_demo
+    episodes = {k: arrays[k][:take].astype(np.float32) for k in EPISODE_KEYS}
+    for key, a in episodes.items():
+        if not np.all(np.isfinite(a)):
+            raise HerdemosError(f"{path}: '{key}' contains NaN or Inf values")
+    sim_state = arrays.get("sim_state")
+    if sim_state is not None:
+        if sim_state.ndim != 3 or sim_state.shape[:2] != (n, horizon + 1):
+            raise HerdemosError(f"{path}: 'sim_state' has shape {sim_state.shape}")
+        sim_state = sim_state[:take].astype(np.float64)
+        if not np.all(np.isfinite(sim_state)):
+            raise HerdemosError(f"{path}: 'sim_state' contains NaN or Inf values")
+    metadata: dict[str, Any] = {}
+    if "metadata" in arrays:
+        try:
+            metadata = json.loads(str(arrays["metadata"]))
+        except (json.JSONDecodeError, TypeError):
+            raise HerdemosError(f"{path}: 'metadata' is not a JSON string") from None
+        if not isinstance(metadata, dict):
+            raise HerdemosError(f"{path}: 'metadata' must be a JSON object")
+    if info is not None and metadata.get("env_id") not in (None, info.env_id):
+        # Different id, same dims: allowed (e.g. v3 demos for v4), but worth knowing.
+        metadata["loaded_for_env"] = info.env_id
+    return DemoData(episodes, sim_state, metadata)
+
+
+def default_cache_dir() -> Path:
+    """Where generated default demos are cached: ``$HERDEMOS_CACHE`` or ``~/.cache/herdemos``."""
+    root = os.environ.get("HERDEMOS_CACHE") or Path.home() / ".cache" / "herdemos"
+    return Path(root) / "demos"
+
+
+def default_demo_name(env_id: str, num_episodes: int, seed: int, noise: float) -> str:
+    """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``."""
+    noise_part = f"_noise{noise:g}" if noise > 0 else ""
+    return f"{env_id.replace(':', '_')}_scripted_{num_episodes}ep_seed{seed}{noise_part}.npz"

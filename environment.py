@@ -1,0 +1,149 @@
+"""Making goal-conditioned envs, describing them, and saving/restoring MuJoCo simulator state.
+
+Any Gymnasium goal env works: a registered id (``FetchPush-v4``) or a ``module:Class`` entry
+point. Simulator state save/restore is what demo files record and what resets to demo states
+(the paper's fourth technique) use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from herdemos.util import HerdemosError
+
+GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
+
+
+def register_robotics_envs() -> None:
+    """Registers gymnasium-robotics envs (Fetch ...) and herdemos' own envs, quietly.
+
+    gymnasium-robotics prints a notice about Adroit envs to stderr on import; it is irrelevant
+    here and would be the first thing every user sees.
+    """
+    quiet = io.StringIO()
+    with (
+        contextlib.redirect_stdout(quiet),
+        contextlib.redirect_stderr(quiet),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        import gymnasium_robotics
+
+        gym.register_envs(gymnasium_robotics)
+    import herdemos.envs  # noqa: F401  (registers herdemos' envs on import)
+
+
+def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
+    """Builds an env by registered id or ``module:Class`` entry point and checks it is a goal env.
+
+    Raises:
+        HerdemosError: unknown id, or an observation without the goal-env keys.
+    """
+    register_robotics_envs()
+    if ":" in env_id and env_id not in gym.registry:
+        try:
+            gym.register(id=env_id, entry_point=env_id)
+        except Exception as e:
+            raise HerdemosError(f"--env {env_id}: cannot register entry point ({e})") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            env = gym.make(env_id, render_mode=render_mode)
+    except gym.error.Error as e:
+        raise HerdemosError(f"--env {env_id}: {e}") from None
+    except (ImportError, AttributeError, ModuleNotFoundError) as e:
+        raise HerdemosError(f"--env {env_id}: cannot import entry point ({e})") from None
+    space = env.observation_space
+    keys = set(space.spaces) if isinstance(space, gym.spaces.Dict) else set()
+    missing = [k for k in GOAL_KEYS if k not in keys]
+    if missing:
+        env.close()
+        raise HerdemosError(
+            f"--env {env_id}: not a goal-conditioned env; its observation lacks keys {missing}"
+        )
+    if not hasattr(env.unwrapped, "compute_reward"):
+        env.close()
+        raise HerdemosError(f"--env {env_id}: the env has no compute_reward(ag, g, info)")
+    return env
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    """What the learner needs to know about an env."""
+
+    env_id: str
+    dim_o: int
+    dim_g: int
+    dim_u: int
+    horizon: int  # T: steps per episode
+    max_u: float
+
+    @classmethod
+    def of(cls, env: gym.Env, env_id: str) -> EnvInfo:
+        spaces = env.observation_space.spaces
+        horizon = env.spec.max_episode_steps if env.spec else None
+        if not horizon:
+            raise HerdemosError(f"--env {env_id}: the env declares no max_episode_steps")
+        high = np.asarray(env.action_space.high, np.float64)
+        return cls(
+            env_id=env_id,
+            dim_o=int(spaces["observation"].shape[0]),
+            dim_g=int(spaces["desired_goal"].shape[0]),
+            dim_u=int(env.action_space.shape[0]),
+            horizon=int(horizon),
+            max_u=float(high.max()),
+        )
+
+
+def reward_fn_of(env: gym.Env):
+    """The env's vectorised ``compute_reward(achieved_goal, desired_goal, info)``."""
+    return env.unwrapped.compute_reward
+
+
+# ---- simulator state ----
+def _state_spec():
+    import mujoco
+
+    s = mujoco.mjtState
+    # Full physics (time, qpos, qvel, act) plus the mocap target that Fetch's position control
+    # moves, plus the solver warm start so that a restored step reproduces the original exactly.
+    return s.mjSTATE_FULLPHYSICS | s.mjSTATE_MOCAP_POS | s.mjSTATE_MOCAP_QUAT | s.mjSTATE_WARMSTART
+
+
+def has_sim_state(env: gym.Env) -> bool:
+    """True for MuJoCo envs whose state herdemos can save and restore."""
+    u = env.unwrapped
+    return hasattr(u, "model") and hasattr(u, "data") and hasattr(u, "goal")
+
+
+def sim_state_size(env: gym.Env) -> int:
+    import mujoco
+
+    return int(mujoco.mj_stateSize(env.unwrapped.model, _state_spec()))
+
+
+def get_sim_state(env: gym.Env) -> np.ndarray:
+    """The simulator state vector (see :func:`_state_spec`)."""
+    import mujoco
+
+    u = env.unwrapped
+    state = np.empty(sim_state_size(env), np.float64)
+    mujoco.mj_getState(u.model, u.data, state, _state_spec())
+    return state
+
+
+def set_sim_state(env: gym.Env, state: np.ndarray, goal: np.ndarray) -> dict[str, np.ndarray]:
+    """Restores a state from :func:`get_sim_state` and the goal; returns the new observation."""
+    import mujoco
+
+    u = env.unwrapped
+    mujoco.mj_setState(u.model, u.data, np.asarray(state, np.float64), _state_spec())
+    u.goal = np.asarray(goal, np.float64).copy()
+    mujoco.mj_forward(u.model, u.data)
+    return u._get_obs()

@@ -1,0 +1,1 @@
+"""herdemos' own goal-conditioned envs, registered with Gymnasium when ``herdemos`` is imported."""

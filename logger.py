@@ -1,0 +1,78 @@
+"""Run logs a person and a program can read: ``progress.csv``, TensorBoard scalars, and one
+terminal line per epoch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+
+from herdemos.util import atomic_write_text
+
+
+class ProgressLog:
+    """Accumulates one row per epoch; rewrites ``progress.csv`` atomically after each row so a
+    crash never leaves a half-written line, and mirrors every value to TensorBoard.
+
+    Args:
+        logdir: the run folder.
+        tensorboard: also write TensorBoard event files under ``logdir/tb``.
+    """
+
+    def __init__(self, logdir: str | os.PathLike, tensorboard: bool = True) -> None:
+        self.path = Path(logdir) / "progress.csv"
+        self.rows: list[dict[str, float]] = []
+        self._tb = None
+        if tensorboard:
+            from tensorboardX import SummaryWriter
+
+            self._tb = SummaryWriter(str(Path(logdir) / "tb"), flush_secs=10)
+
+    def restore(self, rows: list[dict[str, float]]) -> None:
+        """Starts from rows of an earlier (resumed) run."""
+        self.rows = list(rows)
+
+    def write(self, row: dict[str, float]) -> None:
+        self.rows.append(row)
+        columns: list[str] = []
+        for r in self.rows:
+            columns += [k for k in r if k not in columns]
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=columns, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write_text(self.path, buf.getvalue())
+        if self._tb is not None:
+            step = int(row.get("epoch", len(self.rows)))
+            for key, value in row.items():
+                if key != "epoch" and isinstance(value, int | float) and math.isfinite(value):
+                    self._tb.add_scalar(key, value, step)
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.close()
+
+
+def read_progress(path: str | os.PathLike) -> list[dict[str, float]]:
+    """Reads ``progress.csv`` into rows of floats (empty cells become NaN)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [{k: float(v) if v not in ("", None) else math.nan for k, v in r.items()} for r in rows]
+
+
+def epoch_line(row: dict[str, float], n_epochs: int) -> str:
+    """One readable terminal line summarising an epoch."""
+    parts = [
+        f"epoch {int(row['epoch']):>4}/{n_epochs}",
+        f"steps {int(row['total_env_steps']):>9,}",
+        f"test success {row['test/success_rate']:.2f}",
+        f"train success {row['train/success_rate']:.2f}",
+        f"test Q {row['test/mean_Q']:7.2f}",
+        f"critic {row['train/critic_loss']:.4f}",
+    ]
+    if row.get("train/q_filter_frac", math.nan) == row.get("train/q_filter_frac"):
+        parts.append(f"Q-filter {row['train/q_filter_frac']:.2f}")
+    parts.append(f"{row['time/epoch']:.1f}s")
+    return " | ".join(parts)

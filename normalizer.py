@@ -1,0 +1,95 @@
+"""Running mean/std normaliser for observations and goals (plain NumPy).
+
+DDPG on Fetch tasks needs inputs on a common scale: positions are in metres around 1.0,
+velocities are tiny. Like baselines HER, we keep running sums, derive mean and std from them,
+and clip the normalised value to ``[-clip_range, clip_range]``. Keeping *sums* rather than means
+makes statistics from several workers (MPI ranks) combine exactly by addition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+SumReducer = Callable[[np.ndarray], np.ndarray]
+
+
+class Normalizer:
+    """Running statistics of a ``size``-dimensional quantity.
+
+    Args:
+        size: dimension of the normalised vectors.
+        eps: lower bound on the std, so constant features do not blow up.
+        clip_range: normalised values are clipped to this magnitude.
+        reduce_sum: combines the per-worker sums (identity for one process, an MPI
+            Allreduce for several). Applied in :meth:`recompute_stats`.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        eps: float = 1e-2,
+        clip_range: float = 5.0,
+        reduce_sum: SumReducer | None = None,
+    ) -> None:
+        self.size = size
+        self.eps = eps
+        self.clip_range = clip_range
+        self._reduce_sum = reduce_sum or (lambda x: x)
+        # Local sums since the last recompute; totals accumulate across all workers.
+        self._local_sum = np.zeros(size, np.float64)
+        self._local_sumsq = np.zeros(size, np.float64)
+        self._local_count = np.zeros(1, np.float64)
+        self.total_sum = np.zeros(size, np.float64)
+        self.total_sumsq = np.zeros(size, np.float64)
+        self.total_count = np.zeros(1, np.float64)
+        self.mean = np.zeros(size, np.float32)
+        self.std = np.ones(size, np.float32)
+
+    def update(self, x: np.ndarray) -> None:
+        """Adds samples (any leading shape, last axis ``size``) to the local sums."""
+        x = np.asarray(x, np.float64).reshape(-1, self.size)
+        self._local_sum += x.sum(axis=0)
+        self._local_sumsq += np.square(x).sum(axis=0)
+        self._local_count += x.shape[0]
+
+    def recompute_stats(self) -> None:
+        """Folds the local sums (reduced across workers) into the totals; refreshes mean/std."""
+        packed = np.concatenate([self._local_sum, self._local_sumsq, self._local_count])
+        packed = self._reduce_sum(packed)
+        self.total_sum += packed[: self.size]
+        self.total_sumsq += packed[self.size : 2 * self.size]
+        self.total_count += packed[2 * self.size :]
+        self._local_sum[:] = 0.0
+        self._local_sumsq[:] = 0.0
+        self._local_count[:] = 0.0
+        count = max(float(self.total_count[0]), 1.0)
+        mean = self.total_sum / count
+        var = np.maximum(self.eps**2, self.total_sumsq / count - np.square(mean))
+        self.mean = mean.astype(np.float32)
+        self.std = np.sqrt(var).astype(np.float32)
+
+    def normalize(self, x: np.ndarray) -> np.ndarray:
+        """Maps ``x`` to ``clip((x - mean) / std)`` in float32."""
+        return np.clip((x - self.mean) / self.std, -self.clip_range, self.clip_range).astype(
+            np.float32
+        )
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The arrays needed to restore this normaliser exactly (for checkpoints)."""
+        return {
+            "total_sum": self.total_sum.copy(),
+            "total_sumsq": self.total_sumsq.copy(),
+            "total_count": self.total_count.copy(),
+            "mean": self.mean.copy(),
+            "std": self.std.copy(),
+        }
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restores :meth:`state_dict` output."""
+        self.total_sum = np.asarray(state["total_sum"], np.float64).copy()
+        self.total_sumsq = np.asarray(state["total_sumsq"], np.float64).copy()
+        self.total_count = np.asarray(state["total_count"], np.float64).copy()
+        self.mean = np.asarray(state["mean"], np.float32).copy()
+        self.std = np.asarray(state["std"], np.float32).copy()

@@ -1,0 +1,202 @@
+"""A trained policy as plain data: weights and normaliser statistics, run in NumPy.
+
+The rollout workers act with this object (no TF call per env step, so inference never
+dominates a rollout), and policy files are this object's arrays pickled as plain containers.
+Loading uses a restricted unpickler that admits only NumPy arrays and builtin containers, so
+a policy file can never import a module or run code.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from herdemos.util import HerdemosError, atomic_write
+
+FORMAT = "herdemos-policy-v1"
+
+
+def _mlp_forward(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """ReLU MLP with a linear last layer; ``weights`` alternate kernel, bias (Keras layout)."""
+    n_layers = len(weights) // 2
+    for i in range(n_layers):
+        x = x @ weights[2 * i] + weights[2 * i + 1]
+        if i < n_layers - 1:
+            np.maximum(x, 0.0, out=x)
+    return x
+
+
+@dataclass
+class Policy:
+    """Deterministic actor pi(o, g) with its critic, normalisers and metadata.
+
+    Attributes:
+        actor_weights, critic_weights: Keras-ordered kernels and biases.
+        o_mean, o_std, g_mean, g_std: normaliser statistics at save time.
+        clip_obs, norm_clip: clipping of raw and normalised inputs.
+        max_u: action bound.
+        metadata: primitive values only (env id, dims, T, epoch, success rate, config).
+    """
+
+    actor_weights: list[np.ndarray]
+    critic_weights: list[np.ndarray]
+    o_mean: np.ndarray
+    o_std: np.ndarray
+    g_mean: np.ndarray
+    g_std: np.ndarray
+    clip_obs: float
+    norm_clip: float
+    max_u: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def env_id(self) -> str:
+        return str(self.metadata.get("env_id", ""))
+
+    def _inputs(self, o: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c, n = self.clip_obs, self.norm_clip
+        o_n = np.clip((np.clip(o, -c, c) - self.o_mean) / self.o_std, -n, n)
+        g_n = np.clip((np.clip(g, -c, c) - self.g_mean) / self.g_std, -n, n)
+        return o_n.astype(np.float32), g_n.astype(np.float32)
+
+    def deterministic(self, o: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """pi(o, g) for a batch (or one row) of raw observations and goals."""
+        o_n, g_n = self._inputs(np.atleast_2d(o), np.atleast_2d(g))
+        pre = _mlp_forward(self.actor_weights, np.concatenate([o_n, g_n], axis=-1))
+        return (self.max_u * np.tanh(pre)).astype(np.float32)
+
+    def q_value(self, o: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Q(o, g, u), shape ``(batch,)``."""
+        o_n, g_n = self._inputs(np.atleast_2d(o), np.atleast_2d(g))
+        x = np.concatenate([o_n, g_n, np.atleast_2d(u) / self.max_u], axis=-1).astype(np.float32)
+        return _mlp_forward(self.critic_weights, x)[:, 0]
+
+    def explore(
+        self,
+        o: np.ndarray,
+        g: np.ndarray,
+        noise_eps: float,
+        random_eps: float,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Exploration as in baselines and the seed: Gaussian noise of ``noise_eps * max_u``,
+        clipping, then with probability ``random_eps`` a uniformly random action instead."""
+        u = self.deterministic(o, g)
+        u = np.clip(
+            u + noise_eps * self.max_u * rng.standard_normal(u.shape), -self.max_u, self.max_u
+        )
+        random_u = rng.uniform(-self.max_u, self.max_u, u.shape)
+        use_random = rng.random((u.shape[0], 1)) < random_eps
+        return np.where(use_random, random_u, u).astype(np.float32)
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """The deterministic action for one Gymnasium goal-env observation dict."""
+        action = self.deterministic(obs["observation"], obs["desired_goal"])
+        return action[0] if np.ndim(obs["observation"]) == 1 else action
+
+    # ----- files -----
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "actor_weights": [np.asarray(w) for w in self.actor_weights],
+            "critic_weights": [np.asarray(w) for w in self.critic_weights],
+            "o_mean": self.o_mean,
+            "o_std": self.o_std,
+            "g_mean": self.g_mean,
+            "g_std": self.g_std,
+            "clip_obs": float(self.clip_obs),
+            "norm_clip": float(self.norm_clip),
+            "max_u": float(self.max_u),
+            "metadata": self.metadata,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Atomically writes the policy as a pickle of plain containers and arrays."""
+        payload = pickle.dumps(self.to_dict(), protocol=4)
+        atomic_write(path, lambda f: f.write(payload))
+
+
+class _PlainDataUnpickler(pickle.Unpickler):
+    """Admits only what NumPy needs to rebuild arrays; anything else is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.dtypes", "Float32DType"),
+        ("numpy.dtypes", "Float64DType"),
+        ("numpy.dtypes", "Int64DType"),
+        ("numpy.dtypes", "BoolDType"),
+        ("codecs", "encode"),  # how protocol 2 pickles of ndarray bytes spell latin-1 data
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not plain data")
+
+
+def restricted_loads(data: bytes) -> Any:
+    """``pickle.loads`` that can only build builtin containers and NumPy arrays."""
+    return _PlainDataUnpickler(io.BytesIO(data)).load()
+
+
+def _check_weights(name: str, value: Any) -> list[np.ndarray]:
+    if not isinstance(value, list) or not value or len(value) % 2:
+        raise ValueError(f"{name} must be a non-empty list of kernel/bias arrays")
+    for w in value:
+        if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not np.all(np.isfinite(w)):
+            raise ValueError(f"{name} holds a non-float or non-finite array")
+    for i in range(0, len(value) - 2, 2):
+        if value[i].shape[1] != value[i + 2].shape[0]:
+            raise ValueError(f"{name} layer shapes do not chain")
+    return [w.astype(np.float32) for w in value]
+
+
+def load_policy(path: str | os.PathLike) -> Policy:
+    """Loads a policy file written by herdemos, refusing anything that is not plain data.
+
+    Raises:
+        HerdemosError: one line naming the file and the problem.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise HerdemosError(f"{path}: cannot read policy file ({e.strerror})") from None
+    if not data:
+        raise HerdemosError(f"{path}: empty file, not a policy")
+    try:
+        d = restricted_loads(data)
+    except pickle.UnpicklingError as e:
+        raise HerdemosError(f"{path}: not a herdemos policy file ({e})") from None
+    except Exception as e:  # truncated or garbage bytes raise many different types
+        raise HerdemosError(f"{path}: not a readable policy file ({type(e).__name__})") from None
+    try:
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise ValueError(f"missing the {FORMAT!r} format tag")
+        actor = _check_weights("actor_weights", d["actor_weights"])
+        critic = _check_weights("critic_weights", d["critic_weights"])
+        arrays = {}
+        for key in ("o_mean", "o_std", "g_mean", "g_std"):
+            a = d[key]
+            if not isinstance(a, np.ndarray) or a.ndim != 1 or not np.all(np.isfinite(a)):
+                raise ValueError(f"{key} must be a finite 1-D array")
+            arrays[key] = a.astype(np.float32)
+        dim_in = arrays["o_mean"].size + arrays["g_mean"].size
+        if actor[0].shape[0] != dim_in or critic[0].shape[0] != dim_in + actor[-1].shape[-1]:
+            raise ValueError("network input sizes do not match the normaliser sizes")
+        if not isinstance(d["metadata"], dict):
+            raise ValueError("metadata must be a dict")
+        scalars = {k: float(d[k]) for k in ("clip_obs", "norm_clip", "max_u")}
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+        raise HerdemosError(f"{path}: malformed policy file ({e})") from None
+    return Policy(actor, critic, metadata=d["metadata"], **arrays, **scalars)

@@ -1,0 +1,167 @@
+"""Rollout workers: drive a batch of envs for one episode and return it in buffer format.
+
+The training worker explores; the evaluator is a second worker with ``exploit=True`` whose
+actions are deterministic and whose episodes always start from normal resets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import gymnasium as gym
+import numpy as np
+
+from herdemos.environment import EnvInfo, get_sim_state, set_sim_state
+from herdemos.policy import Policy
+
+ObsBatch = dict[str, np.ndarray]
+
+
+class ActionSource(Protocol):
+    """Anything that maps a batch of goal-env observations to a batch of actions."""
+
+    def reset(self, obs: ObsBatch) -> None: ...
+
+    def __call__(self, obs: ObsBatch) -> np.ndarray: ...
+
+
+@dataclass
+class PolicyActions:
+    """Acts with a :class:`Policy`: exploring (noise + random actions) or deterministic."""
+
+    policy: Policy
+    exploit: bool
+    noise_eps: float
+    random_eps: float
+    rng: np.random.Generator
+
+    def reset(self, obs: ObsBatch) -> None:
+        """Policies keep no per-episode state."""
+
+    def __call__(self, obs: ObsBatch) -> np.ndarray:
+        o, g = obs["observation"], obs["desired_goal"]
+        if self.exploit:
+            return self.policy.deterministic(o, g)
+        return self.policy.explore(o, g, self.noise_eps, self.random_eps, self.rng)
+
+
+@dataclass(frozen=True)
+class DemoStarts:
+    """Simulator states and goals of demo episodes, for the paper's resets to demo states."""
+
+    sim_state: np.ndarray  # (N, T+1, state_dim)
+    goal: np.ndarray  # (N, T, dim_g)
+
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """A uniformly chosen (episode, step) state of the demos, with that episode's goal."""
+        n, horizon = self.goal.shape[:2]
+        ep, t = int(rng.integers(n)), int(rng.integers(horizon))
+        return self.sim_state[ep, t], self.goal[ep, t]
+
+
+@dataclass
+class Rollout:
+    """One batch of episodes plus the statistics the logger wants."""
+
+    episodes: dict[str, np.ndarray]
+    success_rate: float
+    mean_return: float
+    mean_q: float | None
+    n_demo_resets: int
+
+
+class RolloutWorker:
+    """Steps ``len(envs)`` envs in lockstep for exactly T steps per episode.
+
+    Args:
+        envs: goal envs of one id (each with its own RNG stream).
+        info: the envs' dimensions and horizon T.
+        seed: the envs are seeded ``seed, seed + 1, ...`` at their first reset only, so
+            later episodes continue the envs' own random streams.
+        rng: source of randomness for demo resets.
+        demo_starts: demo states for resets (training worker only).
+        demo_reset_prob: probability that an episode starts from a demo state.
+        record_sim_state: also return the simulator state at every step (demo generation).
+    """
+
+    def __init__(
+        self,
+        envs: list[gym.Env],
+        info: EnvInfo,
+        seed: int,
+        rng: np.random.Generator,
+        demo_starts: DemoStarts | None = None,
+        demo_reset_prob: float = 0.0,
+        record_sim_state: bool = False,
+    ) -> None:
+        self.envs = envs
+        self.info = info
+        self.rng = rng
+        self.demo_starts = demo_starts
+        self.demo_reset_prob = demo_reset_prob if demo_starts is not None else 0.0
+        self.record_sim_state = record_sim_state
+        self._seeds: list[int | None] = [seed + i for i in range(len(envs))]
+        self.n_episodes = 0
+
+    def _reset(self, index: int) -> tuple[dict[str, np.ndarray], bool]:
+        env = self.envs[index]
+        obs, _ = env.reset(seed=self._seeds[index])
+        self._seeds[index] = None
+        if self.demo_starts is not None and self.rng.random() < self.demo_reset_prob:
+            state, goal = self.demo_starts.sample(self.rng)
+            return set_sim_state(env, state, goal), True
+        return obs, False
+
+    def generate_rollouts(
+        self,
+        actions: ActionSource,
+        q_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+    ) -> Rollout:
+        """Runs one episode in every env and returns them stacked along axis 0.
+
+        Args:
+            actions: the policy (or scripted controller) to act with.
+            q_fn: if given, ``Q(o, g, u)`` is averaged over the episode (the test/mean_Q log).
+        """
+        n, horizon = len(self.envs), self.info.horizon
+        starts = [self._reset(i) for i in range(n)]
+        obs = {k: np.stack([s[0][k] for s in starts]) for k in starts[0][0]}
+        o = np.empty((n, horizon + 1, self.info.dim_o), np.float32)
+        ag = np.empty((n, horizon + 1, self.info.dim_g), np.float32)
+        g = np.empty((n, horizon, self.info.dim_g), np.float32)
+        u = np.empty((n, horizon, self.info.dim_u), np.float32)
+        success = np.zeros((n, horizon, 1), np.float32)
+        rewards = np.zeros((n, horizon), np.float32)
+        states = [] if self.record_sim_state else None
+        q_sum = 0.0
+        actions.reset(obs)
+        for t in range(horizon):
+            o[:, t], ag[:, t], g[:, t] = (
+                obs["observation"],
+                obs["achieved_goal"],
+                obs["desired_goal"],
+            )
+            if states is not None:
+                states.append([get_sim_state(env) for env in self.envs])
+            u[:, t] = np.clip(actions(obs), -self.info.max_u, self.info.max_u)
+            if q_fn is not None:
+                q_sum += float(np.mean(q_fn(o[:, t], g[:, t], u[:, t])))
+            steps = [env.step(u[i, t]) for i, env in enumerate(self.envs)]
+            obs = {k: np.stack([s[0][k] for s in steps]) for k in steps[0][0]}
+            rewards[:, t] = [s[1] for s in steps]
+            success[:, t, 0] = [float(s[4].get("is_success", 0.0)) for s in steps]
+        o[:, horizon], ag[:, horizon] = obs["observation"], obs["achieved_goal"]
+        episodes = {"o": o, "ag": ag, "g": g, "u": u, "info_is_success": success}
+        if states is not None:
+            states.append([get_sim_state(env) for env in self.envs])
+            episodes["sim_state"] = np.stack(states, axis=1)
+        self.n_episodes += n
+        return Rollout(
+            episodes=episodes,
+            success_rate=float(success[:, -1, 0].mean()),
+            mean_return=float(rewards.sum(axis=1).mean()),
+            mean_q=q_sum / horizon if q_fn is not None else None,
+            n_demo_resets=sum(int(s[1]) for s in starts),
+        )

