@@ -65,6 +65,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise HerdemosError(f"{path}: no such demo file")
     if path.stat().st_size == 0:
         raise HerdemosError(f"{path}: empty file, not a demo .npz")
+    if not zipfile.is_zipfile(path):
+        raise HerdemosError(f"{path}: not an .npz file (no zip archive inside), or truncated")
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}

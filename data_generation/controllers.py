@@ -228,12 +228,12 @@ class _Approach(enum.Enum):
 
 
 class BehindApproach:
-    """Brings the gripper to a point behind an object on the side opposite a goal.
+    """Brings the gripper to a point next to an object at the object's height, without hitting it.
 
-    Pushing and striking both need the gripper behind the object, at the object's height, on
-    the line through the object and goal. If the straight low path there passes close to the
-    object, the gripper lifts to a safe height, travels over, and descends; otherwise it moves
-    straight (faster, and the object is not in the way).
+    Pushing and striking both start with the gripper behind the object, on the side opposite
+    the goal. If the straight low path there passes close to the object, the gripper lifts to a
+    safe height, travels over, and descends; otherwise it moves straight (faster, and the object
+    is not in the way).
     """
 
     PATH_CLEARANCE = 0.07
@@ -244,14 +244,12 @@ class BehindApproach:
     """Position error (metres) at which a way-point counts as reached; coarser than the
     deadband so the phase advances without waiting for the last millimetres."""
 
-    def __init__(self, standoff: float, gain: float = GAIN) -> None:
+    def __init__(self, gain: float = GAIN) -> None:
         """Creates the approach helper.
 
         Args:
-            standoff: Distance (metres) from the object centre to the final gripper position.
             gain: Proportional gain for the motions.
         """
-        self.standoff = standoff
         self.gain = gain
         self.phase = _Approach.PLAN
 
@@ -261,41 +259,38 @@ class BehindApproach:
 
     @property
     def done(self) -> bool:
-        """Whether the gripper reached the position behind the object."""
+        """Whether the gripper reached the destination."""
         return self.phase is _Approach.DONE
 
-    def step(self, state: FetchState, object_pos: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    def step(
+        self, state: FetchState, object_pos: np.ndarray, destination: np.ndarray
+    ) -> np.ndarray:
         """Motion command for this step of the approach.
 
         Args:
             state: Parsed observation.
-            object_pos: Object position (3,).
-            goal: Point the object should later move toward (3,).
+            object_pos: Object position (3,), the obstacle to avoid.
+            destination: Final gripper position (3,), normally at object height.
 
         Returns:
             (3,) motion command; zeros once :attr:`done`.
         """
-        direction = planar_direction(object_pos, goal)
-        behind = object_pos - self.standoff * direction
-        high = behind.copy()
-        high[2] = object_pos[2] + TABLE_CLEARANCE
+        high = np.array([destination[0], destination[1], object_pos[2] + TABLE_CLEARANCE])
         grip = state.grip_pos
         if self.phase is _Approach.PLAN:
-            low_path_clear = segment_clearance(grip, behind, object_pos) > self.PATH_CLEARANCE
-            self.phase = _Approach.TRANSIT_LOW if low_path_clear else _Approach.LIFT
+            clearance = segment_clearance(grip, destination, object_pos)
+            self.phase = _Approach.TRANSIT_LOW if clearance > self.PATH_CLEARANCE else _Approach.LIFT
         if self.phase is _Approach.LIFT:
-            above = np.array([grip[0], grip[1], high[2]])
-            if grip[2] > high[2] - 2 * self.ARRIVAL_TOL:
-                self.phase = _Approach.TRANSIT_HIGH
-            else:
-                return move_toward(grip, above, self.gain)
+            if grip[2] < high[2] - 2 * self.ARRIVAL_TOL:
+                return move_toward(grip, np.array([grip[0], grip[1], high[2]]), self.gain)
+            self.phase = _Approach.TRANSIT_HIGH
         if self.phase is _Approach.TRANSIT_HIGH:
             if planar_distance(grip, high) > self.ARRIVAL_TOL:
                 return move_toward(grip, high, self.gain)
             self.phase = _Approach.DESCEND
         if self.phase in (_Approach.DESCEND, _Approach.TRANSIT_LOW):
-            if np.linalg.norm(behind - grip) > self.ARRIVAL_TOL:
-                return move_toward(grip, behind, self.gain)
+            if np.linalg.norm(destination - grip) > self.ARRIVAL_TOL:
+                return move_toward(grip, destination, self.gain)
             self.phase = _Approach.DONE
         return np.zeros(3)
 
@@ -456,14 +451,14 @@ class PushController:
         """Creates the controller; ``rng`` only jitters the speed gain per episode."""
         self._rng = rng
         self._gain = GAIN
-        self._approach = BehindApproach(self.STANDOFF)
+        self._approach = BehindApproach()
         self._holding = False
 
     def reset(self, obs: dict[str, np.ndarray]) -> None:
         """Starts an episode with a fresh approach plan."""
         del obs
         self._gain = jittered(GAIN, self._rng)
-        self._approach = BehindApproach(self.STANDOFF, self._gain)
+        self._approach = BehindApproach(self._gain)
         self._holding = False
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
@@ -476,14 +471,16 @@ class PushController:
         self._holding = remaining < hold_limit
         if self._holding:
             return make_action(self._back_off(state.grip_pos, block), GRIPPER_CLOSED)
-        if not self._approach.done:
-            return make_action(self._approach.step(state, block, goal), GRIPPER_CLOSED)
         direction = planar_direction(block, goal)
-        if remaining > self.REPLAN_MIN_DISTANCE and self._misaligned(
-            state.grip_pos, block, direction
+        if (
+            self._approach.done
+            and remaining > self.REPLAN_MIN_DISTANCE
+            and self._misaligned(state.grip_pos, block, direction)
         ):
             self._approach.restart()
-            return make_action(self._approach.step(state, block, goal), GRIPPER_CLOSED)
+        if not self._approach.done:
+            behind = block - self.STANDOFF * direction
+            return make_action(self._approach.step(state, block, behind), GRIPPER_CLOSED)
         lead = min(self.PUSH_SLOWDOWN * remaining, self.PUSH_STEP)
         target = block + (lead - self.CONTACT) * direction
         speed_cap = np.clip(
@@ -514,50 +511,108 @@ class _Slide(enum.Enum):
     RELEASE = enum.auto()
 
 
+@dataclass(frozen=True)
+class SlidingFriction:
+    """Where a puck sliding freely on the Fetch slide table comes to rest.
+
+    MuJoCo's default pyramidal friction cone makes the table's friction anisotropic: the
+    friction force is bounded by ``|fx| + |fy| <= mu * N`` (a diamond in world x, y), so it
+    brakes only the larger velocity component until both are equal, then both at half rate. A
+    puck therefore curves toward the nearer diagonal or axis, and aiming straight at the goal
+    misses wide. Integrating that law gives, for ``|vx| >= |vy|``, a rest displacement of
+    ``((vx^2 + vy^2) / (2 a), |vx| |vy| / a)`` (signs from the velocity; x and y swap roles
+    otherwise), which this class evaluates and inverts.
+
+    Attributes:
+        deceleration: ``mu * g`` in metres per step per step (friction 0.1 -> ~1 m/s^2, times
+            the 0.04 s step squared; measured 0.0016).
+    """
+
+    deceleration: float = 0.0016
+
+    def travel(self, velocity: np.ndarray) -> np.ndarray:
+        """Planar displacement (3,) until a puck sliding with ``velocity`` (per step) stops."""
+        major, minor, swapped = _order_axes(velocity)
+        along_major = (major**2 + minor**2) / (2.0 * self.deceleration)
+        along_minor = abs(major * minor) / self.deceleration
+        return _unorder_axes(along_major, along_minor, swapped, velocity)
+
+    def launch_velocity(self, displacement: np.ndarray) -> np.ndarray:
+        """Velocity (3,) per step that makes a puck glide exactly ``displacement`` and stop."""
+        major, minor, swapped = _order_axes(displacement)
+        energy = 2.0 * self.deceleration * abs(major)  # vx^2 + vy^2
+        cross = 2.0 * self.deceleration * abs(minor)  # 2 |vx| |vy|
+        speed_sum = np.sqrt(energy + cross)
+        speed_diff = np.sqrt(max(energy - cross, 0.0))
+        return _unorder_axes(
+            (speed_sum + speed_diff) / 2.0, (speed_sum - speed_diff) / 2.0, swapped, displacement
+        )
+
+
+def _order_axes(vector: np.ndarray) -> tuple[float, float, bool]:
+    """Returns ``(larger, smaller, swapped)`` planar components by magnitude (unsigned)."""
+    x, y = abs(float(vector[0])), abs(float(vector[1]))
+    return (y, x, True) if y > x else (x, y, False)
+
+
+def _unorder_axes(major: float, minor: float, swapped: bool, signs: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_order_axes`, taking the signs of the components from ``signs``."""
+    x, y = (minor, major) if swapped else (major, minor)
+    return np.array([np.copysign(x, signs[0]), np.copysign(y, signs[1]), 0.0])
+
+
 class SlideController:
     """FetchSlide: get behind the puck, strike it toward the goal, and let it glide there.
 
-    The table is so slippery that the puck cannot be escorted to the goal (most goals are out of
-    the arm's reach); it has to be launched with the right speed. The strike speed comes from a
-    calibrated open-loop law, but the *release* is closed-loop: while the gripper drives the
-    puck, the puck's free-sliding stopping point is predicted from its measured velocity, and
-    the gripper backs off as soon as that point reaches the goal. A puck that stops short is
-    struck again.
+    The table is so slippery that the puck cannot be escorted to the goal (most goals are out
+    of the arm's reach); it has to be launched with the right velocity, computed from the
+    friction model in :class:`SlidingFriction`. The impact is aimed a little short, then the
+    *release* is closed-loop: the gripper keeps driving behind the puck, the puck's resting
+    point is predicted from its measured velocity each step, and the gripper backs off as soon
+    as that point reaches the goal. A puck that stops short is struck again if time allows.
     """
 
-    CONTACT = 0.04
-    """Puck centre to gripper centre at contact (metres): puck radius 2.5 cm plus ~1.4 cm."""
+    PUCK_RADIUS = 0.025
+    FINGER_HALF_X = 0.0135
+    """Half extent (metres) of the closed fingers along world x."""
+    FINGER_HALF_Y = 0.015
+    """Half extent (metres) of the closed fingers along world y."""
 
-    RUNUP = 0.08
+    RUNUP = 0.06
     """Gap (metres) between gripper and puck at the start of a strike, long enough for the
     lagging gripper to reach the commanded speed before impact."""
 
-    DECELERATION = 0.0016
-    """Free-sliding deceleration of the puck in metres per step per step: friction 0.1 gives
-    about 1 m/s^2, times the 0.04 s step squared (measured, matches mu * g)."""
+    PUCK_SPEED_PER_ACTION = 0.04
+    """Puck speed (metres per step) right after a strike at action 1 from ``RUNUP`` (measured;
+    the impact launches the puck about 1.4x faster than the gripper moves)."""
 
-    FULL_STRIKE_DISTANCE = 0.6
-    """Typical puck travel (metres) after a full-speed (action 1) strike from ``RUNUP``.
-    Travel grows with the square of the strike speed, which gives the speed law."""
+    GRIPPER_SPEED_PER_ACTION = 0.03
+    """Gripper speed (metres per step) at action 1 near the slide start positions (measured;
+    the mocap weld covers ~60% of the commanded 5 cm, less as the arm stretches out)."""
 
-    STRIKE_SHORTFALL = 0.8
-    """Fraction of the needed distance the impact alone is aimed at. Impacts scatter by ~20%
-    and an overshoot cannot be undone, so the impact aims short; the gripper then keeps
-    pushing behind the puck and the closed-loop release tops up the rest."""
+    STRIKE_SHORTFALL = 0.85
+    """Fraction of the needed launch speed the impact alone is aimed at. Impacts scatter and
+    an overshoot cannot be undone, so the impact aims short; the gripper then keeps driving
+    behind the puck and the closed-loop release tops up the rest."""
+
+    CONTACT_GAP = 0.015
+    """Gripper-to-contact-position gap (metres) under which the strike is considered still in
+    contact: the strike speed is then held, since the puck speed measured mid-impact is only
+    partial and must not trigger a top-up."""
 
     MIN_STRIKE_ACTION = 0.15
     """Lowest strike speed, so short corrections still move the puck."""
 
     LATERAL_GAIN = 1.5
-    """P-gain keeping the gripper on the puck-goal line during a strike (as for ``GAIN``)."""
+    """P-gain keeping the gripper on the strike line (same meaning as ``GAIN``)."""
 
     RELEASE_MARGIN = 0.01
-    """Release when the predicted stopping point is within this (metres) of the goal, along the
-    strike line: the gripper's lag adds a little push after the release command."""
+    """Release when the predicted resting point is within this (metres) of the goal: the
+    gripper's lag adds a little push after the release command."""
 
     RETREAT = 0.3
-    """Backward action right after release, so the decelerating gripper does not touch the
-    puck again."""
+    """Backward action while the puck glides away, so the decelerating gripper does not touch
+    it again."""
 
     RESTING_SPEED = 0.0005
     """Puck speed (metres per step) below which it is considered stopped."""
@@ -570,73 +625,105 @@ class SlideController:
         """Creates the controller; ``rng`` only jitters the approach gain per episode."""
         self._rng = rng
         self._gain = GAIN
+        self._friction = SlidingFriction()
         self._phase = _Slide.APPROACH
-        self._approach = BehindApproach(self.CONTACT + self.RUNUP)
-        self._direction = np.array([1.0, 0.0, 0.0])
+        self._approach = BehindApproach()
         self._strike_action = 1.0
 
     def reset(self, obs: dict[str, np.ndarray]) -> None:
         """Starts an episode with a fresh approach plan."""
         del obs
         self._gain = jittered(GAIN, self._rng)
-        self._approach = BehindApproach(self.CONTACT + self.RUNUP, self._gain)
+        self._approach = BehindApproach(self._gain)
         self._phase = _Slide.APPROACH
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Returns the action for the current phase (the gripper is blocked closed in Slide)."""
         state = parse_obs(obs)
         assert state.object_pos is not None, "Slide needs an object observation"
-        if self._phase is _Slide.RELEASE:
-            motion = self._after_release(state)
-        elif self._phase is _Slide.APPROACH:
-            motion = self._approach.step(state, state.object_pos, state.goal)
-            if self._approach.done:
-                self._begin_strike(state)
-                motion = self._strike(state)
-        else:
-            motion = self._strike(state)
-        return make_action(motion, GRIPPER_CLOSED)
+        if self._phase is _Slide.APPROACH:
+            direction, _ = self._strike_plan(state)
+            start = self._strike_line_point(state.object_pos, direction)
+            start = start - self.RUNUP * direction
+            motion = self._approach.step(state, state.object_pos, start)
+            if not self._approach.done:
+                return make_action(motion, GRIPPER_CLOSED)
+            self._begin_strike(state)
+        if self._phase is _Slide.STRIKE:
+            return make_action(self._strike(state), GRIPPER_CLOSED)
+        return make_action(self._after_release(state), GRIPPER_CLOSED)
 
-    def strike_action(self, distance: float) -> float:
-        """Strike speed (action units) for a puck that must travel ``distance`` metres."""
-        aimed = max(distance, 0.0) * self.STRIKE_SHORTFALL
-        speed = np.sqrt(aimed / self.FULL_STRIKE_DISTANCE)
-        return float(np.clip(speed, self.MIN_STRIKE_ACTION, 1.0))
+    def _strike_plan(self, state: FetchState) -> tuple[np.ndarray, float]:
+        """Launch direction (unit, planar) and launch speed (per step) to glide to the goal."""
+        velocity = self._friction.launch_velocity(state.goal - state.object_pos)
+        speed = float(np.linalg.norm(velocity))
+        if speed < 1e-9:
+            return np.array([1.0, 0.0, 0.0]), 0.0
+        return velocity / speed, speed
 
-    def predicted_travel(self, velocity: np.ndarray) -> np.ndarray:
-        """Planar displacement until a freely sliding puck with ``velocity`` (per step) stops."""
-        planar = np.array([velocity[0], velocity[1], 0.0])
-        speed = float(np.linalg.norm(planar))
-        return planar * speed / (2.0 * self.DECELERATION)
+    def _strike_line_point(self, puck: np.ndarray, direction: np.ndarray) -> np.ndarray:
+        """Gripper position at which its leading finger corner touches the puck on the line.
+
+        A flat finger face pushes the puck along the face normal (world x or y) whatever the
+        gripper's heading, so for an oblique strike the leading corner must touch the puck at
+        the point whose normal is the launch direction; the gripper centre sits half a finger
+        back and to the side of it.
+        """
+        corner = np.array(
+            [
+                np.copysign(self.FINGER_HALF_X, direction[0]),
+                np.copysign(self.FINGER_HALF_Y, direction[1]),
+                0.0,
+            ]
+        )
+        return puck - self.PUCK_RADIUS * direction - corner
 
     def _begin_strike(self, state: FetchState) -> None:
-        """Freezes the strike line and speed, which must not swing as the puck starts moving."""
-        puck = state.object_pos
-        self._direction = planar_direction(puck, state.goal)
-        self._strike_action = self.strike_action(planar_distance(puck, state.goal))
+        """Fixes the strike speed from the launch speed the puck needs."""
+        _, speed = self._strike_plan(state)
+        action = self.STRIKE_SHORTFALL * speed / self.PUCK_SPEED_PER_ACTION
+        self._strike_action = float(np.clip(action, self.MIN_STRIKE_ACTION, 1.0))
         self._phase = _Slide.STRIKE
 
     def _strike(self, state: FetchState) -> np.ndarray:
         """Drives the gripper along the strike line until the puck will glide to the goal."""
-        puck, direction = state.object_pos, self._direction
-        stop_point = puck + self.predicted_travel(state.object_vel)
-        short_by, _ = line_coordinates(state.goal, stop_point, direction)
+        puck, goal = state.object_pos, state.goal
+        rest_point = puck + self._friction.travel(state.object_vel)
+        short_by, _ = line_coordinates(goal, rest_point, planar_direction(puck, goal))
         if short_by < self.RELEASE_MARGIN:
             self._phase = _Slide.RELEASE
             return self._after_release(state)
-        _, lateral = line_coordinates(state.grip_pos, puck, direction)
+        direction, needed_speed = self._strike_plan(state)
+        gap, lateral = line_coordinates(
+            self._strike_line_point(puck, direction), state.grip_pos, direction
+        )
+        lateral = -lateral
+        puck_speed = float(state.object_vel @ direction)
+        if puck_speed < self.RESTING_SPEED or gap < self.CONTACT_GAP:
+            speed = self._strike_action
+        else:
+            speed = self._top_up_action(puck_speed, needed_speed)
         normal = np.array([-direction[1], direction[0], 0.0])
-        motion = self._strike_action * direction
+        motion = speed * direction
         motion = motion - self.LATERAL_GAIN * lateral / ACTION_SCALE * normal
         motion[2] = self.LATERAL_GAIN * (puck[2] - state.grip_pos[2]) / ACTION_SCALE
         return limit(motion)
 
+    def _top_up_action(self, puck_speed: float, needed_speed: float) -> float:
+        """Gripper speed (action units) for catching up with a puck that is still too slow.
+
+        A gripper hitting a slower puck at relative speed ``w`` adds up to ``2 w`` (elastic
+        bounce off the position-controlled gripper), so the gripper closes in at half the
+        missing speed: the next contact can then reach, but not exceed, the needed speed.
+        """
+        gripper_speed = puck_speed + 0.5 * max(needed_speed - puck_speed, 0.0)
+        return float(np.clip(gripper_speed / self.GRIPPER_SPEED_PER_ACTION, 0.0, 1.0))
+
     def _after_release(self, state: FetchState) -> np.ndarray:
         """Backs off while the puck glides, then plans another strike if it stopped short."""
         speed = float(np.linalg.norm(state.object_vel[:2]))
-        gap = planar_distance(state.grip_pos, state.object_pos)
         if speed > self.RESTING_SPEED:
-            if gap < self.CONTACT + self.RUNUP:
+            if planar_distance(state.grip_pos, state.object_pos) < self.RUNUP:
                 return -self.RETREAT * planar_direction(state.grip_pos, state.object_pos)
             return np.zeros(3)
         if planar_distance(state.object_pos, state.goal) > self.RESTRIKE_DISTANCE:

@@ -1,0 +1,83 @@
+"""Config: every field is read somewhere, overrides parse and fail clearly, bad combos refused."""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from herdemos.experiment.config import (
+    SECTIONS,
+    Config,
+    parse_set_options,
+    validate,
+    with_overrides,
+)
+from herdemos.util import HerdemosError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def project_sources() -> str:
+    files = [p for p in ROOT.rglob("*.py") if "tests" not in p.parts and p.name != "config.py"]
+    files = [p for p in files if not any(part.startswith((".", "build")) for part in p.parts)]
+    return "\n".join(p.read_text() for p in files)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [f.name for s in SECTIONS for f in dataclasses.fields(getattr(Config(), s))],
+)
+def test_every_config_field_is_read(name):
+    assert re.search(rf"\.{name}\b", project_sources()), f"config field {name!r} is never read"
+
+
+def test_set_overrides_parse_types():
+    cfg = with_overrides(
+        Config(),
+        parse_set_options(("n_cycles=3", "ddpg.polyak=0.9", "bc_loss=true", "gamma=none")),
+    )
+    assert cfg.train.n_cycles == 3 and cfg.ddpg.polyak == 0.9 and cfg.ddpg.bc_loss is True
+    assert cfg.ddpg.gamma is None
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("n_cycle=3", "unknown config field 'n_cycle'"),
+        ("n_cycles=three", "expected a value of type int"),
+        ("replay_strategy=final", "expected one of"),
+        ("ddpg.n_cycles=3", "ddpg has no field 'n_cycles'"),
+        ("n_cycles", "expected FIELD=VALUE"),
+    ],
+)
+def test_bad_set_items_get_clear_errors(item, message):
+    with pytest.raises(HerdemosError, match=re.escape(message)):
+        with_overrides(Config(), parse_set_options((item,)))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"q_filter": True, "bc_loss": False, "num_demo": 10}, "--q_filter 1 needs --bc_loss 1"),
+        ({"bc_loss": True, "num_demo": 0}, "--bc_loss 1 needs demonstrations"),
+        ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
+        ({"num_demo": 5, "demo_batch_size": 2000}, "demo_batch_size (2000)"),
+    ],
+)
+def test_meaningless_combinations_are_refused(overrides, message):
+    with pytest.raises(HerdemosError, match=re.escape(message)):
+        validate(with_overrides(Config(), overrides))
+
+
+@pytest.mark.parametrize("bc_loss", [False, True])
+@pytest.mark.parametrize("q_filter", [False, True])
+@pytest.mark.parametrize("num_demo", [0, 100])
+def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_demo):
+    cfg = with_overrides(Config(), {"bc_loss": bc_loss, "q_filter": q_filter, "num_demo": num_demo})
+    meaningful = not (q_filter and not bc_loss) and not (bc_loss and num_demo == 0)
+    if meaningful:
+        validate(cfg)
+    else:
+        with pytest.raises(HerdemosError):
+            validate(cfg)

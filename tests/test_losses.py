@@ -1,0 +1,113 @@
+"""The actor loss: BC only on demo rows, the Q-filter's selection, plain DDPG without BC."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from herdemos.ddpg import DDPG, Dims, actor_loss, q_filter_mask
+from herdemos.experiment.config import DDPGConfig
+
+LAMBDA1, LAMBDA2, ACTION_L2 = 0.001, 0.0078, 1.0
+
+
+def loss_inputs(seed=0, n=12):
+    rng = np.random.default_rng(seed)
+    pi = tf.constant(rng.uniform(-1, 1, (n, 3)), tf.float32)
+    u = tf.constant(rng.uniform(-1, 1, (n, 3)), tf.float32)
+    q_pi = tf.constant(rng.normal(size=n), tf.float32)
+    q_demo = tf.constant(rng.normal(size=n), tf.float32)
+    # demo rows deliberately interleaved, not at the end of the batch
+    is_demo = tf.constant(rng.random(n) < 0.5)
+    return pi, u, q_pi, q_demo, is_demo
+
+
+def test_q_filter_selects_demo_rows_where_critic_prefers_demo_action():
+    _, _, q_pi, q_demo, is_demo = loss_inputs()
+    mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter=True).numpy()
+    expected = is_demo.numpy() & (q_demo.numpy() > q_pi.numpy())
+    np.testing.assert_array_equal(mask.astype(bool), expected)
+    assert 0 < expected.sum() < is_demo.numpy().sum()  # the filter really drops some demo rows
+
+
+def test_without_q_filter_every_demo_row_is_cloned():
+    _, _, q_pi, q_demo, is_demo = loss_inputs()
+    mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter=False).numpy()
+    np.testing.assert_array_equal(mask.astype(bool), is_demo.numpy())
+
+
+@pytest.mark.parametrize("q_filter", [False, True])
+def test_bc_value_and_agent_rows_get_no_bc_gradient(q_filter):
+    pi, u, q_pi, q_demo, is_demo = loss_inputs(1)
+    with tf.GradientTape() as tape:
+        tape.watch(pi)
+        _, bc, mask = actor_loss(
+            q_pi, pi, u, q_demo, is_demo, 1.0, ACTION_L2, True, q_filter, LAMBDA1, LAMBDA2
+        )
+    grad = tape.gradient(bc, pi).numpy()
+    cloned = mask.numpy().astype(bool)
+    expected_bc = np.sum(np.square(pi.numpy() - u.numpy())[cloned])
+    assert float(bc) == pytest.approx(expected_bc, rel=1e-5)
+    assert np.all(grad[~is_demo.numpy()] == 0.0)  # agent rows: no BC gradient at all
+    assert np.all(grad[~cloned] == 0.0)
+    np.testing.assert_allclose(grad[cloned], 2 * (pi.numpy() - u.numpy())[cloned], rtol=1e-5)
+
+
+def test_loss_with_bc_weights_rl_and_bc_terms():
+    pi, u, q_pi, q_demo, is_demo = loss_inputs(2)
+    loss, bc, _ = actor_loss(q_pi, pi, u, q_demo, is_demo, 1.0, ACTION_L2, True, True, LAMBDA1, LAMBDA2)
+    rl = -np.mean(q_pi.numpy()) + ACTION_L2 * np.mean(np.square(pi.numpy()))
+    assert float(loss) == pytest.approx(LAMBDA1 * rl + LAMBDA2 * float(bc), rel=1e-5)
+
+
+def test_without_bc_the_actor_loss_is_plain_ddpg():
+    pi, u, q_pi, q_demo, is_demo = loss_inputs(3)
+    max_u = 2.0
+    loss, bc, mask = actor_loss(
+        q_pi, pi, u, q_demo, is_demo, max_u, ACTION_L2, False, False, LAMBDA1, LAMBDA2
+    )
+    plain = -np.mean(q_pi.numpy()) + ACTION_L2 * np.mean(np.square(pi.numpy() / max_u))
+    assert float(loss) == pytest.approx(plain, rel=1e-6)
+    assert float(bc) == 0.0 and not mask.numpy().any()
+
+
+def batch(rng, n=64, n_demo=16):
+    is_demo = np.zeros(n, bool)
+    is_demo[rng.choice(n, n_demo, replace=False)] = True
+    return {
+        "o": rng.normal(size=(n, 5)),
+        "g": rng.normal(size=(n, 2)),
+        "u": rng.uniform(-1, 1, (n, 2)),
+        "r": -rng.integers(0, 2, n).astype(np.float32),
+        "o_2": rng.normal(size=(n, 5)),
+        "is_demo": is_demo,
+    }
+
+
+def test_learner_update_changes_weights_and_reports_losses():
+    tf.keras.utils.set_random_seed(0)
+    cfg = DDPGConfig(hidden=16, layers=2, bc_loss=True, q_filter=True)
+    learner = DDPG(Dims(5, 2, 2), 1.0, cfg, gamma=0.9)
+    before = learner.actor_weights()
+    stats = learner.train(batch(np.random.default_rng(0)))
+    assert set(stats) == {"critic_loss", "actor_loss", "bc_loss", "q_filter_frac", "mean_q"}
+    assert 0.0 <= stats["q_filter_frac"] <= 1.0
+    assert int(learner.step.numpy()) == 1
+    assert any(not np.allclose(a, b) for a, b in zip(before, learner.actor_weights(), strict=True))
+
+
+def test_polyak_target_update():
+    tf.keras.utils.set_random_seed(0)
+    learner = DDPG(Dims(5, 2, 2), 1.0, DDPGConfig(hidden=8, layers=1, polyak=0.9), gamma=0.9)
+    learner.train(batch(np.random.default_rng(1)))
+    target_before = [v.numpy() for v in learner.target.variables]
+    main = [v.numpy() for v in learner.main.variables]
+    learner.update_target_net()
+    for t_before, m, t_after in zip(target_before, main, learner.target.variables, strict=True):
+        np.testing.assert_allclose(t_after.numpy(), 0.9 * t_before + 0.1 * m, rtol=1e-5, atol=1e-7)
+
+
+def test_target_is_clipped_to_minus_horizon_and_zero():
+    learner = DDPG(Dims(5, 2, 2), 1.0, DDPGConfig(hidden=8, layers=1), gamma=0.98)
+    assert learner.clip_return == pytest.approx(50.0)
+    unclipped = DDPG(Dims(5, 2, 2), 1.0, DDPGConfig(hidden=8, layers=1, clip_return=False), 0.98)
+    assert unclipped.clip_return == np.inf
