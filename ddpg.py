@@ -170,8 +170,12 @@ class DDPG:
         return q_grads, pi_grads, stats
 
     def _apply_gradients(self, q_grads, pi_grads):
-        self.q_optimizer.apply_gradients(zip(q_grads, self.main.critic.trainable_variables))
-        self.pi_optimizer.apply_gradients(zip(pi_grads, self.main.actor.trainable_variables))
+        self.q_optimizer.apply_gradients(
+            zip(q_grads, self.main.critic.trainable_variables, strict=True)
+        )
+        self.pi_optimizer.apply_gradients(
+            zip(pi_grads, self.main.actor.trainable_variables, strict=True)
+        )
         self.step.assign_add(1)
 
     def _fused_step(self, o, g, u, r, o_2, is_demo):

@@ -287,9 +287,8 @@ def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) ->
         return None
     if demo.demo_file:
         data = load_demos(demo.demo_file, info, demo.num_demo)
-        log(
-            f"loaded {data.n_episodes} demos from {demo.demo_file} (success {data.success_rate:.2f})"
-        )
+        log(f"loaded {data.n_episodes} demos from {demo.demo_file}")
+        log(f"demo success rate {data.success_rate:.2f}")
         return data
     from herdemos.data_generation.scripted_demos import cached_default_demos
 

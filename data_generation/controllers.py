@@ -66,6 +66,7 @@ class FetchState:
         goal: Desired goal.
         object_pos: Object position, or None in Reach.
         object_vel: Object displacement per env step (world frame), or None in Reach.
+        grip_vel: Gripper displacement per env step (world frame).
         finger_width: Sum of the two finger joint positions (0 = closed, ~0.1 = fully open).
     """
 
@@ -73,6 +74,7 @@ class FetchState:
     goal: np.ndarray
     object_pos: np.ndarray | None
     object_vel: np.ndarray | None
+    grip_vel: np.ndarray
     finger_width: float
 
 
@@ -92,9 +94,10 @@ def parse_obs(obs: dict[str, np.ndarray]) -> FetchState:
     goal = np.asarray(obs["desired_goal"], dtype=np.float64)
     grip_pos = flat[0:3]
     if flat.shape[0] < OBJECT_DIMS:
-        return FetchState(grip_pos, goal, None, None, float(flat[3:5].sum()))
-    object_vel = flat[14:17] + flat[20:23]
-    return FetchState(grip_pos, goal, flat[3:6], object_vel, float(flat[9:11].sum()))
+        return FetchState(grip_pos, goal, None, None, flat[5:8], float(flat[3:5].sum()))
+    grip_vel = flat[20:23]
+    object_vel = flat[14:17] + grip_vel
+    return FetchState(grip_pos, goal, flat[3:6], object_vel, grip_vel, float(flat[9:11].sum()))
 
 
 def limit(vector: np.ndarray) -> np.ndarray:
@@ -279,7 +282,9 @@ class BehindApproach:
         grip = state.grip_pos
         if self.phase is _Approach.PLAN:
             clearance = segment_clearance(grip, destination, object_pos)
-            self.phase = _Approach.TRANSIT_LOW if clearance > self.PATH_CLEARANCE else _Approach.LIFT
+            self.phase = (
+                _Approach.TRANSIT_LOW if clearance > self.PATH_CLEARANCE else _Approach.LIFT
+            )
         if self.phase is _Approach.LIFT:
             if grip[2] < high[2] - 2 * self.ARRIVAL_TOL:
                 return move_toward(grip, np.array([grip[0], grip[1], high[2]]), self.gain)
@@ -508,6 +513,7 @@ class PushController:
 class _Slide(enum.Enum):
     APPROACH = enum.auto()
     STRIKE = enum.auto()
+    FOLLOW = enum.auto()
     RELEASE = enum.auto()
 
 
@@ -595,10 +601,13 @@ class SlideController:
     an overshoot cannot be undone, so the impact aims short; the gripper then keeps driving
     behind the puck and the closed-loop release tops up the rest."""
 
-    CONTACT_GAP = 0.015
-    """Gripper-to-contact-position gap (metres) under which the strike is considered still in
-    contact: the strike speed is then held, since the puck speed measured mid-impact is only
-    partial and must not trigger a top-up."""
+    SEPARATION_SPEED = 0.002
+    """Puck-minus-gripper speed (metres per step) marking the end of the impact. Until then the
+    strike speed is held, since the puck speed measured mid-impact is only partial; afterwards
+    the gripper follows at top-up speed (see ``_top_up_action``)."""
+
+    TOP_UP_FRACTION = 0.5
+    """Fraction of the missing puck speed by which the following gripper outpaces the puck."""
 
     MIN_STRIKE_ACTION = 0.15
     """Lowest strike speed, so short corrections still move the puck."""
@@ -649,7 +658,7 @@ class SlideController:
             if not self._approach.done:
                 return make_action(motion, GRIPPER_CLOSED)
             self._begin_strike(state)
-        if self._phase is _Slide.STRIKE:
+        if self._phase in (_Slide.STRIKE, _Slide.FOLLOW):
             return make_action(self._strike(state), GRIPPER_CLOSED)
         return make_action(self._after_release(state), GRIPPER_CLOSED)
 
@@ -694,12 +703,14 @@ class SlideController:
             self._phase = _Slide.RELEASE
             return self._after_release(state)
         direction, needed_speed = self._strike_plan(state)
-        gap, lateral = line_coordinates(
-            self._strike_line_point(puck, direction), state.grip_pos, direction
+        _, lateral = line_coordinates(
+            state.grip_pos, self._strike_line_point(puck, direction), direction
         )
-        lateral = -lateral
         puck_speed = float(state.object_vel @ direction)
-        if puck_speed < self.RESTING_SPEED or gap < self.CONTACT_GAP:
+        gripper_speed = float(state.grip_vel @ direction)
+        if self._phase is _Slide.STRIKE and puck_speed > gripper_speed + self.SEPARATION_SPEED:
+            self._phase = _Slide.FOLLOW
+        if self._phase is _Slide.STRIKE:
             speed = self._strike_action
         else:
             speed = self._top_up_action(puck_speed, needed_speed)
@@ -716,7 +727,7 @@ class SlideController:
         bounce off the position-controlled gripper), so the gripper closes in at half the
         missing speed: the next contact can then reach, but not exceed, the needed speed.
         """
-        gripper_speed = puck_speed + 0.5 * max(needed_speed - puck_speed, 0.0)
+        gripper_speed = puck_speed + self.TOP_UP_FRACTION * max(needed_speed - puck_speed, 0.0)
         return float(np.clip(gripper_speed / self.GRIPPER_SPEED_PER_ACTION, 0.0, 1.0))
 
     def _after_release(self, state: FetchState) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from herdemos.data_generation.controllers import ScriptedController, make_controller
 from herdemos.demos import DemoData, default_cache_dir, default_demo_name, load_demos
-from herdemos.environment import EnvInfo, has_sim_state, make_env
+from herdemos.environment import EnvInfo, has_sim_state, make_env, reward_fn_of
 from herdemos.rollout import ObsBatch, RolloutWorker
 from herdemos.util import HerdemosError
 
@@ -97,12 +97,12 @@ def generate_demos(
         n_kept += episodes["u"].shape[0]
         if on_progress is not None:
             on_progress(min(n_kept, num_episodes), attempted)
-    for env in envs:
-        env.close()
     stacked = {k: np.concatenate([e[k] for e in kept])[:num_episodes] for k in kept[0]}
     sim_state = stacked.pop("sim_state", None)
     data = DemoData(stacked, sim_state)
-    returns = info.horizon * -1.0 + stacked["info_is_success"].sum(axis=(1, 2))
+    # Returns under the env's own reward, recomputed for the kept episodes.
+    rewards = reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], {})
+    returns = np.asarray(rewards).sum(axis=1)
     data.metadata = {
         "env_id": env_id,
         "dim_o": info.dim_o,
@@ -116,7 +116,7 @@ def generate_demos(
         "only_successful": only_successful,
         "attempted_episodes": attempted,
         "success_rate": data.success_rate,
-        "mean_return_sparse_estimate": float(returns.mean()),
+        "mean_return": float(returns.mean()),
         "sim_state": "mj_getState(FULLPHYSICS|MOCAP_POS|MOCAP_QUAT|WARMSTART)" if record else None,
         "versions": {
             "mujoco": _version("mujoco"),
@@ -125,6 +125,8 @@ def generate_demos(
             "herdemos": _version("herdemos"),
         },
     }
+    for env in envs:
+        env.close()
     return data
 
 

@@ -1,6 +1,4 @@
-import numpy as np
 import pytest
-
 from point_env import PointGoalEnv, register
 
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from point_env import PointGoalEnv, make_episodes
 
 from herdemos.her import her_probability, make_sample_her_transitions
-from point_env import PointGoalEnv, make_episodes
 
 HORIZON = 5
 
@@ -24,7 +24,9 @@ def test_future_goals_come_from_t_plus_1_to_T():
     batch = sample(episodes, 20_000, rng)
     t = batch["ag"][:, 0].astype(int)  # ag[t] = t by construction
     ep = (batch["ag"][:, 1] / 100).astype(int)
-    relabelled = np.isclose(batch["g"][:, 1], 100 * ep) & (batch["g"][:, 0] == np.round(batch["g"][:, 0]))
+    relabelled = np.isclose(batch["g"][:, 1], 100 * ep) & (
+        batch["g"][:, 0] == np.round(batch["g"][:, 0])
+    )
     future_t = batch["g"][relabelled, 0].astype(int)
     assert np.all(future_t >= t[relabelled] + 1)
     assert np.all(future_t <= HORIZON)
@@ -63,12 +65,16 @@ def test_next_observation_is_the_next_time_step():
 def test_strategy_none_keeps_original_goals():
     rng = np.random.default_rng(3)
     episodes = make_episodes(2, HORIZON, rng)
-    batch = make_sample_her_transitions("none", 4, PointGoalEnv().compute_reward)(episodes, 200, rng)
+    batch = make_sample_her_transitions("none", 4, PointGoalEnv().compute_reward)(
+        episodes, 200, rng
+    )
     originals = {tuple(row) for row in episodes["g"].reshape(-1, 2)}
     assert all(tuple(row) in originals for row in batch["g"])
 
 
-@pytest.mark.parametrize(("strategy", "k", "p"), [("future", 4, 0.8), ("future", 1, 0.5), ("none", 4, 0.0)])
+@pytest.mark.parametrize(
+    ("strategy", "k", "p"), [("future", 4, 0.8), ("future", 1, 0.5), ("none", 4, 0.0)]
+)
 def test_her_probability(strategy, k, p):
     assert her_probability(strategy, k) == pytest.approx(p)
 

@@ -54,7 +54,9 @@ def test_bc_value_and_agent_rows_get_no_bc_gradient(q_filter):
 
 def test_loss_with_bc_weights_rl_and_bc_terms():
     pi, u, q_pi, q_demo, is_demo = loss_inputs(2)
-    loss, bc, _ = actor_loss(q_pi, pi, u, q_demo, is_demo, 1.0, ACTION_L2, True, True, LAMBDA1, LAMBDA2)
+    loss, bc, _ = actor_loss(
+        q_pi, pi, u, q_demo, is_demo, 1.0, ACTION_L2, True, True, LAMBDA1, LAMBDA2
+    )
     rl = -np.mean(q_pi.numpy()) + ACTION_L2 * np.mean(np.square(pi.numpy()))
     assert float(loss) == pytest.approx(LAMBDA1 * rl + LAMBDA2 * float(bc), rel=1e-5)
 

@@ -1,4 +1,4 @@
-"""Policy files: plain data, round trip, identical actions to the TF actor, hostile pickles refused."""
+"""Policy files: plain data, round trip, same actions as the TF actor, hostile pickles refused."""
 
 import os
 import pickle
@@ -39,9 +39,13 @@ def test_numpy_policy_matches_tf_actor_and_critic():
     rng = np.random.default_rng(1)
     o, g = rng.normal(2, 3, (7, 5)), rng.normal(size=(7, 2))
     o_n, g_n = learner.normalize_og(o, g)
-    np.testing.assert_allclose(policy.deterministic(o, g), learner.main.pi(o_n, g_n).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        policy.deterministic(o, g), learner.main.pi(o_n, g_n).numpy(), atol=1e-5
+    )
     u = rng.uniform(-1.5, 1.5, (7, 2)).astype(np.float32)
-    np.testing.assert_allclose(policy.q_value(o, g, u), learner.main.q(o_n, g_n, u).numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        policy.q_value(o, g, u), learner.main.q(o_n, g_n, u).numpy(), atol=1e-4
+    )
 
 
 def test_round_trip(tmp_path):

@@ -1,0 +1,69 @@
+"""Convert a demo file of the original project (pickled dicts) into the herdemos format.
+
+python data_generation/convert_legacy_demos.py OLD.npz --env FetchPickAndPlace-v4 --trust
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from herdemos.util import HerdemosError
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("legacy_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--env", required=True, help="The env the demos were recorded in, e.g. FetchPickAndPlace-v4."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output .npz.  [default: <legacy_file stem>_herdemos.npz]",
+)
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Confirm that you trust the file: reading the legacy format unpickles it, "
+    "which can run code.",
+)
+def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
+    """Convert LEGACY_FILE (object arrays under acs/obs/info) into a plain-array demo file."""
+    if not trust:
+        raise click.ClickException(
+            f"{legacy_file}: legacy demo files are pickles and can run code when read; "
+            "pass --trust if you trust this file"
+        )
+    from herdemos.data_generation.legacy_format import read_legacy_demos
+    from herdemos.demos import load_demos
+    from herdemos.environment import EnvInfo, make_env
+
+    src = Path(legacy_file)
+    dst = Path(out) if out else src.with_name(f"{src.stem}_herdemos.npz")
+    try:
+        probe = make_env(env)
+        info = EnvInfo.of(probe, env)
+        probe.close()
+        data = read_legacy_demos(src)
+        data.metadata.update(
+            env_id=env,
+            dim_o=info.dim_o,
+            dim_g=info.dim_g,
+            dim_u=info.dim_u,
+            T=info.horizon,
+            n_episodes=data.n_episodes,
+            success_rate=data.success_rate,
+            source=str(src),
+        )
+        data.save(dst)
+        load_demos(dst, info)  # the written file must validate against the env
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"converted {data.n_episodes} episodes (success {data.success_rate:.2f}) -> {dst}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
