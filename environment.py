@@ -8,6 +8,7 @@ point. Simulator state save/restore is what demo files record and what resets to
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -39,6 +40,24 @@ def register_robotics_envs() -> None:
     import herdemos.envs  # noqa: F401  (registers herdemos' envs on import)
 
 
+def _resolve_entry_point(env_id: str) -> str | gym.envs.registration.EnvSpec:
+    """Makes ``module:Name`` usable: ``Name`` is either an env id that importing ``module``
+    registers (Gymnasium resolves those itself) or an env class, wrapped in a spec here with its
+    ``max_episode_steps`` class attribute as the horizon."""
+    module_name, attr = env_id.split(":", 1)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise HerdemosError(f"--env {env_id}: cannot import module {module_name!r} ({e})") from None
+    if attr in gym.registry:
+        return env_id
+    entry = getattr(module, attr, None)
+    if entry is None:
+        raise HerdemosError(f"--env {env_id}: module {module_name!r} has no {attr!r}")
+    steps = getattr(entry, "max_episode_steps", None)
+    return gym.envs.registration.EnvSpec(id=env_id, entry_point=entry, max_episode_steps=steps)
+
+
 def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
     """Builds an env by registered id or ``module:Class`` entry point and checks it is a goal env.
 
@@ -46,15 +65,11 @@ def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
         HerdemosError: unknown id, or an observation without the goal-env keys.
     """
     register_robotics_envs()
-    if ":" in env_id and env_id not in gym.registry:
-        try:
-            gym.register(id=env_id, entry_point=env_id)
-        except Exception as e:
-            raise HerdemosError(f"--env {env_id}: cannot register entry point ({e})") from None
+    target = _resolve_entry_point(env_id) if ":" in env_id else env_id
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            env = gym.make(env_id, render_mode=render_mode)
+            env = gym.make(target, render_mode=render_mode)
     except gym.error.Error as e:
         raise HerdemosError(f"--env {env_id}: {e}") from None
     except (ImportError, AttributeError, ModuleNotFoundError) as e:

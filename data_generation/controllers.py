@@ -601,12 +601,8 @@ class SlideController:
     an overshoot cannot be undone, so the impact aims short; the gripper then keeps driving
     behind the puck and the closed-loop release tops up the rest."""
 
-    SEPARATION_SPEED = 0.002
-    """Puck-minus-gripper speed (metres per step) marking the end of the impact. Until then the
-    strike speed is held, since the puck speed measured mid-impact is only partial; afterwards
-    the gripper follows at top-up speed (see ``_top_up_action``)."""
 
-    TOP_UP_FRACTION = 0.5
+    TOP_UP_FRACTION = 0.25
     """Fraction of the missing puck speed by which the following gripper outpaces the puck."""
 
     MIN_STRIKE_ACTION = 0.15
@@ -638,6 +634,7 @@ class SlideController:
         self._phase = _Slide.APPROACH
         self._approach = BehindApproach()
         self._strike_action = 1.0
+        self._last_puck_speed = 0.0
 
     def reset(self, obs: dict[str, np.ndarray]) -> None:
         """Starts an episode with a fresh approach plan."""
@@ -692,6 +689,7 @@ class SlideController:
         _, speed = self._strike_plan(state)
         action = self.STRIKE_SHORTFALL * speed / self.PUCK_SPEED_PER_ACTION
         self._strike_action = float(np.clip(action, self.MIN_STRIKE_ACTION, 1.0))
+        self._last_puck_speed = 0.0
         self._phase = _Slide.STRIKE
 
     def _strike(self, state: FetchState) -> np.ndarray:
@@ -707,8 +705,9 @@ class SlideController:
             state.grip_pos, self._strike_line_point(puck, direction), direction
         )
         puck_speed = float(state.object_vel @ direction)
-        gripper_speed = float(state.grip_vel @ direction)
-        if self._phase is _Slide.STRIKE and puck_speed > gripper_speed + self.SEPARATION_SPEED:
+        impact_over = self.RESTING_SPEED < puck_speed <= self._last_puck_speed
+        self._last_puck_speed = puck_speed
+        if self._phase is _Slide.STRIKE and impact_over:
             self._phase = _Slide.FOLLOW
         if self._phase is _Slide.STRIKE:
             speed = self._strike_action

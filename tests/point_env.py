@@ -17,6 +17,7 @@ class PointGoalEnv(gym.Env):
     """2-D point; action = velocity in [-1, 1]^2 scaled by 0.1; success within 0.1 of the goal."""
 
     metadata = {"render_modes": []}
+    max_episode_steps = 10  # read by herdemos when made as "point_env:PointGoalEnv"
 
     def __init__(self, render_mode: str | None = None) -> None:
         box = spaces.Box(-1.0, 1.0, (2,), np.float64)
@@ -50,7 +51,7 @@ class PointGoalEnv(gym.Env):
         return self._obs(), reward, False, False, {"is_success": float(reward == 0.0)}
 
 
-def register() -> str:
+def register() -> str:  # also runs on import, so "point_env:PointGoal-v0" works
     """Registers the env (idempotently) and returns its id."""
     env_id = "PointGoal-v0"
     if env_id not in gym.registry:
@@ -70,3 +71,6 @@ def make_episodes(n: int, horizon: int, rng: np.random.Generator) -> dict[str, n
         "u": rng.uniform(-1, 1, (n, horizon, 2)).astype(np.float32),
         "info_is_success": np.zeros((n, horizon, 1), np.float32),
     }
+
+
+register()
