@@ -695,29 +695,41 @@ class SlideController:
     def _strike(self, state: FetchState) -> np.ndarray:
         """Drives the gripper along the strike line until the puck will glide to the goal."""
         puck, goal = state.object_pos, state.goal
-        rest_point = puck + self._friction.travel(state.object_vel)
-        short_by, _ = line_coordinates(goal, rest_point, planar_direction(puck, goal))
-        if short_by < self.RELEASE_MARGIN:
+        direction, needed_speed = self._strike_plan(state)
+        puck_speed = float(np.linalg.norm(state.object_vel[:2]))
+        speed_gain = puck_speed - self._last_puck_speed
+        self._last_puck_speed = puck_speed
+        if self._phase is _Slide.STRIKE and puck_speed > self.RESTING_SPEED and speed_gain <= 0:
+            self._phase = _Slide.FOLLOW
+        if self._released(state, max(speed_gain, 0.0) if self._phase is _Slide.FOLLOW else 0.0):
             self._phase = _Slide.RELEASE
             return self._after_release(state)
-        direction, needed_speed = self._strike_plan(state)
-        _, lateral = line_coordinates(
-            state.grip_pos, self._strike_line_point(puck, direction), direction
-        )
-        puck_speed = float(state.object_vel @ direction)
-        impact_over = self.RESTING_SPEED < puck_speed <= self._last_puck_speed
-        self._last_puck_speed = puck_speed
-        if self._phase is _Slide.STRIKE and impact_over:
-            self._phase = _Slide.FOLLOW
         if self._phase is _Slide.STRIKE:
             speed = self._strike_action
         else:
             speed = self._top_up_action(puck_speed, needed_speed)
+        _, lateral = line_coordinates(
+            state.grip_pos, self._strike_line_point(puck, direction), direction
+        )
         normal = np.array([-direction[1], direction[0], 0.0])
         motion = speed * direction
         motion = motion - self.LATERAL_GAIN * lateral / ACTION_SCALE * normal
         motion[2] = self.LATERAL_GAIN * (puck[2] - state.grip_pos[2]) / ACTION_SCALE
         return limit(motion)
+
+    def _released(self, state: FetchState, speed_gain: float) -> bool:
+        """Whether the puck, left alone now, would glide at least to the goal.
+
+        The decision acts a step late (the gripper is still pushing during the next step), so
+        while a top-up push is speeding the puck up, the speed is extrapolated one step ahead.
+        """
+        puck, velocity = state.object_pos, state.object_vel
+        speed = float(np.linalg.norm(velocity[:2]))
+        if speed > 0.0:
+            velocity = velocity * (1.0 + speed_gain / speed)
+        rest_point = puck + self._friction.travel(velocity)
+        short_by, _ = line_coordinates(state.goal, rest_point, planar_direction(puck, state.goal))
+        return short_by < self.RELEASE_MARGIN
 
     def _top_up_action(self, puck_speed: float, needed_speed: float) -> float:
         """Gripper speed (action units) for catching up with a puck that is still too slow.
