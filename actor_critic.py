@@ -50,3 +50,56 @@ class ActorCritic:
     def copy_from(self, other: ActorCritic) -> None:
         for mine, theirs in zip(self.variables, other.variables, strict=True):
             mine.assign(theirs)
+
+
+class ServingActor(tf.Module):
+    """The deterministic actor with input clipping and normalisation built in, for deployment.
+
+    Its weights come from a plain-data policy (see :class:`herdemos.policy.Policy`), so a
+    SavedModel can be exported from any policy file without the training code.
+    """
+
+    def __init__(self, policy) -> None:
+        super().__init__(name="herdemos_actor")
+        self.o_mean = tf.constant(policy.o_mean, tf.float32)
+        self.o_std = tf.constant(policy.o_std, tf.float32)
+        self.g_mean = tf.constant(policy.g_mean, tf.float32)
+        self.g_std = tf.constant(policy.g_std, tf.float32)
+        self.clip_obs = float(policy.clip_obs)
+        self.norm_clip = float(policy.norm_clip)
+        self.max_u = float(policy.max_u)
+        self.weights = [tf.Variable(w, trainable=False) for w in policy.actor_weights]
+        dim_o, dim_g = policy.o_mean.size, policy.g_mean.size
+        self.serve = tf.function(
+            self._serve,
+            input_signature=[
+                tf.TensorSpec([None, dim_o], tf.float32, name="observation"),
+                tf.TensorSpec([None, dim_g], tf.float32, name="desired_goal"),
+            ],
+        )
+
+    def _normalize(self, x, mean, std):
+        x = tf.clip_by_value(x, -self.clip_obs, self.clip_obs)
+        return tf.clip_by_value((x - mean) / std, -self.norm_clip, self.norm_clip)
+
+    def _serve(self, observation, desired_goal):
+        x = tf.concat(
+            [
+                self._normalize(observation, self.o_mean, self.o_std),
+                self._normalize(desired_goal, self.g_mean, self.g_std),
+            ],
+            axis=-1,
+        )
+        n_layers = len(self.weights) // 2
+        for i in range(n_layers):
+            x = tf.matmul(x, self.weights[2 * i]) + self.weights[2 * i + 1]
+            if i < n_layers - 1:
+                x = tf.nn.relu(x)
+        return {"action": self.max_u * tf.tanh(x)}
+
+
+def export_saved_model(policy, directory: str) -> None:
+    """Writes ``policy``'s actor as a SavedModel whose ``serving_default`` signature takes
+    ``observation`` and ``desired_goal`` (float32, batched) and returns ``{"action": ...}``."""
+    module = ServingActor(policy)
+    tf.saved_model.save(module, directory, signatures={"serving_default": module.serve})

@@ -208,3 +208,19 @@ def validate(config: Config) -> None:
         raise HerdemosError("random_eps must lie in [0, 1] and noise_eps must be >= 0")
     if d.gamma is not None and not 0.0 < d.gamma < 1.0:
         raise HerdemosError("gamma must lie in (0, 1)")
+
+
+def method_label(params: dict[str, Any]) -> str:
+    """A short human name for the method a ``params.json`` describes, for plot legends."""
+    ddpg, demo, her = params.get("ddpg", {}), params.get("demo", {}), params.get("her", {})
+    if demo.get("num_demo", 0) <= 0:
+        label = "HER only" if her.get("replay_strategy", "future") != "none" else "DDPG only"
+    elif ddpg.get("bc_loss") and ddpg.get("q_filter"):
+        label = "demos + BC + Q-filter"
+    elif ddpg.get("bc_loss"):
+        label = "demos + BC"
+    else:
+        label = "demos in replay"
+    if demo.get("demo_reset_prob", 0) > 0:
+        label += f" + demo resets ({demo['demo_reset_prob']:g})"
+    return label

@@ -1,0 +1,135 @@
+"""Run a trained policy: measure it, watch it, or film it.
+
+python experiment/play.py runs/.../policy_best.pkl --n_test_rollouts 10
+python experiment/play.py policy_best.pkl --video pickplace.mp4
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from herdemos.util import HerdemosError
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("policy_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--n_test_rollouts",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Episodes to run.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="First episode's env seed.")
+@click.option("--render", is_flag=True, help="Show a live viewer window (needs a display).")
+@click.option(
+    "--video",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write an .mp4 of all episodes, rendered headless (EGL or OSMesa).",
+)
+@click.option("--env", default=None, help="Override the env id stored in the policy file.")
+@click.option(
+    "--fps", type=click.IntRange(min=1), default=25, show_default=True, help="Video frame rate."
+)
+def main(
+    policy_file: str,
+    n_test_rollouts: int,
+    seed: int,
+    render: bool,
+    video: str | None,
+    env: str | None,
+    fps: int,
+) -> None:
+    """Run POLICY_FILE deterministically; print success rate, mean return and mean Q."""
+    try:
+        play(policy_file, n_test_rollouts, seed, render, video, env, fps)
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def play(
+    policy_file: str,
+    n_episodes: int,
+    seed: int,
+    render: bool,
+    video: str | None,
+    env_override: str | None,
+    fps: int,
+) -> None:
+    from herdemos.policy import load_policy
+    from herdemos.rendering import choose_headless_backend, has_display
+
+    policy = load_policy(policy_file)
+    if render and video:
+        raise HerdemosError("--render and --video: choose one")
+    if render and not has_display():
+        raise HerdemosError("--render: no display found (DISPLAY is unset); use --video out.mp4")
+    if video:
+        if Path(video).suffix.lower() not in (".mp4", ".gif", ".mkv", ".avi"):
+            raise HerdemosError(f"--video {video}: use a .mp4 (or .gif) file name")
+        backend = choose_headless_backend()
+        click.echo(f"rendering headless with MUJOCO_GL={backend}")
+
+    from tqdm import tqdm
+
+    from herdemos.environment import EnvInfo, make_env
+
+    env_id = env_override or policy.env_id
+    if not env_id:
+        raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
+    render_mode = "human" if render else "rgb_array" if video else None
+    env = make_env(env_id, render_mode=render_mode)
+    info = EnvInfo.of(env, env_id)
+    if (info.dim_o, info.dim_g, info.dim_u) != (
+        policy.o_mean.size,
+        policy.g_mean.size,
+        policy.actor_weights[-1].shape[-1],
+    ):
+        raise HerdemosError(f"{policy_file}: the policy's dims do not fit {env_id}")
+    frames: list[np.ndarray] = []
+    successes, returns, qs = [], [], []
+    for episode in tqdm(range(n_episodes), unit="ep", disable=None, leave=False):
+        obs, _ = env.reset(seed=seed + episode)
+        total, info_step = 0.0, {}
+        for _ in range(info.horizon):
+            action = policy.act(obs)
+            qs.append(float(policy.q_value(obs["observation"], obs["desired_goal"], action)[0]))
+            obs, reward, _, _, info_step = env.step(action)
+            total += float(reward)
+            if video:
+                frames.append(env.render())
+        successes.append(float(info_step.get("is_success", 0.0)))
+        returns.append(total)
+    env.close()
+    click.echo(
+        f"{env_id}: {n_episodes} episodes | success rate {np.mean(successes):.2f} | "
+        f"mean return {np.mean(returns):.1f} | mean Q {np.mean(qs):.2f}"
+    )
+    if video:
+        write_video(video, frames, fps)
+        click.echo(f"wrote {video} ({len(frames)} frames)")
+
+
+def write_video(path: str, frames: list[np.ndarray], fps: int) -> None:
+    """Encodes frames to a temporary file, then renames it into place (never a half video)."""
+    import imageio.v2 as imageio
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    try:
+        with imageio.get_writer(tmp, fps=fps) as writer:
+            for frame in frames:
+                writer.append_data(frame)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

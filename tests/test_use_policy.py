@@ -1,0 +1,138 @@
+"""Using a trained policy: play.py (metrics, video), export.py (SavedModel), plot.py."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from herdemos import load_policy
+from herdemos.policy import Policy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, extra_env=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), **(extra_env or {})}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def random_policy(path: Path, env_id="FetchReach-v4", dims=(10, 3, 4), hidden=16) -> Path:
+    rng = np.random.default_rng(0)
+    dim_o, dim_g, dim_u = dims
+
+    def layer(n_in, n_out):
+        return [rng.normal(0, 0.3, (n_in, n_out)).astype(np.float32), np.zeros(n_out, np.float32)]
+
+    actor = layer(dim_o + dim_g, hidden) + layer(hidden, dim_u)
+    critic = layer(dim_o + dim_g + dim_u, hidden) + layer(hidden, 1)
+    Policy(actor, critic, np.zeros(dim_o, np.float32), np.ones(dim_o, np.float32),
+           np.zeros(dim_g, np.float32), np.ones(dim_g, np.float32), 200.0, 5.0, 1.0,
+           {"env_id": env_id}).save(path)  # fmt: skip
+    return path
+
+
+def test_export_matches_load_policy_act(tmp_path):
+    import tensorflow as tf
+
+    policy_file = random_policy(tmp_path / "p.pkl")
+    result = run("experiment/export.py", str(policy_file), "--out", str(tmp_path / "model"))
+    assert result.returncode == 0, result.stderr
+    serve = tf.saved_model.load(str(tmp_path / "model")).signatures["serving_default"]
+    policy = load_policy(policy_file)
+    rng = np.random.default_rng(1)
+    o = rng.normal(1, 2, (64, 10)).astype(np.float32)
+    g = rng.normal(1, 2, (64, 3)).astype(np.float32)
+    exported = serve(observation=tf.constant(o), desired_goal=tf.constant(g))["action"].numpy()
+    np.testing.assert_allclose(exported, policy.deterministic(o, g), atol=1e-5)
+
+
+def test_export_refuses_to_overwrite(tmp_path):
+    (tmp_path / "model").mkdir()
+    result = run("experiment/export.py", str(random_policy(tmp_path / "p.pkl")), "--out",
+                 str(tmp_path / "model"))  # fmt: skip
+    assert result.returncode != 0 and "already exists" in result.stderr
+
+
+def test_play_prints_metrics_and_writes_a_video(tmp_path):
+    policy_file = random_policy(tmp_path / "p.pkl")
+    video = tmp_path / "reach.mp4"
+    result = run("experiment/play.py", str(policy_file), "--n_test_rollouts", "2",
+                 "--video", str(video))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "success rate" in result.stdout and "mean Q" in result.stdout
+    import imageio.v2 as imageio
+
+    reader = imageio.get_reader(video)
+    frame = reader.get_data(10)
+    assert frame.ndim == 3 and frame.std() > 10  # a real picture, not a blank frame
+    assert reader.count_frames() == 100  # 2 episodes x T=50
+
+
+def test_play_without_display_points_to_video(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "experiment/play.py", str(random_policy(tmp_path / "p.pkl")), "--render"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0 and "--video" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_play_rejects_a_bad_policy_file(tmp_path):
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"not a pickle")
+    result = run("experiment/play.py", str(bad))
+    assert result.returncode != 0 and "bad.pkl" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def write_run(folder: Path, bc: bool, success: list[float]) -> None:
+    import json
+
+    folder.mkdir(parents=True)
+    params = {"train": {"env": "FetchPickAndPlace-v4"},
+              "ddpg": {"bc_loss": bc, "q_filter": bc}, "demo": {"num_demo": 100 if bc else 0},
+              "her": {"replay_strategy": "future"}}  # fmt: skip
+    (folder / "params.json").write_text(json.dumps(params))
+    lines = ["epoch,total_env_steps,test/success_rate,test/mean_Q"]
+    lines += [f"{i + 1},{1000 * (i + 1)},{s},{-s}" for i, s in enumerate(success)]
+    (folder / "progress.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_plot_groups_seeds_and_tolerates_bad_runs(tmp_path):
+    write_run(tmp_path / "demo_s0", True, [0.1, 0.5, 0.9])
+    write_run(tmp_path / "demo_s1", True, [0.2, 0.6])  # still in progress
+    write_run(tmp_path / "her_s0", False, [0.0, 0.0, 0.1])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "progress.csv").write_text("")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "progress.csv").write_text("a,b\n1,2\n")
+    out = tmp_path / "curves.png"
+    result = run("experiment/plot.py", str(tmp_path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "3 runs, 2 groups" in result.stdout
+    assert "empty/progress.csv: no epochs logged yet" in result.stderr
+    assert "junk/progress.csv: missing columns" in result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_with_nothing_to_plot_fails_clearly(tmp_path):
+    result = run("experiment/plot.py", str(tmp_path / "nowhere"))
+    assert result.returncode != 0 and "no such folder" in result.stderr
+
+
+@pytest.mark.parametrize("params,label", [
+    ({"demo": {"num_demo": 0}}, "HER only"),
+    ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": False}}, "demos in replay"),
+    ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": True}}, "demos + BC"),
+    ({"demo": {"num_demo": 5, "demo_reset_prob": 0.1}, "ddpg": {"bc_loss": True, "q_filter": True}},
+     "demos + BC + Q-filter + demo resets (0.1)"),
+])  # fmt: skip
+def test_method_labels(params, label):
+    from herdemos.experiment.config import method_label
+
+    assert method_label(params) == label
