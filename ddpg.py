@@ -16,6 +16,7 @@ import tensorflow as tf
 from herdemos.actor_critic import ActorCritic
 from herdemos.experiment.config import DDPGConfig
 from herdemos.normalizer import Normalizer
+from herdemos.util import HerdemosError
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,53 @@ class DDPG:
         p = self.config.polyak
         for t, m in zip(self.target.variables, self.main.variables, strict=True):
             t.assign(p * t + (1.0 - p) * m)
+
+    def non_finite_parameter(self) -> str | None:
+        """The name of the first NaN/Inf network variable, or None if all are finite."""
+        for var in [*self.main.variables, *self.target.variables]:
+            if not np.all(np.isfinite(var.numpy())):
+                return var.path if hasattr(var, "path") else var.name
+        return None
+
+    # ----- checkpoints -----
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        return tf.train.Checkpoint(
+            actor=self.main.actor,
+            critic=self.main.critic,
+            target_actor=self.target.actor,
+            target_critic=self.target.critic,
+            pi_optimizer=self.pi_optimizer,
+            q_optimizer=self.q_optimizer,
+            step=self.step,
+        )
+
+    def save_tf_state(self, prefix: str) -> None:
+        """Networks, targets, optimiser slots and the step counter, via ``tf.train.Checkpoint``."""
+        self._checkpoint().write(prefix)
+
+    def restore_tf_state(self, prefix: str) -> None:
+        """Restores :meth:`save_tf_state`; every saved value must match a variable here.
+
+        Raises:
+            HerdemosError: the files are missing, damaged, or from a different network.
+        """
+        try:
+            self._checkpoint().read(prefix).assert_consumed()
+        except Exception as e:  # TF raises many error types for damaged or foreign files
+            first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise HerdemosError(f"{prefix}: cannot restore learner ({first_line[:200]})") from None
+
+    def normalizer_state(self) -> dict[str, np.ndarray]:
+        state = {f"o_stats/{k}": v for k, v in self.o_stats.state_dict().items()}
+        state.update({f"g_stats/{k}": v for k, v in self.g_stats.state_dict().items()})
+        return state
+
+    def load_normalizer_state(self, state: dict[str, np.ndarray]) -> None:
+        for name, norm in (("o_stats", self.o_stats), ("g_stats", self.g_stats)):
+            prefix = f"{name}/"
+            norm.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
 
     # ----- export -----
     def actor_weights(self) -> list[np.ndarray]:

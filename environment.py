@@ -121,6 +121,28 @@ def reward_fn_of(env: gym.Env):
     return env.unwrapped.compute_reward
 
 
+def physics_warnings(env: gym.Env) -> int:
+    """How often MuJoCo has flagged bad accelerations (a physics blow-up) in this env so far."""
+    data = getattr(env.unwrapped, "data", None)
+    warning = getattr(data, "warning", None)
+    if warning is None:
+        return 0
+    import mujoco
+
+    return int(warning[mujoco.mjtWarning.mjWARN_BADQACC].number)
+
+
+def env_rng_state(env: gym.Env) -> dict:
+    """The env's random-generator state (JSON-serialisable), for exact resume."""
+    return env.unwrapped.np_random.bit_generator.state
+
+
+def set_env_rng_state(env: gym.Env, state: dict) -> None:
+    generator = np.random.Generator(getattr(np.random, state["bit_generator"])())
+    generator.bit_generator.state = state
+    env.unwrapped.np_random = generator
+
+
 # ---- simulator state ----
 def _state_spec():
     import mujoco

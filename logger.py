@@ -19,16 +19,20 @@ class ProgressLog:
     Args:
         logdir: the run folder.
         tensorboard: also write TensorBoard event files under ``logdir/tb``.
+        purge_step: on resume, the first epoch to be written again; TensorBoard drops
+            events an interrupted session logged from this step on, so no epoch appears twice.
     """
 
-    def __init__(self, logdir: str | os.PathLike, tensorboard: bool = True) -> None:
+    def __init__(
+        self, logdir: str | os.PathLike, tensorboard: bool = True, purge_step: int | None = None
+    ) -> None:
         self.path = Path(logdir) / "progress.csv"
         self.rows: list[dict[str, float]] = []
         self._tb = None
         if tensorboard:
             from tensorboardX import SummaryWriter
 
-            self._tb = SummaryWriter(str(Path(logdir) / "tb"), flush_secs=10)
+            self._tb = SummaryWriter(str(Path(logdir) / "tb"), flush_secs=10, purge_step=purge_step)
 
     def restore(self, rows: list[dict[str, float]]) -> None:
         """Starts from rows of an earlier (resumed) run."""
@@ -55,11 +59,18 @@ class ProgressLog:
             self._tb.close()
 
 
+def _number(text: str | None) -> float | int:
+    if text in ("", None):
+        return math.nan
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text else value
+
+
 def read_progress(path: str | os.PathLike) -> list[dict[str, float]]:
-    """Reads ``progress.csv`` into rows of floats (empty cells become NaN)."""
+    """Reads ``progress.csv`` into rows of numbers (integers stay integers; empty cells NaN)."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    return [{k: float(v) if v not in ("", None) else math.nan for k, v in r.items()} for r in rows]
+    return [{k: _number(v) for k, v in r.items() if k is not None} for r in rows]
 
 
 def epoch_line(row: dict[str, float], n_epochs: int) -> str:

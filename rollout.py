@@ -13,7 +13,7 @@ from typing import Protocol
 import gymnasium as gym
 import numpy as np
 
-from herdemos.environment import EnvInfo, get_sim_state, set_sim_state
+from herdemos.environment import EnvInfo, get_sim_state, physics_warnings, set_sim_state
 from herdemos.policy import Policy
 
 ObsBatch = dict[str, np.ndarray]
@@ -70,6 +70,8 @@ class Rollout:
     mean_return: float
     mean_q: float | None
     n_demo_resets: int
+    n_discarded: int = 0  # episodes dropped for a physics blow-up or a non-finite state
+    n_steps: int = 0  # env steps taken, discarded episodes included
 
 
 class RolloutWorker:
@@ -105,6 +107,15 @@ class RolloutWorker:
         self._seeds: list[int | None] = [seed + i for i in range(len(envs))]
         self.n_episodes = 0
 
+    def pending_seeds(self) -> list[int | None]:
+        """Seeds not yet used by a first reset (None once used); part of a checkpoint."""
+        return list(self._seeds)
+
+    def set_pending_seeds(self, seeds: list[int | None]) -> None:
+        if len(seeds) != len(self.envs):
+            raise ValueError(f"{len(seeds)} seeds for {len(self.envs)} envs")
+        self._seeds = list(seeds)
+
     def _reset(self, index: int) -> tuple[dict[str, np.ndarray], bool]:
         env = self.envs[index]
         obs, _ = env.reset(seed=self._seeds[index])
@@ -127,6 +138,7 @@ class RolloutWorker:
         """
         n, horizon = len(self.envs), self.info.horizon
         starts = [self._reset(i) for i in range(n)]
+        warnings_before = [physics_warnings(env) for env in self.envs]
         obs = {k: np.stack([s[0][k] for s in starts]) for k in starts[0][0]}
         o = np.empty((n, horizon + 1, self.info.dim_o), np.float32)
         ag = np.empty((n, horizon + 1, self.info.dim_g), np.float32)
@@ -157,11 +169,26 @@ class RolloutWorker:
         if states is not None:
             states.append([get_sim_state(env) for env in self.envs])
             episodes["sim_state"] = np.stack(states, axis=1)
+        # A physics blow-up (MuJoCo's bad-acceleration warning, which also resets the
+        # simulation) or a non-finite state would poison the replay buffer: drop the episode.
+        warnings_after = [physics_warnings(env) for env in self.envs]
+        valid = np.array(
+            [after == before for after, before in zip(warnings_after, warnings_before, strict=True)]
+        )
+        for key in ("o", "ag", "g"):
+            valid &= np.isfinite(episodes[key]).all(axis=(1, 2))
+        if not valid.all():
+            episodes = {k: v[valid] for k, v in episodes.items()}
+            for i in np.flatnonzero(~valid):
+                self._seeds[i] = None  # the next reset starts a clean episode
         self.n_episodes += n
+        kept = max(int(valid.sum()), 1)
         return Rollout(
             episodes=episodes,
-            success_rate=float(success[:, -1, 0].mean()),
-            mean_return=float(rewards.sum(axis=1).mean()),
+            success_rate=float(episodes["info_is_success"][:, -1, 0].sum() / kept),
+            mean_return=float(rewards[valid].sum() / kept),
             mean_q=q_sum / horizon if q_fn is not None else None,
             n_demo_resets=sum(int(s[1]) for s in starts),
+            n_discarded=int((~valid).sum()),
+            n_steps=n * horizon,
         )

@@ -3,6 +3,7 @@ logging and policy saving, as in baselines HER."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -11,9 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
+from herdemos.checkpoint import folder_size, read_checkpoint_state, write_checkpoint
 from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData, load_demos
-from herdemos.environment import EnvInfo, has_sim_state, make_env, reward_fn_of
+from herdemos.environment import (
+    EnvInfo,
+    env_rng_state,
+    has_sim_state,
+    make_env,
+    reward_fn_of,
+    set_env_rng_state,
+)
 from herdemos.experiment.config import Config
 from herdemos.her import make_sample_her_transitions
 from herdemos.logger import ProgressLog, epoch_line
@@ -23,16 +32,33 @@ from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
 from herdemos.util import HerdemosError
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
+CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"
+
+
+class TrainingDiverged(HerdemosError):
+    """A loss, parameter or observation became NaN or Inf; the last good checkpoint is kept."""
+
+
+def check_finite(stats: dict[str, float], epoch: int) -> None:
+    for key, value in stats.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"epoch {epoch}: {key} is {value}; training diverged")
 
 
 @dataclass
-class EpochTimes:
-    """Seconds spent in each part of an epoch (for the log and the throughput benchmark)."""
+class EpochProgress:
+    """What the current, unfinished epoch has accumulated; checkpointed so that a run stopped
+    mid-epoch resumes at the next cycle."""
 
-    rollout: float = 0.0
-    sample: float = 0.0
-    update: float = 0.0
-    eval: float = 0.0
+    cycle: int = 0  # cycles completed in this epoch
+    train_success: list[float] = field(default_factory=list)
+    loss_sums: dict[str, float] = field(default_factory=dict)
+    n_updates: int = 0
+    demo_resets: int = 0
+    discarded_episodes: int = 0
+    rollout_time: float = 0.0
+    sample_time: float = 0.0
+    update_time: float = 0.0
 
 
 def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | None):
@@ -52,10 +78,13 @@ class TrainingState:
     """Bookkeeping that a checkpoint must carry besides networks and buffers."""
 
     epoch: int = 0  # epochs completed
-    best_success: float = -math.inf
+    best_success: float = -1.0  # below any success rate, so epoch 1 always saves a best policy
     total_env_steps: int = 0
     start_time: float = field(default_factory=time.time)
     elapsed_before: float = 0.0  # wall seconds of earlier (resumed) sessions
+
+    def wall_time(self) -> float:
+        return self.elapsed_before + time.time() - self.start_time
 
 
 class Trainer:
@@ -134,7 +163,7 @@ class Trainer:
             self.eval_envs, self.info, seed=t.seed + 10_000, rng=self.rng
         )
         self.state = TrainingState()
-        self.demo_resets = 0  # episodes of the current epoch that started from a demo state
+        self.epoch_progress = EpochProgress()
 
     # ----- pieces of the loop -----
     def policy(self, success_rate: float | None = None) -> Policy:
@@ -171,27 +200,34 @@ class Trainer:
         demo = self.demo_buffer.sample(d.demo_batch_size, self.rng)
         return concat_batches(agent, demo)
 
-    def run_cycle(self, times: EpochTimes, losses: list[dict[str, float]]) -> float:
-        """Collect, store, update, move targets; returns the training success rate."""
-        t = self.config.train
+    def run_cycle(self) -> None:
+        """Collect, store, update, move targets; accumulates into ``self.epoch_progress``."""
+        t, ep = self.config.train, self.epoch_progress
         start = time.perf_counter()
         actions = PolicyActions(self.policy(), False, t.noise_eps, t.random_eps, self.rng)
         rollout = self.worker.generate_rollouts(actions)
-        self.buffer.store_episodes(rollout.episodes)
-        n_new = rollout.episodes["u"].shape[0] * self.info.horizon
-        self.learner.update_normalizers(self.sampler(rollout.episodes, n_new, self.rng))
-        self.state.total_env_steps += n_new
-        times.rollout += time.perf_counter() - start
-        for _ in range(t.n_batches):
+        ep.rollout_time += time.perf_counter() - start
+        ep.discarded_episodes += rollout.n_discarded
+        if rollout.episodes["u"].shape[0] > 0:
+            self.buffer.store_episodes(rollout.episodes)
+            n_new = rollout.episodes["u"].shape[0] * self.info.horizon
+            self.learner.update_normalizers(self.sampler(rollout.episodes, n_new, self.rng))
+            ep.train_success.append(rollout.success_rate)
+        self.state.total_env_steps += rollout.n_steps
+        for _ in range(t.n_batches if self.buffer.size else 0):
             start = time.perf_counter()
             batch = self.sample_batch()
             mid = time.perf_counter()
-            losses.append(self.learner.train(batch))
-            times.sample += mid - start
-            times.update += time.perf_counter() - mid
+            stats = self.learner.train(batch)
+            ep.sample_time += mid - start
+            ep.update_time += time.perf_counter() - mid
+            check_finite(stats, self.state.epoch + 1)
+            for key, value in stats.items():
+                ep.loss_sums[key] = ep.loss_sums.get(key, 0.0) + value
+            ep.n_updates += 1
         self.learner.update_target_net()
-        self.demo_resets += rollout.n_demo_resets
-        return rollout.success_rate
+        ep.demo_resets += rollout.n_demo_resets
+        ep.cycle += 1
 
     def evaluate(self) -> tuple[float, float]:
         """Deterministic episodes from normal resets: ``(success rate, mean Q)``."""
@@ -200,45 +236,41 @@ class Trainer:
         rollout = self.evaluator.generate_rollouts(actions, q_fn=policy.q_value)
         return rollout.success_rate, float(rollout.mean_q)
 
-    def run_epoch(self, on_cycle: Callable[[], None] | None = None) -> dict[str, float]:
-        """One epoch; returns its progress row."""
-        t = self.config.train
-        times, losses, train_success = EpochTimes(), [], []
-        self.demo_resets = 0
-        epoch_start = time.perf_counter()
-        for _ in range(t.n_cycles):
-            train_success.append(self.run_cycle(times, losses))
-            if on_cycle is not None:
-                on_cycle()
+    def finish_epoch(self) -> dict[str, float]:
+        """Evaluates, closes the epoch's accounting and returns its progress row."""
+        ep = self.epoch_progress
         start = time.perf_counter()
         test_success, test_q = self.evaluate()
-        times.eval = time.perf_counter() - start
+        eval_time = time.perf_counter() - start
+        bad = self.learner.non_finite_parameter()
+        if bad is not None:
+            raise TrainingDiverged(f"epoch {self.state.epoch + 1}: parameter {bad} is NaN or Inf")
         self.state.epoch += 1
         row: dict[str, float] = {
             "epoch": self.state.epoch,
             "total_env_steps": self.state.total_env_steps,
-            "wall_time": self.state.elapsed_before + time.time() - self.state.start_time,
+            "wall_time": self.state.wall_time(),
             "test/success_rate": test_success,
             "test/mean_Q": test_q,
-            "train/success_rate": float(np.mean(train_success)),
+            "train/success_rate": float(np.mean(ep.train_success)) if ep.train_success else 0.0,
         }
-        for key in losses[0] if losses else []:
-            row[f"train/{key}"] = float(np.mean([x[key] for x in losses]))
-        if not self.config.ddpg.bc_loss:
-            row.pop("train/bc_loss", None)
-            row.pop("train/q_filter_frac", None)
-        row["train/demo_resets"] = self.demo_resets
+        for key, total in ep.loss_sums.items():
+            if self.config.ddpg.bc_loss or key not in ("bc_loss", "q_filter_frac"):
+                row[f"train/{key}"] = total / max(ep.n_updates, 1)
+        row["train/demo_resets"] = ep.demo_resets
+        row["train/discarded_episodes"] = ep.discarded_episodes
         row["buffer/episodes"] = self.buffer.size
         ln = self.learner
         row["stats_o/mean"] = float(ln.o_stats.mean.mean())
         row["stats_o/std"] = float(ln.o_stats.std.mean())
         row["stats_g/mean"] = float(ln.g_stats.mean.mean())
         row["stats_g/std"] = float(ln.g_stats.std.mean())
-        row["time/rollout"] = times.rollout
-        row["time/sample"] = times.sample
-        row["time/update"] = times.update
-        row["time/eval"] = times.eval
-        row["time/epoch"] = time.perf_counter() - epoch_start
+        row["time/rollout"] = ep.rollout_time
+        row["time/sample"] = ep.sample_time
+        row["time/update"] = ep.update_time
+        row["time/eval"] = eval_time
+        row["time/epoch"] = ep.rollout_time + ep.sample_time + ep.update_time + eval_time
+        self.epoch_progress = EpochProgress()
         return row
 
     def save_policies(self, success: float) -> None:
@@ -252,14 +284,31 @@ class Trainer:
         if interval > 0 and self.state.epoch % interval == 0:
             policy.save(self.logdir / f"policy_{self.state.epoch}.pkl")
 
-    def train(self, progress: ProgressLog, show_bar: bool = True) -> None:
-        """Runs epochs until ``n_epochs`` are complete."""
+    def train(
+        self,
+        progress: ProgressLog,
+        show_bar: bool = True,
+        stop_requested: Callable[[], bool] = lambda: False,
+    ) -> bool:
+        """Runs cycles and epochs until ``n_epochs`` are complete or a stop is requested.
+
+        A checkpoint is written every ``checkpoint_interval`` epochs, after the last epoch, and
+        before returning on a stop request.
+
+        Args:
+            progress: where epoch rows go.
+            show_bar: draw a progress bar (only on a terminal).
+            stop_requested: polled between cycles (SIGINT/SIGTERM handlers set it).
+
+        Returns:
+            True when all epochs completed, False when stopped early.
+        """
         from tqdm import tqdm
 
         t = self.config.train
         bar = tqdm(
             total=t.n_epochs * t.n_cycles,
-            initial=self.state.epoch * t.n_cycles,
+            initial=self.state.epoch * t.n_cycles + self.epoch_progress.cycle,
             unit="cycle",
             disable=None if show_bar else True,
             dynamic_ncols=True,
@@ -268,7 +317,13 @@ class Trainer:
         try:
             while self.state.epoch < t.n_epochs:
                 bar.set_description(f"epoch {self.state.epoch + 1}/{t.n_epochs}")
-                row = self.run_epoch(on_cycle=lambda: bar.update(1))
+                while self.epoch_progress.cycle < t.n_cycles:
+                    if stop_requested():
+                        self.save_checkpoint()
+                        return False
+                    self.run_cycle()
+                    bar.update(1)
+                row = self.finish_epoch()
                 progress.write(row)
                 self.save_policies(row["test/success_rate"])
                 line = epoch_line(row, t.n_epochs)
@@ -276,8 +331,84 @@ class Trainer:
                     self.log(line)
                 else:
                     bar.write(line)
+                interval = t.checkpoint_interval
+                if self.state.epoch == t.n_epochs or (
+                    interval > 0 and self.state.epoch % interval == 0
+                ):
+                    self.save_checkpoint()
         finally:
             bar.close()
+        return True
+
+    # ----- checkpoints -----
+    def save_checkpoint(self) -> Path:
+        """Writes a checkpoint of everything (see :mod:`herdemos.checkpoint`); logs its size."""
+        arrays = {f"buffer/{k}": v for k, v in self.buffer.state_dict().items()}
+        if self.demo_buffer is not None:
+            arrays.update({f"demo_buffer/{k}": v for k, v in self.demo_buffer.state_dict().items()})
+        arrays.update(self.learner.normalizer_state())
+        state = dataclasses.asdict(self.state)
+        state["elapsed_before"] = self.state.wall_time()
+        del state["start_time"]
+        meta = {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "state": state,
+            "epoch_progress": dataclasses.asdict(self.epoch_progress),
+            "rng": self.rng.bit_generator.state,
+            "envs": [env_rng_state(env) for env in self.envs],
+            "eval_envs": [env_rng_state(env) for env in self.eval_envs],
+            "worker_seeds": self.worker.pending_seeds(),
+            "evaluator_seeds": self.evaluator.pending_seeds(),
+        }
+        folder = write_checkpoint(
+            self.logdir,
+            self.state.epoch,
+            self.epoch_progress.cycle,
+            arrays,
+            meta,
+            self.learner.save_tf_state,
+        )
+        self.log(f"checkpoint {folder.name} ({folder_size(folder) / 1e6:.1f} MB)")
+        return folder
+
+    def restore_checkpoint(self, folder: Path) -> None:
+        """Restores a checkpoint written by :meth:`save_checkpoint` for the same config.
+
+        Raises:
+            HerdemosError: one line naming the checkpoint and the problem.
+        """
+        arrays, meta = read_checkpoint_state(folder)
+        try:
+            if meta.get("format") != CHECKPOINT_FORMAT:
+                raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
+            if without_n_epochs(meta["config"]) != without_n_epochs(self.config.to_dict()):
+                raise ValueError("it was written with a different configuration")
+
+            def section(prefix: str) -> dict[str, np.ndarray]:
+                return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+            self.buffer.load_state_dict(section("buffer/"))
+            if self.demo_buffer is not None:
+                self.demo_buffer.load_state_dict(section("demo_buffer/"))
+            self.learner.load_normalizer_state(arrays)
+            self.rng.bit_generator.state = meta["rng"]
+            for env, rng_state in zip(self.envs, meta["envs"], strict=True):
+                set_env_rng_state(env, rng_state)
+            for env, rng_state in zip(self.eval_envs, meta["eval_envs"], strict=True):
+                set_env_rng_state(env, rng_state)
+            self.worker.set_pending_seeds(meta["worker_seeds"])
+            self.evaluator.set_pending_seeds(meta["evaluator_seeds"])
+            self.state = TrainingState(**meta["state"])
+            self.epoch_progress = EpochProgress(**meta["epoch_progress"])
+        except (KeyError, ValueError, TypeError, IndexError) as e:
+            raise HerdemosError(f"{folder}: cannot resume from this checkpoint ({e})") from None
+        self.learner.restore_tf_state(str(Path(folder) / "learner"))
+
+
+def without_n_epochs(config: dict) -> dict:
+    """A config dict minus ``train.n_epochs``, the one field a resume may change."""
+    return {**config, "train": {k: v for k, v in config["train"].items() if k != "n_epochs"}}
 
 
 def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) -> DemoData | None:

@@ -73,6 +73,7 @@ class TrainConfig:
     noise_eps: float = 0.1  # seed: Gaussian action noise std, as a fraction of max_u
     seed: int = 0  # herdemos: base seed for NumPy, TF and the envs
     policy_save_interval: int = 5  # seed: save policy_{epoch}.pkl every this many epochs
+    checkpoint_interval: int = 1  # herdemos: checkpoint every N epochs (0: only at the end)
     num_cpu: int = 1  # baselines: MPI ranks
 
 
@@ -90,6 +91,22 @@ class Config:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Inverse of :meth:`to_dict`; unknown sections or fields raise ``ValueError``."""
+        unknown = set(data) - set(SECTIONS)
+        if unknown:
+            raise ValueError(f"unknown sections {sorted(unknown)}")
+        sections = {}
+        for name in SECTIONS:
+            known = {f.name for f in fields(_section_type(name))}
+            values = data.get(name, {})
+            extra = set(values) - known
+            if extra:
+                raise ValueError(f"unknown {name} fields {sorted(extra)}")
+            sections[name] = _section_type(name)(**values)
+        return cls(**sections)
 
 
 SECTIONS: tuple[str, ...] = ("ddpg", "her", "demo", "train")
@@ -202,8 +219,8 @@ def validate(config: Config) -> None:
             raise HerdemosError(f"--{name} must be >= 1")
     if t.n_batches < 0 or d.batch_size < 1:
         raise HerdemosError("n_batches must be >= 0 and batch_size >= 1")
-    if t.policy_save_interval < 0:
-        raise HerdemosError("--policy_save_interval must be >= 0 (0 disables periodic saves)")
+    if t.policy_save_interval < 0 or t.checkpoint_interval < 0:
+        raise HerdemosError("policy_save_interval and checkpoint_interval must be >= 0")
     if not (0.0 <= t.random_eps <= 1.0 and t.noise_eps >= 0.0):
         raise HerdemosError("random_eps must lie in [0, 1] and noise_eps must be >= 0")
     if d.gamma is not None and not 0.0 < d.gamma < 1.0:

@@ -1,13 +1,17 @@
 """Train DDPG + HER, optionally with demonstrations, BC loss and Q-filter.
 
 python experiment/train.py --bc_loss 1 --q_filter 1 --num_demo 100
+python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000
 """
 
 from __future__ import annotations
 
+import json
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,27 +39,98 @@ FLAG_FIELDS = {
     "demo_file": "demo.demo_file",
     "demo_reset_prob": "demo.demo_reset_prob",
 }
+BOOL_FLAGS = ("ddpg.clip_return", "ddpg.bc_loss", "ddpg.q_filter")
 
 
-def resolve_config(flags: dict, set_items: tuple[str, ...]) -> Config:
+def explicit_overrides(flags: dict[str, Any], set_items: tuple[str, ...]) -> dict[str, Any]:
+    """The config changes the user asked for: given flags, then ``--set`` items."""
+    explicit = {FLAG_FIELDS[k]: v for k, v in flags.items() if v is not None and k in FLAG_FIELDS}
+    for key in BOOL_FLAGS:
+        if key in explicit:
+            explicit[key] = bool(explicit[key])
+    explicit.update(parse_set_options(set_items))
+    return explicit
+
+
+def resolve_config(flags: dict[str, Any], set_items: tuple[str, ...]) -> Config:
     """defaults < per-env table < explicit flags < ``--set`` items."""
     config = Config()
     env = flags.get("env") or config.train.env
     config = with_overrides(config, {"env": env})
     config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
-    explicit = {FLAG_FIELDS[k]: v for k, v in flags.items() if v is not None and k in FLAG_FIELDS}
-    for key in ("ddpg.clip_return", "ddpg.bc_loss", "ddpg.q_filter"):
-        if key in explicit:
-            explicit[key] = bool(explicit[key])
-    config = with_overrides(config, explicit)
-    config = with_overrides(config, parse_set_options(set_items))
+    config = with_overrides(config, explicit_overrides(flags, set_items))
     validate(config)
     return config
 
 
+def resume_config(logdir: Path, flags: dict[str, Any], set_items: tuple[str, ...]) -> Config:
+    """The run's own ``params.json``; flags may only repeat it, except a larger ``--n_epochs``."""
+    params_file = logdir / "params.json"
+    try:
+        stored = Config.from_dict(json.loads(params_file.read_text()))
+    except FileNotFoundError:
+        raise HerdemosError(
+            f"--resume {logdir}: no params.json here; is this a run folder?"
+        ) from None
+    except (json.JSONDecodeError, ValueError, TypeError) as e:
+        raise HerdemosError(f"{params_file}: unreadable ({e})") from None
+    wanted = explicit_overrides(flags, set_items)
+    n_epochs = wanted.pop("train.n_epochs", wanted.pop("n_epochs", None))
+    merged = with_overrides(stored, wanted)
+    for key, value in wanted.items():
+        name = key.split(".")[-1]
+        section = key.split(".")[0] if "." in key else None
+        old = getattr(getattr(stored, section), name) if section else None
+        new = getattr(getattr(merged, section), name) if section else None
+        if merged != stored:
+            flag = f"--{name}" if key in FLAG_FIELDS.values() else f"--set {key}"
+            raise HerdemosError(
+                f"{flag} {value} conflicts with the run's params.json ({name}={old!r}); "
+                "a resumed run keeps its configuration"
+            )
+        del old, new
+    if n_epochs is not None:
+        merged = with_overrides(merged, {"n_epochs": n_epochs})
+    validate(merged)
+    return merged
+
+
+class GracefulStop:
+    """SIGINT/SIGTERM ask the loop to stop after the current cycle (and checkpoint); a second
+    Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __enter__(self) -> GracefulStop:
+        self._previous = {
+            s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)
+        }
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = signum
+        click.echo(
+            f"\n{signal.Signals(signum).name}: finishing the current cycle and writing a "
+            "checkpoint (Ctrl-C again to abort without one)",
+            err=True,
+        )
+
+    def __call__(self) -> bool:
+        return self.signal is not None
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
-    "--env", default=None, help="Gym goal env id or module:Class.  [default: FetchPickAndPlace-v4]"
+    "--env",
+    default=None,
+    help="Gymnasium goal env id or module:Class.  [default: FetchPickAndPlace-v4]",
 )
 @click.option(
     "--logdir",
@@ -64,12 +139,21 @@ def resolve_config(flags: dict, set_items: tuple[str, ...]) -> Config:
     help="Run folder.  [default: runs/<env>-<timestamp>]",
 )
 @click.option(
-    "--n_epochs", type=int, default=None, help="Epochs to train.  [default: 100; FetchReach 10]"
+    "--resume",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Continue the run in this folder from its last checkpoint.",
+)
+@click.option(
+    "--n_epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Epochs to train (may be raised on --resume).  [default: 100; FetchReach 10]",
 )
 @click.option("--seed", type=int, default=None, help="Random seed.  [default: 0]")
 @click.option(
     "--policy_save_interval",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
     help="Save policy_<epoch>.pkl every N epochs (0: never).  [default: 5]",
 )
@@ -126,7 +210,9 @@ def resolve_config(flags: dict, set_items: tuple[str, ...]) -> Config:
     help="Override any config field, e.g. --set n_cycles=10 --set ddpg.polyak=0.9.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def main(logdir: str | None, set_items: tuple[str, ...], quiet: bool, **flags) -> None:
+def main(
+    logdir: str | None, resume: str | None, set_items: tuple[str, ...], quiet: bool, **flags: Any
+) -> None:
     """Train DDPG + HER with demonstrations (Nair et al. 2018) on a goal-conditioned env.
 
     \b
@@ -134,46 +220,96 @@ def main(logdir: str | None, set_items: tuple[str, ...], quiet: bool, **flags) -
       python experiment/train.py --bc_loss 1 --q_filter 1 --num_demo 100
       python experiment/train.py --env FetchReach-v4
       python experiment/train.py --num_demo 0 --set n_cycles=20
+      python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000 --n_epochs 200
     """
     try:
-        run(logdir, set_items, quiet, flags)
+        code = run(logdir, resume, set_items, quiet, flags)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
+    sys.exit(code)
 
 
-def run(logdir: str | None, set_items: tuple[str, ...], quiet: bool, flags: dict) -> None:
-    config = resolve_config(flags, set_items)
+def run(
+    logdir: str | None,
+    resume: str | None,
+    set_items: tuple[str, ...],
+    quiet: bool,
+    flags: dict[str, Any],
+) -> int:
+    if resume and logdir:
+        raise HerdemosError("--resume and --logdir: give one (a resumed run keeps its folder)")
+    if resume:
+        path = Path(resume)
+        config = resume_config(path, flags, set_items)
+    else:
+        config = resolve_config(flags, set_items)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        env_name = config.train.env.replace(":", "_")
+        path = Path(logdir) if logdir else Path("runs") / f"{env_name}-{stamp}"
+        if (path / "progress.csv").exists() or (path / "params.json").exists():
+            raise HerdemosError(
+                f"--logdir {path}: already holds a run; choose another folder or --resume it"
+            )
     if config.train.num_cpu > 1:
         raise HerdemosError("--num_cpu > 1 (MPI) is not available yet; use --num_cpu 1")
-    env_id = config.train.env
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = Path(logdir) if logdir else Path("runs") / f"{env_id.replace(':', '_')}-{stamp}"
-    if (path / "progress.csv").exists() or (path / "params.json").exists():
-        raise HerdemosError(f"--logdir {path}: already holds a run; choose another folder")
 
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
+    from herdemos.checkpoint import list_checkpoints
     from herdemos.environment import EnvInfo, make_env
-    from herdemos.logger import ProgressLog
+    from herdemos.logger import ProgressLog, read_progress
     from herdemos.trainer import Trainer, load_run_demos
 
-    probe = make_env(env_id)
-    info = EnvInfo.of(probe, env_id)
+    probe = make_env(config.train.env)
+    info = EnvInfo.of(probe, config.train.env)
     probe.close()
     demos = load_run_demos(config, info, click.echo)
     path.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(config, path, demos, log=click.echo)
+    rows: list[dict[str, float]] = []
+    if resume:
+        restored = restore_latest(trainer, list_checkpoints(path))
+        click.echo(f"resuming {path} from {restored.name}")
+        if (path / "progress.csv").exists():
+            rows = [
+                r for r in read_progress(path / "progress.csv") if r["epoch"] <= trainer.state.epoch
+            ]
     atomic_write_text(path / "params.json", config.to_json() + "\n")
     click.echo(f"logging to {path}")
-    trainer = Trainer(config, path, demos, log=click.echo)
-    progress = ProgressLog(path)
+    progress = ProgressLog(path, purge_step=trainer.state.epoch + 1 if resume else None)
+    progress.restore(rows)
     try:
-        trainer.train(progress, show_bar=not quiet)
+        with GracefulStop() as stop:
+            finished = trainer.train(progress, show_bar=not quiet, stop_requested=stop)
     finally:
         progress.close()
+    if not finished:
+        click.echo(
+            f"stopped at epoch {trainer.state.epoch} cycle {trainer.epoch_progress.cycle}; "
+            f"resume with: python experiment/train.py --resume {path}",
+            err=True,
+        )
+        return 128 + (stop.signal or signal.SIGINT)
     click.echo(
-        f"done: {trainer.state.epoch} epochs, best test success {trainer.state.best_success:.2f}; "
-        f"policies in {path}"
+        f"done: {trainer.state.epoch} epochs, {trainer.state.total_env_steps:,} env steps, "
+        f"best test success {trainer.state.best_success:.2f}; policies in {path}"
     )
+    return 0
+
+
+def restore_latest(trainer: Any, checkpoints: list[Path]) -> Path:
+    """Restores the newest checkpoint that loads; falls back to older ones with a warning."""
+    if not checkpoints:
+        raise HerdemosError("--resume: the run has no complete checkpoint to resume from")
+    errors = []
+    for folder in checkpoints:
+        try:
+            trainer.restore_checkpoint(folder)
+            return folder
+        except HerdemosError as e:
+            errors.append(str(e))
+            click.echo(f"warning: {e}; trying an older checkpoint", err=True)
+    raise HerdemosError(f"--resume: no checkpoint could be loaded ({errors[-1]})")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

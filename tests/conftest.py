@@ -1,4 +1,5 @@
 import pytest
+
 from point_env import PointGoalEnv, register
 
 

@@ -74,3 +74,21 @@ def make_episodes(n: int, horizon: int, rng: np.random.Generator) -> dict[str, n
 
 
 register()
+
+
+class UnstablePointEnv(PointGoalEnv):
+    """Like :class:`PointGoalEnv`, but about half of the episodes 'blow up': from step 3 on the
+    observation is NaN, as a diverged physics simulation would report."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        obs, info = super().reset(seed=seed, options=options)
+        self.blow_up = bool(self.np_random.random() < 0.5)
+        self.t = 0
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.t += 1
+        if self.blow_up and self.t >= 3:
+            obs = {k: np.full_like(v, np.nan) for k, v in obs.items()}
+        return obs, reward, terminated, truncated, info

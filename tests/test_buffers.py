@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from point_env import PointGoalEnv, make_episodes
 
 from herdemos.her import make_sample_her_transitions
 from herdemos.normalizer import Normalizer
 from herdemos.replay_buffer import EpisodeBuffer
+
+from point_env import PointGoalEnv, make_episodes
 
 HORIZON = 4
 SHAPES = {

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from point_env import PointGoalEnv, make_episodes
 
 from herdemos.her import her_probability, make_sample_her_transitions
+
+from point_env import PointGoalEnv, make_episodes
 
 HORIZON = 5
 

@@ -1,0 +1,123 @@
+"""Checkpoints: everything needed to continue a run exactly, written atomically.
+
+A checkpoint is a folder ``checkpoint-EEEEEE-CCC`` (epochs and cycles completed) holding
+``learner.*`` (TF: networks, targets, optimiser slots, step counter) and ``state.npz`` (plain
+arrays: buffers, normalisers, RNG states and bookkeeping as JSON). It is written into a hidden
+temporary folder and renamed into place only when complete, so a crash or a full disk never
+leaves a checkpoint that fails to load, and the previous checkpoint survives. The newest
+``KEEP`` checkpoints are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from herdemos.util import HerdemosError
+
+KEEP = 2
+NAME = re.compile(r"^checkpoint-(\d{6})-(\d{3})$")
+
+
+def checkpoint_name(epoch: int, cycle: int) -> str:
+    return f"checkpoint-{epoch:06d}-{cycle:03d}"
+
+
+def list_checkpoints(logdir: str | os.PathLike) -> list[Path]:
+    """Complete checkpoints in ``logdir``, newest first."""
+    if not Path(logdir).is_dir():
+        return []
+    found = [p for p in Path(logdir).iterdir() if p.is_dir() and NAME.match(p.name)]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def write_checkpoint(
+    logdir: str | os.PathLike,
+    epoch: int,
+    cycle: int,
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    save_tf_state,
+    state_file: str = "state.npz",
+) -> Path:
+    """Writes one checkpoint atomically and prunes old ones.
+
+    Args:
+        logdir: the run folder.
+        epoch, cycle: progress the checkpoint represents (names the folder).
+        arrays: NumPy state (buffers, normalisers).
+        meta: JSON-serialisable state (RNG states, counters, bookkeeping).
+        save_tf_state: ``f(prefix)`` writing the learner's TF checkpoint.
+        state_file: the NumPy file's name (one per MPI rank).
+
+    Returns:
+        The checkpoint folder.
+    """
+    logdir = Path(logdir)
+    final = logdir / checkpoint_name(epoch, cycle)
+    tmp = logdir / f".{final.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        save_tf_state(str(tmp / "learner"))
+        payload = dict(arrays)
+        payload["meta"] = np.array(json.dumps(meta))
+        with open(tmp / state_file, "wb") as f:
+            np.savez(f, **payload)
+        _fsync_tree(tmp)
+        if final.exists():  # same progress saved twice (e.g. stop right after an epoch)
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in list_checkpoints(logdir)[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def read_checkpoint_state(
+    folder: str | os.PathLike, state_file: str = "state.npz"
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Reads a checkpoint's NumPy state and JSON metadata, never unpickling anything.
+
+    Raises:
+        HerdemosError: one line naming the file and the problem.
+    """
+    path = Path(folder) / state_file
+    if not path.is_file():
+        raise HerdemosError(f"{path}: missing checkpoint state file")
+    if not zipfile.is_zipfile(path):
+        raise HerdemosError(f"{path}: not an .npz checkpoint (damaged or truncated)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except Exception as e:  # zip/zlib/format errors of many types from a damaged file
+        raise HerdemosError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
+    if "meta" not in arrays:
+        raise HerdemosError(f"{path}: checkpoint lacks its 'meta' record")
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except (json.JSONDecodeError, TypeError, ValueError):
+        raise HerdemosError(f"{path}: checkpoint 'meta' is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise HerdemosError(f"{path}: checkpoint 'meta' must be a JSON object")
+    return arrays, meta

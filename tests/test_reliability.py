@@ -1,0 +1,190 @@
+"""Reliability: exact resume, graceful stop, SIGKILL and resume, NaN guard, physics blow-ups."""
+
+import csv
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from herdemos.checkpoint import list_checkpoints
+from herdemos.environment import EnvInfo
+from herdemos.experiment.config import Config, with_overrides
+from herdemos.rollout import RolloutWorker
+from herdemos.trainer import Trainer, TrainingDiverged
+
+from point_env import UnstablePointEnv, register
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = {"n_cycles": 2, "n_batches": 1, "batch_size": 32, "hidden": 16, "n_test_rollouts": 2}
+CLI_SMALL = ["--set", "n_cycles=3", "--set", "n_batches=2", "--set", "batch_size=32",
+             "--set", "hidden=16", "--set", "n_test_rollouts=2", "--quiet"]  # fmt: skip
+
+
+def small_trainer(logdir: Path, **overrides) -> Trainer:
+    config = with_overrides(Config(), {"env": register(), **SMALL, **overrides})
+    return Trainer(config, logdir, demos=None, log=lambda line: None)
+
+
+def test_first_update_after_resume_matches_the_uninterrupted_run(tmp_path):
+    first = small_trainer(tmp_path / "a")
+    for _ in range(2):
+        first.run_cycle()
+    first.finish_epoch()
+    folder = first.save_checkpoint()
+    first.run_cycle()  # the uninterrupted run's next cycle: one rollout, one update
+    expected_losses = dict(first.epoch_progress.loss_sums)
+    expected_weights = first.learner.actor_weights()
+
+    resumed = small_trainer(tmp_path / "b")
+    resumed.restore_checkpoint(folder)
+    assert resumed.state.epoch == 1 and resumed.buffer.size == first.buffer.size - 2
+    resumed.run_cycle()
+    assert resumed.epoch_progress.loss_sums.keys() == expected_losses.keys()
+    for key, value in expected_losses.items():
+        assert resumed.epoch_progress.loss_sums[key] == pytest.approx(value, rel=1e-6, abs=1e-9)
+    for a, b in zip(resumed.learner.actor_weights(), expected_weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def test_checkpoint_from_another_config_is_refused(tmp_path):
+    folder = small_trainer(tmp_path / "a").save_checkpoint()
+    other = small_trainer(tmp_path / "b", polyak=0.5)
+    with pytest.raises(Exception, match="different configuration"):
+        other.restore_checkpoint(folder)
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
+    trainer = small_trainer(tmp_path)
+    trainer.run_cycle()
+    good = trainer.save_checkpoint()
+    trainer.learner.train = lambda batch: {"critic_loss": math.nan, "actor_loss": 0.0}
+    with pytest.raises(TrainingDiverged, match="epoch 1: critic_loss is nan"):
+        trainer.run_cycle()
+    assert list_checkpoints(tmp_path) == [good]
+
+
+def test_nan_parameter_is_caught_at_the_end_of_the_epoch(tmp_path):
+    trainer = small_trainer(tmp_path)
+    trainer.run_cycle()
+    var = trainer.learner.main.critic.trainable_variables[0]
+    var.assign(np.full(var.shape, np.nan, np.float32))
+    with pytest.raises(TrainingDiverged, match="epoch 1: parameter .* is NaN or Inf"):
+        trainer.finish_epoch()
+
+
+def test_blown_up_episodes_are_discarded_and_counted():
+    envs = [UnstablePointEnv() for _ in range(8)]
+    for env in envs:
+        env.spec = None
+    info = EnvInfo("unstable", 2, 2, 2, horizon=10, max_u=1.0)
+
+    class Zero:
+        def reset(self, obs):
+            pass
+
+        def __call__(self, obs):
+            return np.zeros((len(envs), 2), np.float32)
+
+    worker = RolloutWorker(envs, info, seed=0, rng=np.random.default_rng(0))
+    rollout = worker.generate_rollouts(Zero())
+    assert 0 < rollout.n_discarded < 8
+    assert rollout.episodes["o"].shape[0] == 8 - rollout.n_discarded
+    assert np.isfinite(rollout.episodes["o"]).all()
+    assert rollout.n_steps == 80
+
+
+def cli(*args, **kwargs):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    command = [sys.executable, "experiment/train.py", *args]
+    pipe = subprocess.PIPE
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True, **kwargs
+    )
+
+
+def wait_for(predicate, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the training subprocess")
+
+
+def epochs_of(logdir: Path) -> list[int]:
+    with open(logdir / "progress.csv") as f:
+        return [int(float(r["epoch"])) for r in csv.DictReader(f)]
+
+
+def test_sigint_finishes_the_cycle_checkpoints_and_says_how_to_resume(tmp_path):
+    logdir = tmp_path / "run"
+    proc = cli("--env", "point_env:PointGoal-v0", "--n_epochs", "500", "--logdir", str(logdir),
+               *CLI_SMALL)  # fmt: skip
+    wait_for(lambda: (logdir / "progress.csv").exists())
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, err
+    assert f"--resume {logdir}" in err and "Traceback" not in err
+    assert list_checkpoints(logdir)
+    resumed = subprocess.run(
+        [sys.executable, "experiment/train.py", "--resume", str(logdir), "--n_epochs",
+         str(epochs_of(logdir)[-1] + 2), "--quiet"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    epochs = epochs_of(logdir)
+    assert epochs == list(range(1, len(epochs) + 1))
+
+
+def test_sigkill_at_a_random_point_then_resume_is_continuous(tmp_path):
+    logdir = tmp_path / "run"
+    n_epochs = 6
+    proc = cli("--env", "point_env:PointGoal-v0", "--n_epochs", "1000", "--logdir", str(logdir),
+               *CLI_SMALL)  # fmt: skip
+    wait_for(lambda: len(list_checkpoints(logdir)) > 0)
+    time.sleep(random.uniform(0.0, 1.5))
+    proc.kill()
+    proc.communicate(timeout=60)
+    checkpoint = list_checkpoints(logdir)[0]
+    done_epochs = int(checkpoint.name.split("-")[1])
+    from herdemos.checkpoint import read_checkpoint_state
+
+    arrays, meta = read_checkpoint_state(checkpoint)
+    buffer_at_checkpoint = int(arrays["buffer/meta"][0])
+    target = max(n_epochs, done_epochs + 2)
+    resumed = subprocess.run(
+        [sys.executable, "experiment/train.py", "--resume", str(logdir), "--n_epochs", str(target),
+         "--quiet"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    with open(logdir / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, target + 1))
+    first_resumed = rows[meta["state"]["epoch"]]  # row of the first epoch finished after resume
+    cycles_left = 3 - meta["epoch_progress"]["cycle"]
+    assert int(first_resumed["buffer/episodes"]) == buffer_at_checkpoint + 2 * cycles_left
+    steps = [int(r["total_env_steps"]) for r in rows]
+    assert steps == [60 * (i + 1) for i in range(target)]  # 3 cycles x 2 episodes x T=10
+
+
+def test_resume_flags_must_not_conflict(tmp_path):
+    logdir = tmp_path / "run"
+    proc = cli(
+        "--env", "point_env:PointGoal-v0", "--n_epochs", "1", "--logdir", str(logdir), *CLI_SMALL
+    )
+    proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    proc = cli("--resume", str(logdir), "--bc_loss", "1")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "--bc_loss" in err and "conflicts" in err
+    assert "Traceback" not in err
