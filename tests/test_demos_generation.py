@@ -1,0 +1,125 @@
+"""Scripted demos: every controller's file validates, legacy conversion, and demo-state resets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from herdemos.data_generation.scripted_demos import generate_demos
+from herdemos.demos import load_demos
+from herdemos.environment import EnvInfo, make_env, set_sim_state
+from herdemos.rollout import DemoStarts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("env_id", "min_success"),
+    [("FetchReach-v4", 0.9), ("FetchPush-v4", 0.8), ("FetchPickAndPlace-v4", 0.9)],
+)
+def test_controller_demos_validate_and_succeed(tmp_path, env_id, min_success):
+    data = generate_demos(env_id, 10, seed=3)
+    path = tmp_path / "demos.npz"
+    data.save(path)
+    env = make_env(env_id)
+    loaded = load_demos(path, EnvInfo.of(env, env_id), num_demo=10)
+    assert loaded.success_rate >= min_success
+    assert loaded.sim_state is not None and loaded.sim_state.shape[:2] == (10, 51)
+    meta = loaded.metadata
+    assert meta["env_id"] == env_id and meta["T"] == 50 and meta["seed"] == 3
+    assert set(meta["versions"]) >= {"mujoco", "gymnasium-robotics"}
+
+
+def test_only_successful_keeps_successes_and_noise_changes_actions():
+    clean = generate_demos("FetchPush-v4", 4, seed=0)
+    noisy = generate_demos("FetchPush-v4", 4, seed=0, noise=0.3, only_successful=True)
+    assert noisy.success_rate == 1.0
+    assert not np.allclose(clean.episodes["u"], noisy.episodes["u"])
+
+
+# Fetch reads positions from kinematics that MuJoCo computed at the start of the last substep,
+# while a restored state gets fresh kinematics; that leaves sub-millimetre differences.
+KINEMATICS_TOL = 2e-3
+
+
+def test_restored_demo_state_reproduces_the_next_observation():
+    data = generate_demos("FetchPickAndPlace-v4", 2, seed=5)
+    env = make_env("FetchPickAndPlace-v4")
+    env.reset(seed=123)  # an unrelated episode: the restore must overwrite everything
+    for episode, t in [(0, 0), (0, 17), (1, 30), (1, 49)]:
+        obs = set_sim_state(env, data.sim_state[episode, t], data.episodes["g"][episode, t])
+        np.testing.assert_allclose(
+            obs["observation"], data.episodes["o"][episode, t], atol=KINEMATICS_TOL
+        )
+        obs, *_ = env.step(data.episodes["u"][episode, t])
+        np.testing.assert_allclose(
+            obs["observation"], data.episodes["o"][episode, t + 1], atol=KINEMATICS_TOL
+        )
+        np.testing.assert_allclose(
+            obs["achieved_goal"], data.episodes["ag"][episode, t + 1], atol=KINEMATICS_TOL
+        )
+
+
+def test_demo_starts_sample_states_with_their_goals():
+    sim_state = np.arange(2 * 4 * 3, dtype=float).reshape(2, 4, 3)
+    goal = np.arange(2 * 3 * 2, dtype=float).reshape(2, 3, 2)
+    starts = DemoStarts(sim_state, goal)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        state, g = starts.sample(rng)
+        ep, t = np.argwhere((sim_state == state).all(axis=-1))[0]
+        assert t < 3  # never the final state, after which no action is left
+        np.testing.assert_array_equal(g, goal[ep, t])
+
+
+def test_no_controller_asks_for_a_demo_file():
+    from herdemos.util import HerdemosError
+
+    with pytest.raises(HerdemosError, match="pass --demo_file"):
+        generate_demos("HandReach-v3", 2)
+
+
+def legacy_file(path: Path, n=3, horizon=50) -> Path:
+    """A file in the original project's layout: object arrays of observation and info dicts."""
+    data = generate_demos("FetchReach-v4", n, seed=1)
+    obs = np.empty((n, horizon + 1), dtype=object)
+    info = np.empty((n, horizon), dtype=object)
+    for i in range(n):
+        for t in range(horizon + 1):
+            obs[i, t] = {"observation": data.episodes["o"][i, t],
+                         "achieved_goal": data.episodes["ag"][i, t],
+                         "desired_goal": data.episodes["g"][i, min(t, horizon - 1)]}  # fmt: skip
+        for t in range(horizon):
+            info[i, t] = {"is_success": data.episodes["info_is_success"][i, t, 0]}
+    np.savez_compressed(path, acs=data.episodes["u"], obs=obs, info=info)
+    return path
+
+
+def test_legacy_conversion_needs_trust_and_produces_a_valid_file(tmp_path):
+    old = legacy_file(tmp_path / "data_fetch_reach_3.npz")
+    env = {**os.environ}
+    command = [sys.executable, "data_generation/convert_legacy_demos.py", str(old), "--env",
+               "FetchReach-v4", "--out", str(tmp_path / "new.npz")]  # fmt: skip
+    refused = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "--trust" in refused.stderr
+    assert not (tmp_path / "new.npz").exists()
+    done = subprocess.run([*command, "--trust"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    info = EnvInfo.of(make_env("FetchReach-v4"), "FetchReach-v4")
+    converted = load_demos(tmp_path / "new.npz", info)
+    assert converted.n_episodes == 3 and converted.episodes["u"].shape == (3, 50, 4)
+
+
+def test_generator_cli_prints_a_summary(tmp_path):
+    out = tmp_path / "reach.npz"
+    result = subprocess.run(
+        [sys.executable, "data_generation/fetch_data_generation.py", "--env", "FetchReach-v4",
+         "--num_episodes", "5", "--out", str(out), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "success rate 1.00" in result.stdout and str(out) in result.stdout
+    assert out.exists()
