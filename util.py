@@ -14,7 +14,11 @@ class HerdemosError(Exception):
     """A user-facing problem (bad flag, bad file). Command lines print it as one line, no traceback.
 
     Messages name the flag or file and the problem, e.g. ``demos.npz: missing keys ['u']``.
+    Embedded library messages can span lines; they are folded into one.
     """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> None:
