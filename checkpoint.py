@@ -1,8 +1,9 @@
 """Checkpoints: everything needed to continue a run exactly, written atomically.
 
 A checkpoint is a folder ``checkpoint-EEEEEE-CCC`` (epochs and cycles completed) holding
-``learner.*`` (TF: networks, targets, optimiser slots, step counter) and ``state.npz`` (plain
-arrays: buffers, normalisers, RNG states and bookkeeping as JSON). It is written into a hidden
+``learner.*`` (TF: networks, targets, optimiser slots, step counter) and one
+``state-rank<r>.npz`` per MPI rank (plain arrays: buffers, normalisers, RNG states and
+bookkeeping as JSON). It is written into a hidden
 temporary folder and renamed into place only when complete, so a crash or a full disk never
 leaves a checkpoint that fails to load, and the previous checkpoint survives. The newest
 ``KEEP`` checkpoints are kept.
@@ -49,6 +50,11 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def state_file_name(rank: int) -> str:
+    """Each MPI rank keeps its own buffers and RNG states in its own file."""
+    return f"state-rank{rank}.npz"
+
+
 def write_checkpoint(
     logdir: str | os.PathLike,
     epoch: int,
@@ -56,46 +62,54 @@ def write_checkpoint(
     arrays: dict[str, np.ndarray],
     meta: dict[str, Any],
     save_tf_state,
-    state_file: str = "state.npz",
+    workers,
 ) -> Path:
-    """Writes one checkpoint atomically and prunes old ones.
+    """Writes one checkpoint atomically and prunes old ones. Collective under MPI: every rank
+    writes its own state file into the temporary folder, then rank 0 adds the learner (which
+    is identical on all ranks) and renames the folder into place.
 
     Args:
         logdir: the run folder.
         epoch, cycle: progress the checkpoint represents (names the folder).
-        arrays: NumPy state (buffers, normalisers).
-        meta: JSON-serialisable state (RNG states, counters, bookkeeping).
+        arrays: this rank's NumPy state (buffers, normalisers).
+        meta: this rank's JSON-serialisable state (RNG states, counters, bookkeeping).
         save_tf_state: ``f(prefix)`` writing the learner's TF checkpoint.
-        state_file: the NumPy file's name (one per MPI rank).
+        workers: the job's :class:`herdemos.parallel.Workers`.
 
     Returns:
         The checkpoint folder.
     """
     logdir = Path(logdir)
     final = logdir / checkpoint_name(epoch, cycle)
-    tmp = logdir / f".{final.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = logdir / f".{final.name}.tmp"
+    if workers.is_main:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    workers.barrier()
     try:
-        save_tf_state(str(tmp / "learner"))
         payload = dict(arrays)
         payload["meta"] = np.array(json.dumps(meta))
-        with open(tmp / state_file, "wb") as f:
+        with open(tmp / state_file_name(workers.rank), "wb") as f:
             np.savez(f, **payload)
-        _fsync_tree(tmp)
-        if final.exists():  # same progress saved twice (e.g. stop right after an epoch)
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        workers.barrier()
+        if workers.is_main:
+            save_tf_state(str(tmp / "learner"))
+            _fsync_tree(tmp)
+            if final.exists():  # same progress saved twice (e.g. stop right after an epoch)
+                shutil.rmtree(final)
+            os.replace(tmp, final)
+            for old in list_checkpoints(logdir)[KEEP:]:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if workers.is_main:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for old in list_checkpoints(logdir)[KEEP:]:
-        shutil.rmtree(old, ignore_errors=True)
+    workers.barrier()
     return final
 
 
 def read_checkpoint_state(
-    folder: str | os.PathLike, state_file: str = "state.npz"
+    folder: str | os.PathLike, state_file: str = "state-rank0.npz"
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Reads a checkpoint's NumPy state and JSON metadata, never unpickling anything.
 
@@ -104,7 +118,9 @@ def read_checkpoint_state(
     """
     path = Path(folder) / state_file
     if not path.is_file():
-        raise HerdemosError(f"{path}: missing checkpoint state file")
+        raise HerdemosError(
+            f"{path}: missing checkpoint state file (was the run started with another --num_cpu?)"
+        )
     if not zipfile.is_zipfile(path):
         raise HerdemosError(f"{path}: not an .npz checkpoint (damaged or truncated)")
     try:

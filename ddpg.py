@@ -118,12 +118,14 @@ class DDPG:
         c = self.config.clip_obs
         return self.o_stats.normalize(np.clip(o, -c, c)), self.g_stats.normalize(np.clip(g, -c, c))
 
-    def update_normalizers(self, transitions: dict[str, np.ndarray]) -> None:
+    def update_normalizers(self, transitions: dict[str, np.ndarray] | None) -> None:
         """Feeds HER-relabelled transitions to the running stats, as baselines does: the
-        goals the networks will see include relabelled ones, so their stats should too."""
-        c = self.config.clip_obs
-        self.o_stats.update(np.clip(transitions["o"], -c, c))
-        self.g_stats.update(np.clip(transitions["g"], -c, c))
+        goals the networks will see include relabelled ones, so their stats should too.
+        ``None`` adds nothing but still takes part in the (collective) recompute."""
+        if transitions is not None:
+            c = self.config.clip_obs
+            self.o_stats.update(np.clip(transitions["o"], -c, c))
+            self.g_stats.update(np.clip(transitions["g"], -c, c))
         self.o_stats.recompute_stats()
         self.g_stats.recompute_stats()
 
@@ -219,6 +221,14 @@ class DDPG:
             out.append(tf.constant(flat[start : start + size].reshape(gr.shape), tf.float32))
             start += size
         return out
+
+    def sync_from_main(self, broadcast) -> None:
+        """Makes every worker start from rank 0's networks (``broadcast`` is the identity
+        for one process)."""
+        main = broadcast([v.numpy() for v in self.main.variables])
+        for var, value in zip(self.main.variables, main, strict=True):
+            var.assign(value)
+        self.target.copy_from(self.main)
 
     def update_target_net(self) -> None:
         """Polyak averaging: ``target <- polyak * target + (1 - polyak) * main``."""

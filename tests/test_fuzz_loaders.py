@@ -128,7 +128,7 @@ def checkpointed(tmp_path_factory):
 @given(data=st.data())
 def test_fuzz_checkpoint_loader(checkpointed, tmp_path_factory, data):
     trainer, folder = checkpointed
-    target_name = data.draw(st.sampled_from(["state.npz", "learner.index", "learner.data"]))
+    target_name = data.draw(st.sampled_from(["state-rank0.npz", "learner.index", "learner.data"]))
     copy = tmp_path_factory.mktemp("fuzzed") / folder.name
     shutil.copytree(folder, copy)
     target = next(p for p in copy.iterdir() if p.name.startswith(target_name))

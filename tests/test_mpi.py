@@ -1,0 +1,80 @@
+"""MPI: two ranks keep identical learners and normalisers, explore differently, and learn."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from herdemos import load_policy
+from herdemos.environment import make_env
+from herdemos.parallel import mpirun_command
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("mpi4py")
+
+
+def run_mpi(args, timeout=600):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    return subprocess.run(mpirun_command(2, args), cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)  # fmt: skip
+
+
+def test_two_ranks_hold_identical_parameters_and_normaliser_stats():
+    result = run_mpi(["tests/mpi_rank_state.py"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    reports = sorted(
+        (json.loads(line[len("REPORT ") :]) for line in result.stdout.splitlines()
+         if line.startswith("REPORT ")),
+        key=lambda r: r["rank"],
+    )  # fmt: skip
+    assert [r["rank"] for r in reports] == [0, 1] and reports[0]["size"] == 2
+    first, second = reports
+    assert first["updates"] == second["updates"] == 12
+    assert first["batch_size"] == 32  # each rank samples half of batch_size 64
+    assert first["params"] == second["params"] and first["targets"] == second["targets"]
+    assert first["o_mean"] == second["o_mean"] and first["o_std"] == second["o_std"]
+    assert first["g_mean"] == second["g_mean"]
+    # ...while each rank explored its own episodes (seed offset by rank).
+    assert first["buffer_first_o"] != second["buffer_first_o"]
+
+
+@pytest.mark.slow
+def test_two_rank_fetch_reach_learns(tmp_path):
+    logdir = tmp_path / "reach"
+    result = run_mpi(["-m", "mpi4py", "experiment/train.py", "--env", "FetchReach-v4",
+                      "--n_epochs", "5", "--logdir", str(logdir), "--set", "batch_size=256",
+                      "--set", "n_batches=20", "--set", "seed=1", "--quiet"])  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    params = json.loads((logdir / "params.json").read_text())
+    assert params["train"]["num_cpu"] == 2
+    policy = load_policy(logdir / "policy_latest.pkl")
+    env = make_env("FetchReach-v4")
+    successes = []
+    for episode in range(50):
+        obs, _ = env.reset(seed=50_000 + episode)
+        for _ in range(50):
+            obs, _, _, _, info = env.step(policy.act(obs))
+        successes.append(info["is_success"])
+    assert np.mean(successes) >= 0.9, f"2-rank FetchReach success {np.mean(successes):.2f}"
+
+
+def test_resume_with_another_number_of_ranks_is_refused(tmp_path):
+    logdir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    first = subprocess.run(
+        [sys.executable, "experiment/train.py", "--env", "point_env:PointGoal-v0", "--n_epochs",
+         "1", "--logdir", str(logdir), "--set", "n_cycles=1", "--set", "batch_size=16",
+         "--set", "hidden=8", "--quiet"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(
+        [sys.executable, "experiment/train.py", "--resume", str(logdir), "--num_cpu", "2"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode != 0 and "--num_cpu" in again.stderr
+    assert "Traceback" not in again.stderr
