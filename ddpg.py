@@ -50,17 +50,23 @@ def actor_loss(
     q_filter: bool,
     lambda1: float,
     lambda2: float,
+    bc_only: bool = False,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """The actor's loss: plain DDPG, or DDPG + BC (+ Q-filter) as in the seed.
 
     ``rl = -mean Q(s, pi(s)) + action_l2 * mean((pi / max_u)^2)`` over all rows. With BC the loss
     is ``lambda1 * rl + lambda2 * sum_{masked rows} ||pi(s) - a_demo||^2`` (a sum, not a mean,
-    as in the seed, so lambda2 = 0.0078 keeps its meaning).
+    as in the seed, so lambda2 = 0.0078 keeps its meaning). ``bc_only`` is the paper's
+    behaviour-cloning baseline: the mean ``||pi(s) - a_demo||^2`` over demo rows, no RL term.
 
     Returns:
         ``(loss, bc, mask)``: the total, the unweighted BC sum (0 without BC), and the
         per-row 0/1 mask of rows that were cloned.
     """
+    if bc_only:
+        mask = tf.cast(is_demo, tf.float32)
+        bc = tf.reduce_sum(mask * tf.reduce_sum(tf.square(pi - u), axis=-1))
+        return bc / tf.maximum(tf.reduce_sum(mask), 1.0), bc, mask
     rl = -tf.reduce_mean(q_pi) + action_l2 * tf.reduce_mean(tf.square(pi / max_u))
     if not bc_loss:
         return rl, tf.constant(0.0), tf.zeros_like(q_pi)
@@ -152,6 +158,7 @@ class DDPG:
             cfg.q_filter,
             cfg.lambda1,
             cfg.lambda2,
+            cfg.bc_only,
         )
         n_demo = tf.reduce_sum(tf.cast(is_demo, tf.float32))
         stats = {

@@ -286,7 +286,8 @@ class Trainer:
             ),
         }
         for key in sorted(ep.loss_sums):  # same order on every rank: the means are collective
-            if self.config.ddpg.bc_loss or key not in ("bc_loss", "q_filter_frac"):
+            d = self.config.ddpg
+            if (d.bc_loss or d.bc_only) or key not in ("bc_loss", "q_filter_frac"):
                 row[f"train/{key}"] = mean(ep.loss_sums[key] / max(ep.n_updates, 1))
         row["train/demo_resets"] = mean(ep.demo_resets) * self.workers.size
         row["train/discarded_episodes"] = mean(ep.discarded_episodes) * self.workers.size

@@ -34,6 +34,7 @@ class DDPGConfig:
     clip_return: bool = True  # baselines: clip targets to [-1/(1-gamma), 0]
     bc_loss: bool = False  # seed: add the behaviour-cloning loss on demo rows
     q_filter: bool = False  # seed/paper: clone only where Q(s, a_demo) > Q(s, pi(s))
+    bc_only: bool = False  # paper's baseline: the actor learns by behaviour cloning alone
     lambda1: float = 0.001  # seed: weight of the RL actor loss when BC is on
     lambda2: float = 0.0078  # seed: weight of the (summed) BC loss
     clip_obs: float = 200.0  # baselines: raw o and g are clipped to this before normalising
@@ -201,6 +202,12 @@ def validate(config: Config) -> None:
         raise HerdemosError(
             "--q_filter 1 needs --bc_loss 1: the Q-filter only decides where BC applies"
         )
+    if d.bc_only and (d.bc_loss or d.q_filter):
+        raise HerdemosError(
+            "bc_only replaces the RL actor loss: use it without --bc_loss/--q_filter"
+        )
+    if d.bc_only and demo.num_demo <= 0:
+        raise HerdemosError("bc_only needs demonstrations: pass --num_demo N (N > 0)")
     if d.bc_loss and demo.num_demo <= 0:
         raise HerdemosError("--bc_loss 1 needs demonstrations: pass --num_demo N (N > 0)")
     if demo.demo_reset_prob > 0 and demo.num_demo <= 0:
@@ -230,7 +237,9 @@ def validate(config: Config) -> None:
 def method_label(params: dict[str, Any]) -> str:
     """A short human name for the method a ``params.json`` describes, for plot legends."""
     ddpg, demo, her = params.get("ddpg", {}), params.get("demo", {}), params.get("her", {})
-    if demo.get("num_demo", 0) <= 0:
+    if ddpg.get("bc_only"):
+        label = "BC only"
+    elif demo.get("num_demo", 0) <= 0:
         label = "HER only" if her.get("replay_strategy", "future") != "none" else "DDPG only"
     elif ddpg.get("bc_loss") and ddpg.get("q_filter"):
         label = "demos + BC + Q-filter"

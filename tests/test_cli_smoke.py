@@ -14,8 +14,19 @@ from herdemos import load_policy
 from herdemos.demos import DemoData
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--set", "n_cycles=2", "--set", "n_batches=2", "--set", "batch_size=32",
-        "--set", "n_test_rollouts=2", "--set", "demo_batch_size=8", "--quiet"]  # fmt: skip
+TINY = [
+    "--set",
+    "n_cycles=2",
+    "--set",
+    "n_batches=2",
+    "--set",
+    "batch_size=32",
+    "--set",
+    "n_test_rollouts=2",
+    "--set",
+    "demo_batch_size=8",
+    "--quiet",
+]
 
 
 def run(*args, cwd=ROOT, timeout=300):
@@ -36,8 +47,13 @@ def point_demos(path: Path, n=6, horizon=10) -> Path:
         u[:, t] = np.clip((goal - pos[:, t]) / 0.1, -1, 1)
         pos[:, t + 1] = np.clip(pos[:, t] + 0.1 * u[:, t], -1, 1)
     success = (np.linalg.norm(pos[:, 1:] - goal[:, None], axis=-1) <= 0.1)[..., None]
-    episodes = {"o": pos, "ag": pos, "g": np.repeat(goal[:, None], horizon, 1), "u": u,
-                "info_is_success": success.astype(np.float32)}  # fmt: skip
+    episodes = {
+        "o": pos,
+        "ag": pos,
+        "g": np.repeat(goal[:, None], horizon, 1),
+        "u": u,
+        "info_is_success": success.astype(np.float32),
+    }
     DemoData(episodes, None, {"env_id": "PointGoal-v0"}).save(path)
     return path
 
@@ -52,8 +68,18 @@ def test_train_help_is_fast_and_lists_the_seed_flags():
 @pytest.mark.parametrize("env_id", ["point_env:PointGoalEnv", "point_env:PointGoal-v0"])
 def test_train_runs_with_entry_point_envs_and_writes_outputs(tmp_path, env_id):
     logdir = tmp_path / "run"
-    result = run("experiment/train.py", "--env", env_id, "--n_epochs", "2",
-                 "--logdir", str(logdir), "--policy_save_interval", "1", *TINY)  # fmt: skip
+    result = run(
+        "experiment/train.py",
+        "--env",
+        env_id,
+        "--n_epochs",
+        "2",
+        "--logdir",
+        str(logdir),
+        "--policy_save_interval",
+        "1",
+        *TINY,
+    )
     assert result.returncode == 0, result.stderr
     assert "epoch    2/2" in result.stdout
     with open(logdir / "progress.csv") as f:
@@ -72,9 +98,24 @@ def test_train_runs_with_entry_point_envs_and_writes_outputs(tmp_path, env_id):
 def test_train_with_demos_bc_and_q_filter(tmp_path):
     demo_file = point_demos(tmp_path / "demos.npz")
     logdir = tmp_path / "run"
-    result = run("experiment/train.py", "--env", "point_env:PointGoal-v0", "--n_epochs", "1",
-                 "--bc_loss", "1", "--q_filter", "1", "--num_demo", "5",
-                 "--demo_file", str(demo_file), "--logdir", str(logdir), *TINY)  # fmt: skip
+    result = run(
+        "experiment/train.py",
+        "--env",
+        "point_env:PointGoal-v0",
+        "--n_epochs",
+        "1",
+        "--bc_loss",
+        "1",
+        "--q_filter",
+        "1",
+        "--num_demo",
+        "5",
+        "--demo_file",
+        str(demo_file),
+        "--logdir",
+        str(logdir),
+        *TINY,
+    )
     assert result.returncode == 0, result.stderr
     with open(logdir / "progress.csv") as f:
         row = next(csv.DictReader(f))
@@ -94,8 +135,15 @@ def test_train_with_demos_bc_and_q_filter(tmp_path):
     ],
 )
 def test_user_mistakes_get_one_line_errors_without_traceback(tmp_path, args, message):
-    result = run("experiment/train.py", "--env", "point_env:PointGoal-v0", *args,
-                 "--logdir", str(tmp_path / "run"), *TINY)  # fmt: skip
+    result = run(
+        "experiment/train.py",
+        "--env",
+        "point_env:PointGoal-v0",
+        *args,
+        "--logdir",
+        str(tmp_path / "run"),
+        *TINY,
+    )
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr

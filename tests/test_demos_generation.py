@@ -89,9 +89,11 @@ def legacy_file(path: Path, n=3, horizon=50) -> Path:
     info = np.empty((n, horizon), dtype=object)
     for i in range(n):
         for t in range(horizon + 1):
-            obs[i, t] = {"observation": data.episodes["o"][i, t],
-                         "achieved_goal": data.episodes["ag"][i, t],
-                         "desired_goal": data.episodes["g"][i, min(t, horizon - 1)]}  # fmt: skip
+            obs[i, t] = {
+                "observation": data.episodes["o"][i, t],
+                "achieved_goal": data.episodes["ag"][i, t],
+                "desired_goal": data.episodes["g"][i, min(t, horizon - 1)],
+            }
         for t in range(horizon):
             info[i, t] = {"is_success": data.episodes["info_is_success"][i, t, 0]}
     np.savez_compressed(path, acs=data.episodes["u"], obs=obs, info=info)
@@ -101,8 +103,15 @@ def legacy_file(path: Path, n=3, horizon=50) -> Path:
 def test_legacy_conversion_needs_trust_and_produces_a_valid_file(tmp_path):
     old = legacy_file(tmp_path / "data_fetch_reach_3.npz")
     env = {**os.environ}
-    command = [sys.executable, "data_generation/convert_legacy_demos.py", str(old), "--env",
-               "FetchReach-v4", "--out", str(tmp_path / "new.npz")]  # fmt: skip
+    command = [
+        sys.executable,
+        "data_generation/convert_legacy_demos.py",
+        str(old),
+        "--env",
+        "FetchReach-v4",
+        "--out",
+        str(tmp_path / "new.npz"),
+    ]
     refused = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert refused.returncode != 0 and "--trust" in refused.stderr
     assert not (tmp_path / "new.npz").exists()
@@ -116,10 +125,22 @@ def test_legacy_conversion_needs_trust_and_produces_a_valid_file(tmp_path):
 def test_generator_cli_prints_a_summary(tmp_path):
     out = tmp_path / "reach.npz"
     result = subprocess.run(
-        [sys.executable, "data_generation/fetch_data_generation.py", "--env", "FetchReach-v4",
-         "--num_episodes", "5", "--out", str(out), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "data_generation/fetch_data_generation.py",
+            "--env",
+            "FetchReach-v4",
+            "--num_episodes",
+            "5",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "success rate 1.00" in result.stdout and str(out) in result.stdout
     assert out.exists()

@@ -32,9 +32,13 @@ TRIED: dict[str, int] = {}
 def valid_demo_bytes() -> bytes:
     rng = np.random.default_rng(0)
     n, t = 3, 10
-    episodes = {"o": rng.normal(size=(n, t + 1, 2)), "ag": rng.normal(size=(n, t + 1, 2)),
-                "g": rng.normal(size=(n, t, 2)), "u": rng.uniform(-1, 1, (n, t, 2)),
-                "info_is_success": np.zeros((n, t, 1))}  # fmt: skip
+    episodes = {
+        "o": rng.normal(size=(n, t + 1, 2)),
+        "ag": rng.normal(size=(n, t + 1, 2)),
+        "g": rng.normal(size=(n, t, 2)),
+        "u": rng.uniform(-1, 1, (n, t, 2)),
+        "info_is_success": np.zeros((n, t, 1)),
+    }
     buf = io.BytesIO()
     data = DemoData(episodes, rng.normal(size=(n, t + 1, 5)), {"env_id": "PointGoal-v0"})
     arrays = {k: v.astype(np.float32) for k, v in data.episodes.items()}
@@ -56,8 +60,9 @@ def valid_policy_bytes() -> bytes:
 
 def mutations(valid: bytes):
     """Random bytes, truncations, bit flips, and valid pickles of the wrong type."""
-    flips = st.lists(st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 7)), min_size=1,
-                     max_size=8).map(lambda fl: flip(valid, fl))  # fmt: skip
+    flips = st.lists(
+        st.tuples(st.integers(0, len(valid) - 1), st.integers(0, 7)), min_size=1, max_size=8
+    ).map(lambda fl: flip(valid, fl))
     truncations = st.integers(0, len(valid) - 1).map(lambda n: valid[:n])
     wrong_types = st.sampled_from([{"a": 1}, [1, 2], "text", 3.5, None, {"format": 1}]).map(
         lambda obj: pickle.dumps(obj)
@@ -117,7 +122,7 @@ def checkpointed(tmp_path_factory):
             "batch_size": 16,
             "hidden": 8,
             "n_test_rollouts": 1,
-        },  # fmt: skip
+        },
     )
     trainer = Trainer(config, logdir, demos=None, log=lambda line: None)
     trainer.run_cycle()

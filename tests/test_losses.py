@@ -72,6 +72,17 @@ def test_without_bc_the_actor_loss_is_plain_ddpg():
     assert float(bc) == 0.0 and not mask.numpy().any()
 
 
+def test_bc_only_is_the_mean_cloning_error_on_demo_rows():
+    pi, u, q_pi, q_demo, is_demo = loss_inputs(4)
+    loss, bc, mask = actor_loss(
+        q_pi, pi, u, q_demo, is_demo, 1.0, ACTION_L2, False, False, LAMBDA1, LAMBDA2, bc_only=True
+    )
+    demo = is_demo.numpy()
+    expected = np.square(pi.numpy() - u.numpy())[demo].sum(axis=-1).mean()
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_array_equal(mask.numpy().astype(bool), demo)
+
+
 def batch(rng, n=64, n_demo=16):
     is_demo = np.zeros(n, bool)
     is_demo[rng.choice(n, n_demo, replace=False)] = True

@@ -19,18 +19,22 @@ pytest.importorskip("mpi4py")
 
 def run_mpi(args, timeout=600):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
-    return subprocess.run(mpirun_command(2, args), cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        mpirun_command(2, args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_two_ranks_hold_identical_parameters_and_normaliser_stats():
     result = run_mpi(["tests/mpi_rank_state.py"])
     assert result.returncode == 0, result.stderr[-2000:]
     reports = sorted(
-        (json.loads(line[len("REPORT ") :]) for line in result.stdout.splitlines()
-         if line.startswith("REPORT ")),
+        (
+            json.loads(line[len("REPORT ") :])
+            for line in result.stdout.splitlines()
+            if line.startswith("REPORT ")
+        ),
         key=lambda r: r["rank"],
-    )  # fmt: skip
+    )
     assert [r["rank"] for r in reports] == [0, 1] and reports[0]["size"] == 2
     first, second = reports
     assert first["updates"] == second["updates"] == 12
@@ -45,9 +49,26 @@ def test_two_ranks_hold_identical_parameters_and_normaliser_stats():
 @pytest.mark.slow
 def test_two_rank_fetch_reach_learns(tmp_path):
     logdir = tmp_path / "reach"
-    result = run_mpi(["-m", "mpi4py", "experiment/train.py", "--env", "FetchReach-v4",
-                      "--n_epochs", "5", "--logdir", str(logdir), "--set", "batch_size=256",
-                      "--set", "n_batches=20", "--set", "seed=1", "--quiet"])  # fmt: skip
+    result = run_mpi(
+        [
+            "-m",
+            "mpi4py",
+            "experiment/train.py",
+            "--env",
+            "FetchReach-v4",
+            "--n_epochs",
+            "5",
+            "--logdir",
+            str(logdir),
+            "--set",
+            "batch_size=256",
+            "--set",
+            "n_batches=20",
+            "--set",
+            "seed=1",
+            "--quiet",
+        ]
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     params = json.loads((logdir / "params.json").read_text())
     assert params["train"]["num_cpu"] == 2
@@ -66,15 +87,37 @@ def test_resume_with_another_number_of_ranks_is_refused(tmp_path):
     logdir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
     first = subprocess.run(
-        [sys.executable, "experiment/train.py", "--env", "point_env:PointGoal-v0", "--n_epochs",
-         "1", "--logdir", str(logdir), "--set", "n_cycles=1", "--set", "batch_size=16",
-         "--set", "hidden=8", "--quiet"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "experiment/train.py",
+            "--env",
+            "point_env:PointGoal-v0",
+            "--n_epochs",
+            "1",
+            "--logdir",
+            str(logdir),
+            "--set",
+            "n_cycles=1",
+            "--set",
+            "batch_size=16",
+            "--set",
+            "hidden=8",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.returncode == 0, first.stderr
     again = subprocess.run(
         [sys.executable, "experiment/train.py", "--resume", str(logdir), "--num_cpu", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode != 0 and "--num_cpu" in again.stderr
     assert "Traceback" not in again.stderr

@@ -23,8 +23,19 @@ from point_env import UnstablePointEnv, register
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"n_cycles": 2, "n_batches": 1, "batch_size": 32, "hidden": 16, "n_test_rollouts": 2}
-CLI_SMALL = ["--set", "n_cycles=3", "--set", "n_batches=2", "--set", "batch_size=32",
-             "--set", "hidden=16", "--set", "n_test_rollouts=2", "--quiet"]  # fmt: skip
+CLI_SMALL = [
+    "--set",
+    "n_cycles=3",
+    "--set",
+    "n_batches=2",
+    "--set",
+    "batch_size=32",
+    "--set",
+    "hidden=16",
+    "--set",
+    "n_test_rollouts=2",
+    "--quiet",
+]
 
 
 def small_trainer(logdir: Path, **overrides) -> Trainer:
@@ -125,8 +136,9 @@ def epochs_of(logdir: Path) -> list[int]:
 
 def test_sigint_finishes_the_cycle_checkpoints_and_says_how_to_resume(tmp_path):
     logdir = tmp_path / "run"
-    proc = cli("--env", "point_env:PointGoal-v0", "--n_epochs", "500", "--logdir", str(logdir),
-               *CLI_SMALL)  # fmt: skip
+    proc = cli(
+        "--env", "point_env:PointGoal-v0", "--n_epochs", "500", "--logdir", str(logdir), *CLI_SMALL
+    )
     wait_for(lambda: (logdir / "progress.csv").exists())
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -134,11 +146,21 @@ def test_sigint_finishes_the_cycle_checkpoints_and_says_how_to_resume(tmp_path):
     assert f"--resume {logdir}" in err and "Traceback" not in err
     assert list_checkpoints(logdir)
     resumed = subprocess.run(
-        [sys.executable, "experiment/train.py", "--resume", str(logdir), "--n_epochs",
-         str(epochs_of(logdir)[-1] + 2), "--quiet"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "experiment/train.py",
+            "--resume",
+            str(logdir),
+            "--n_epochs",
+            str(epochs_of(logdir)[-1] + 2),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     epochs = epochs_of(logdir)
     assert epochs == list(range(1, len(epochs) + 1))
@@ -147,8 +169,9 @@ def test_sigint_finishes_the_cycle_checkpoints_and_says_how_to_resume(tmp_path):
 def test_sigkill_at_a_random_point_then_resume_is_continuous(tmp_path):
     logdir = tmp_path / "run"
     n_epochs = 6
-    proc = cli("--env", "point_env:PointGoal-v0", "--n_epochs", "1000", "--logdir", str(logdir),
-               *CLI_SMALL)  # fmt: skip
+    proc = cli(
+        "--env", "point_env:PointGoal-v0", "--n_epochs", "1000", "--logdir", str(logdir), *CLI_SMALL
+    )
     wait_for(lambda: len(list_checkpoints(logdir)) > 0)
     time.sleep(random.uniform(0.0, 1.5))
     proc.kill()
@@ -161,11 +184,21 @@ def test_sigkill_at_a_random_point_then_resume_is_continuous(tmp_path):
     buffer_at_checkpoint = int(arrays["buffer/meta"][0])
     target = max(n_epochs, done_epochs + 2)
     resumed = subprocess.run(
-        [sys.executable, "experiment/train.py", "--resume", str(logdir), "--n_epochs", str(target),
-         "--quiet"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "experiment/train.py",
+            "--resume",
+            str(logdir),
+            "--n_epochs",
+            str(target),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     with open(logdir / "progress.csv") as f:
         rows = list(csv.DictReader(f))

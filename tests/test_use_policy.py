@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(*args, extra_env=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), **(extra_env or {})}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def random_policy(path: Path, env_id="FetchReach-v4", dims=(10, 3, 4), hidden=16) -> Path:
@@ -29,9 +30,18 @@ def random_policy(path: Path, env_id="FetchReach-v4", dims=(10, 3, 4), hidden=16
 
     actor = layer(dim_o + dim_g, hidden) + layer(hidden, dim_u)
     critic = layer(dim_o + dim_g + dim_u, hidden) + layer(hidden, 1)
-    Policy(actor, critic, np.zeros(dim_o, np.float32), np.ones(dim_o, np.float32),
-           np.zeros(dim_g, np.float32), np.ones(dim_g, np.float32), 200.0, 5.0, 1.0,
-           {"env_id": env_id}).save(path)  # fmt: skip
+    Policy(
+        actor,
+        critic,
+        np.zeros(dim_o, np.float32),
+        np.ones(dim_o, np.float32),
+        np.zeros(dim_g, np.float32),
+        np.ones(dim_g, np.float32),
+        200.0,
+        5.0,
+        1.0,
+        {"env_id": env_id},
+    ).save(path)
     return path
 
 
@@ -52,16 +62,21 @@ def test_export_matches_load_policy_act(tmp_path):
 
 def test_export_refuses_to_overwrite(tmp_path):
     (tmp_path / "model").mkdir()
-    result = run("experiment/export.py", str(random_policy(tmp_path / "p.pkl")), "--out",
-                 str(tmp_path / "model"))  # fmt: skip
+    result = run(
+        "experiment/export.py",
+        str(random_policy(tmp_path / "p.pkl")),
+        "--out",
+        str(tmp_path / "model"),
+    )
     assert result.returncode != 0 and "already exists" in result.stderr
 
 
 def test_play_prints_metrics_and_writes_a_video(tmp_path):
     policy_file = random_policy(tmp_path / "p.pkl")
     video = tmp_path / "reach.mp4"
-    result = run("experiment/play.py", str(policy_file), "--n_test_rollouts", "2",
-                 "--video", str(video))  # fmt: skip
+    result = run(
+        "experiment/play.py", str(policy_file), "--n_test_rollouts", "2", "--video", str(video)
+    )
     assert result.returncode == 0, result.stderr
     assert "success rate" in result.stdout and "mean Q" in result.stdout
     import imageio.v2 as imageio
@@ -76,8 +91,12 @@ def test_play_without_display_points_to_video(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     result = subprocess.run(
         [sys.executable, "experiment/play.py", str(random_policy(tmp_path / "p.pkl")), "--render"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0 and "--video" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -94,9 +113,12 @@ def write_run(folder: Path, bc: bool, success: list[float]) -> None:
     import json
 
     folder.mkdir(parents=True)
-    params = {"train": {"env": "FetchPickAndPlace-v4"},
-              "ddpg": {"bc_loss": bc, "q_filter": bc}, "demo": {"num_demo": 100 if bc else 0},
-              "her": {"replay_strategy": "future"}}  # fmt: skip
+    params = {
+        "train": {"env": "FetchPickAndPlace-v4"},
+        "ddpg": {"bc_loss": bc, "q_filter": bc},
+        "demo": {"num_demo": 100 if bc else 0},
+        "her": {"replay_strategy": "future"},
+    }
     (folder / "params.json").write_text(json.dumps(params))
     lines = ["epoch,total_env_steps,test/success_rate,test/mean_Q"]
     lines += [f"{i + 1},{1000 * (i + 1)},{s},{-s}" for i, s in enumerate(success)]
@@ -125,13 +147,21 @@ def test_plot_with_nothing_to_plot_fails_clearly(tmp_path):
     assert result.returncode != 0 and "no such folder" in result.stderr
 
 
-@pytest.mark.parametrize("params,label", [
-    ({"demo": {"num_demo": 0}}, "HER only"),
-    ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": False}}, "demos in replay"),
-    ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": True}}, "demos + BC"),
-    ({"demo": {"num_demo": 5, "demo_reset_prob": 0.1}, "ddpg": {"bc_loss": True, "q_filter": True}},
-     "demos + BC + Q-filter + demo resets (0.1)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "params,label",
+    [
+        ({"demo": {"num_demo": 0}}, "HER only"),
+        ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": False}}, "demos in replay"),
+        ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": True}}, "demos + BC"),
+        (
+            {
+                "demo": {"num_demo": 5, "demo_reset_prob": 0.1},
+                "ddpg": {"bc_loss": True, "q_filter": True},
+            },
+            "demos + BC + Q-filter + demo resets (0.1)",
+        ),
+    ],
+)
 def test_method_labels(params, label):
     from herdemos.experiment.config import method_label
 

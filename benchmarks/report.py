@@ -1,0 +1,131 @@
+"""Shared pieces of benchmark results: provenance, curve summaries, and plots."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from herdemos.util import atomic_write_json
+
+THRESHOLDS = (0.5, 0.8, 0.9, 0.95)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def provenance(command: list[str]) -> dict[str, Any]:
+    """Command, git commit, machine and package versions, for every results file."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    packages = {}
+    for name in (
+        "herdemos",
+        "tensorflow-cpu",
+        "tensorflow",
+        "numpy",
+        "mujoco",
+        "gymnasium",
+        "gymnasium-robotics",
+        "mpi4py",
+    ):
+        with contextlib.suppress(PackageNotFoundError):
+            packages[name] = version(name)
+    return {
+        "command": " ".join(command),
+        "git_commit": commit,
+        "machine": {"cores": os.cpu_count(), "cpu_model": cpu, "python": sys.version.split()[0]},
+        "packages": packages,
+    }
+
+
+def first_reach(x: np.ndarray, y: np.ndarray, threshold: float) -> float | None:
+    hits = np.flatnonzero(y >= threshold)
+    return float(x[hits[0]]) if hits.size else None
+
+
+def summarize(runs: list[dict[str, list[float]]]) -> dict[str, Any]:
+    """Summary of a group of seeds: the seed-mean success curve, truncated to the shortest run.
+
+    Returns ``final_success``, ``best_success``, and ``env_steps_to`` / ``minutes_to`` keyed by
+    threshold (null where the mean curve never got there).
+    """
+    n = min(len(r["success"]) for r in runs)
+    success = np.mean([r["success"][:n] for r in runs], axis=0)
+    steps = np.array(runs[0]["env_steps"][:n])
+    minutes = np.mean([r["minutes"][:n] for r in runs], axis=0)
+    return {
+        "final_success": float(success[-1]),
+        "best_success": float(success.max()),
+        "epochs": int(n),
+        "env_steps": int(steps[-1]),
+        "minutes": float(minutes[-1]),
+        "env_steps_to": {f"{t}": first_reach(steps, success, t) for t in THRESHOLDS},
+        "minutes_to": {f"{t}": first_reach(minutes, success, t) for t in THRESHOLDS},
+    }
+
+
+def write_results(name: str, payload: dict[str, Any]) -> Path:
+    path = RESULTS / f"{name}.json"
+    atomic_write_json(path, payload)
+    return path
+
+
+def load_all_results() -> dict[str, dict[str, Any]]:
+    out = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        data = json.loads(path.read_text())
+        if "runs" in data:
+            out[path.stem] = data
+    return out
+
+
+def plot_training_results(results: dict[str, dict[str, Any]], out: Path, title: str) -> None:
+    """Success against env steps and against wall-clock minutes, seed mean with min-max band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name, data in results.items():
+        runs = list(data["runs"].values())
+        n = min(len(r["success"]) for r in runs)
+        success = np.array([r["success"][:n] for r in runs])
+        steps = np.array(runs[0]["env_steps"][:n]) / 1000
+        minutes = np.mean([r["minutes"][:n] for r in runs], axis=0)
+        label = f"{data.get('label', name)} ({len(runs)} seeds)"
+        for ax, x in ((axes[0], steps), (axes[1], minutes)):
+            (line,) = ax.plot(x, success.mean(0), label=label)
+            ax.fill_between(x, success.min(0), success.max(0), alpha=0.15, color=line.get_color())
+    for ax, xlabel in ((axes[0], "env steps (thousands)"), (axes[1], "wall-clock minutes")):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test success rate")
+        ax.set_ylim(-0.02, 1.02)
+        ax.axhline(0.95, color="grey", lw=0.8, ls="--")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

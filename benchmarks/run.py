@@ -1,0 +1,174 @@
+"""Run a named benchmark suite and write JSON + PNG into benchmarks/results/.
+
+python benchmarks/run.py pickplace-demos          # 3 seeds, BC + Q-filter, 100 demos
+python benchmarks/run.py throughput
+python benchmarks/run.py --list
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from benchmarks.report import (
+    RESULTS,
+    load_all_results,
+    plot_training_results,
+    provenance,
+    summarize,
+    write_results,
+)
+from herdemos.logger import read_progress
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "runs" / "benchmarks"
+
+
+@dataclass(frozen=True)
+class TrainingSuite:
+    """A training benchmark: one configuration, several seeds, a fixed epoch budget."""
+
+    label: str
+    env: str
+    flags: tuple[str, ...]
+    epochs: int
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+
+DEMOS = ("--num_demo", "100")
+SUITES: dict[str, TrainingSuite] = {
+    "pickplace-demos": TrainingSuite(
+        "demos + BC + Q-filter",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1"),
+        30,
+    ),
+    "pickplace-demos-resets": TrainingSuite(
+        "demos + BC + Q-filter + demo resets (0.1)",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--demo_reset_prob", "0.1"),
+        30,
+    ),
+    "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 100),
+    "pickplace-bc": TrainingSuite(
+        "BC only", "FetchPickAndPlace-v4", (*DEMOS, "--set", "bc_only=1"), 30
+    ),
+}
+OTHER_SUITES = ("throughput", "mpi-throughput")
+
+
+def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
+    """Trains one seed (resuming an interrupted benchmark run) and returns its logdir."""
+    logdir = RUNS / name / f"seed{seed}"
+    base = [sys.executable, str(ROOT / "experiment/train.py")]
+    done = read_progress(logdir / "progress.csv") if (logdir / "progress.csv").exists() else []
+    if done and int(done[-1]["epoch"]) >= epochs:
+        return logdir
+    if list(logdir.glob("checkpoint-*")):
+        command = [*base, "--resume", str(logdir), "--n_epochs", str(epochs), "--quiet"]
+    else:
+        shutil.rmtree(logdir, ignore_errors=True)
+        command = [
+            *base,
+            "--env",
+            suite.env,
+            *suite.flags,
+            "--seed",
+            str(seed),
+            "--n_epochs",
+            str(epochs),
+            "--logdir",
+            str(logdir),
+            "--policy_save_interval",
+            "0",
+            "--quiet",
+        ]
+    click.echo(f"[{name} seed {seed}] {' '.join(command[1:])}")
+    subprocess.run(command, cwd=ROOT, check=True)
+    return logdir
+
+
+def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
+    suite = SUITES[name]
+    epochs = epochs or suite.epochs
+    seeds = seeds or suite.seeds
+    runs = {}
+    for seed in seeds:
+        rows = read_progress(run_seed(name, suite, seed, epochs) / "progress.csv")[:epochs]
+        runs[f"seed{seed}"] = {
+            "epoch": [int(r["epoch"]) for r in rows],
+            "env_steps": [int(r["total_env_steps"]) for r in rows],
+            "minutes": [r["wall_time"] / 60 for r in rows],
+            "success": [r["test/success_rate"] for r in rows],
+            "mean_q": [r["test/mean_Q"] for r in rows],
+            "time_split_s": {
+                k: sum(r[f"time/{k}"] for r in rows)
+                for k in ("rollout", "sample", "update", "eval")
+            },
+        }
+    summary = summarize(list(runs.values()))
+    return {
+        "suite": name,
+        "label": suite.label,
+        "env": suite.env,
+        "train_flags": list(suite.flags),
+        "seeds": list(seeds),
+        "epochs": epochs,
+        "summary": {name: summary},
+        "per_seed_summary": {s: summarize([r]) for s, r in runs.items()},
+        "runs": runs,
+    }
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("suites", nargs=-1)
+@click.option("--seeds", type=int, multiple=True, help="Seeds (repeatable).  [default: 0 1 2]")
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Epoch budget per seed.  [default: per suite]",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the suites and exit.")
+def main(
+    suites: tuple[str, ...], seeds: tuple[int, ...], epochs: int | None, list_only: bool
+) -> None:
+    """Run benchmark SUITES; each writes benchmarks/results/<suite>.json and .png."""
+    if list_only or not suites:
+        for name, suite in SUITES.items():
+            click.echo(
+                f"{name:24s} {suite.label}: {suite.env}, {suite.epochs} epochs x "
+                f"{len(suite.seeds)} seeds"
+            )
+        for name in OTHER_SUITES:
+            click.echo(f"{name:24s} see benchmarks/throughput.py")
+        return
+    unknown = [s for s in suites if s not in SUITES and s not in OTHER_SUITES]
+    if unknown:
+        raise click.BadParameter(f"unknown suite(s) {unknown}; see --list", param_hint="SUITES")
+    for name in suites:
+        start = time.time()
+        if name in SUITES:
+            payload = run_training(name, seeds, epochs)
+        else:
+            from benchmarks import throughput
+
+            payload = throughput.SUITES[name]()
+        payload = {**provenance(["python", "benchmarks/run.py", name, *sys.argv[2:]]), **payload}
+        payload["benchmark_minutes"] = (time.time() - start) / 60
+        path = write_results(name, payload)
+        click.echo(f"wrote {path}: {payload['summary']}")
+    training = load_all_results()
+    if training:
+        plot_training_results(training, RESULTS / "pickplace.png", "FetchPickAndPlace-v4")
+        click.echo(f"wrote {RESULTS / 'pickplace.png'}")
+
+
+if __name__ == "__main__":
+    main()
