@@ -55,7 +55,7 @@ SUITES: dict[str, TrainingSuite] = {
         (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--demo_reset_prob", "0.1"),
         30,
     ),
-    "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 100),
+    "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 60),
     "pickplace-bc": TrainingSuite(
         "BC only", "FetchPickAndPlace-v4", (*DEMOS, "--set", "bc_only=1"), 30
     ),

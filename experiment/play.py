@@ -102,7 +102,7 @@ def play(
             obs, reward, _, _, info_step = env.step(action)
             total += float(reward)
             if video:
-                frames.append(env.render())
+                frames.append(render_frame(env))
         successes.append(float(info_step.get("is_success", 0.0)))
         returns.append(total)
     env.close()
@@ -113,6 +113,20 @@ def play(
     if video:
         write_video(video, frames, fps)
         click.echo(f"wrote {video} ({len(frames)} frames)")
+
+
+def render_frame(env) -> np.ndarray:
+    """One RGB frame; a broken OpenGL setup becomes a one-line error, not a traceback."""
+    import os
+
+    try:
+        return env.render()
+    except Exception as e:  # GL backends fail with many error types (EGL, OSMesa, GLFW ...)
+        backend = os.environ.get("MUJOCO_GL", "?")
+        raise HerdemosError(
+            f"--video: headless rendering with MUJOCO_GL={backend} failed ({type(e).__name__}: "
+            f"{e}); install libegl1 + libegl-mesa0 or libosmesa6, or try MUJOCO_GL=osmesa"
+        ) from None
 
 
 def write_video(path: str, frames: list[np.ndarray], fps: int) -> None:
