@@ -120,6 +120,12 @@ def cli(*args, **kwargs):
     )
 
 
+def resume_run(logdir: Path, n_epochs) -> None:
+    proc = cli("--resume", str(logdir), "--n_epochs", str(n_epochs), "--quiet")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+
+
 def wait_for(predicate, timeout=120.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -145,23 +151,7 @@ def test_sigint_finishes_the_cycle_checkpoints_and_says_how_to_resume(tmp_path):
     assert proc.returncode == 128 + signal.SIGINT, err
     assert f"--resume {logdir}" in err and "Traceback" not in err
     assert list_checkpoints(logdir)
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            "experiment/train.py",
-            "--resume",
-            str(logdir),
-            "--n_epochs",
-            str(epochs_of(logdir)[-1] + 2),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert resumed.returncode == 0, resumed.stderr
+    resume_run(logdir, str(epochs_of(logdir)[-1] + 2))
     epochs = epochs_of(logdir)
     assert epochs == list(range(1, len(epochs) + 1))
 
@@ -183,23 +173,7 @@ def test_sigkill_at_a_random_point_then_resume_is_continuous(tmp_path):
     arrays, meta = read_checkpoint_state(checkpoint)
     buffer_at_checkpoint = int(arrays["buffer/meta"][0])
     target = max(n_epochs, done_epochs + 2)
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            "experiment/train.py",
-            "--resume",
-            str(logdir),
-            "--n_epochs",
-            str(target),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert resumed.returncode == 0, resumed.stderr
+    resume_run(logdir, str(target))
     with open(logdir / "progress.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == list(range(1, target + 1))
