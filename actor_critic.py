@@ -7,8 +7,11 @@ Weight layout matches :class:`herdemos.policy.Policy`, which runs the same netwo
 
 from __future__ import annotations
 
-import keras
-import tensorflow as tf
+from herdemos.util import native_stderr_silenced
+
+with native_stderr_silenced():
+    import keras
+    import tensorflow as tf
 
 
 def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, name: str) -> keras.Sequential:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from herdemos.actor_critic import ActorCritic
+from herdemos.actor_critic import ActorCritic, keras, tf
 from herdemos.experiment.config import DDPGConfig
 from herdemos.normalizer import Normalizer
 from herdemos.util import HerdemosError
