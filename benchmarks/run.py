@@ -55,6 +55,7 @@ SUITES: dict[str, TrainingSuite] = {
         (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--demo_reset_prob", "0.1"),
         30,
     ),
+    "reach-her": TrainingSuite("HER only", "FetchReach-v4", ("--num_demo", "0"), 10),
     "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 60),
     "pickplace-bc": TrainingSuite(
         "BC only", "FetchPickAndPlace-v4", (*DEMOS, "--set", "bc_only=1"), 30
@@ -164,10 +165,12 @@ def main(
         payload["benchmark_minutes"] = (time.time() - start) / 60
         path = write_results(name, payload)
         click.echo(f"wrote {path}: {payload['summary']}")
-    training = load_all_results()
-    if training:
-        plot_training_results(training, RESULTS / "pickplace.png", "FetchPickAndPlace-v4")
-        click.echo(f"wrote {RESULTS / 'pickplace.png'}")
+    results = load_all_results()
+    for env in sorted({data["env"] for data in results.values()}):
+        same_env = {name: data for name, data in results.items() if data["env"] == env}
+        out = RESULTS / f"{env.split('-v')[0].lower()}.png"
+        plot_training_results(same_env, out, env)
+        click.echo(f"wrote {out}")
 
 
 if __name__ == "__main__":
