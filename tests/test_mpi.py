@@ -121,3 +121,54 @@ def test_resume_with_another_number_of_ranks_is_refused(tmp_path):
     )
     assert again.returncode != 0 and "--num_cpu" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_two_rank_run_resumes_with_its_ranks(tmp_path):
+    logdir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    small = ["--set", "n_cycles=2", "--set", "batch_size=16", "--set", "hidden=8", "--quiet"]
+    first = subprocess.run(
+        [
+            sys.executable,
+            "experiment/train.py",
+            "--env",
+            "point_env:PointGoal-v0",
+            "--num_cpu",
+            "2",
+            "--n_epochs",
+            "1",
+            "--logdir",
+            str(logdir),
+            *small,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    checkpoint = next(logdir.glob("checkpoint-*"))
+    assert sorted(p.name for p in checkpoint.glob("state-rank*.npz")) == [
+        "state-rank0.npz",
+        "state-rank1.npz",
+    ]
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "experiment/train.py",
+            "--resume",
+            str(logdir),
+            "--n_epochs",
+            "2",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    lines = (logdir / "progress.csv").read_text().splitlines()[1:]
+    assert [line.split(",")[:2] for line in lines] == [["1", "80"], ["2", "160"]]
