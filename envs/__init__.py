@@ -1,1 +1,59 @@
-"""herdemos' own goal-conditioned envs, registered with Gymnasium when ``herdemos`` is imported."""
+"""herdemos' own goal-conditioned envs, registered with Gymnasium when this package is imported.
+
+Registered ids (``N`` = 2 ... 6 blocks, ``50 N`` steps per episode):
+
+* ``FetchStackN-v0``: stacking with the sparse reward (-1 until every block is placed, then 0).
+* ``FetchStackN-Step-v0``: the same task with the step reward (minus the number of blocks not
+  placed), the paper's shaped variant.
+
+Registration is idempotent: ids that already exist are left alone, so importing this module again
+(or after a re-registration elsewhere) neither warns nor replaces them. It is also cheap: the
+entry point is Gymnasium's ``module:Class`` string, so MuJoCo and gymnasium-robotics load only
+when a stacking env is first made. ``import herdemos`` therefore registers these ids.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+MIN_BLOCKS = 2
+MAX_BLOCKS = 6
+
+STEPS_PER_BLOCK = 50
+"""Episode length per block, the Fetch pick-and-place horizon (one pick and place per block)."""
+
+REWARD_SUFFIXES = {"sparse": "", "step": "-Step"}
+"""Id infix per reward type: ``FetchStack3-v0`` is sparse, ``FetchStack3-Step-v0`` step."""
+
+ENTRY_POINT = "herdemos.envs.stack:FetchStackEnv"
+"""Gymnasium's lazy entry point: registering imports nothing heavy."""
+
+
+def stack_env_specs() -> list[tuple[str, int, str]]:
+    """``(id, n_blocks, reward_type)`` of every stacking env, in registration order."""
+    return [
+        (f"FetchStack{n}{suffix}-v0", n, reward_type)
+        for n in range(MIN_BLOCKS, MAX_BLOCKS + 1)
+        for reward_type, suffix in REWARD_SUFFIXES.items()
+    ]
+
+
+STACK_ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, _, _ in stack_env_specs())
+
+
+def register_stack_envs() -> None:
+    """Registers every ``FetchStack`` id that is not registered yet."""
+    for env_id, n_blocks, reward_type in stack_env_specs():
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point=ENTRY_POINT,
+            kwargs={"n_blocks": n_blocks, "reward_type": reward_type},
+            max_episode_steps=STEPS_PER_BLOCK * n_blocks,
+        )
+
+
+register_stack_envs()
+
+__all__ = ["MAX_BLOCKS", "MIN_BLOCKS", "STACK_ENV_IDS", "register_stack_envs", "stack_env_specs"]

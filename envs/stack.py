@@ -1,0 +1,382 @@
+"""Fetch block stacking with N blocks (``FetchStack2-v0`` ... ``FetchStack6-v0``).
+
+The stacking task of Nair et al. (2018): N 5 cm blocks start at random, non-overlapping places on
+the table and must be stacked into a tower at a random table location, block 0 at the bottom.
+
+The env reuses gymnasium-robotics' Fetch robot, table, meshes and control machinery
+(:class:`MujocoFetchEnv`); only the scene (N blocks and N target sites), the observation, the goal
+and the reward differ. The scene's MJCF is generated at construction and written to a temp file
+that ``<include>``\\ s the installed package's ``shared.xml`` and ``robot.xml`` by absolute path,
+so no asset is copied into this repository and the robot stays in sync with the installed
+gymnasium-robotics.
+
+Observation (``10 + 15 N`` floats): grip position (3), finger joint positions (2), grip
+velocity (3), finger velocities (2); then per block its position (3), position relative to the
+grip (3), Euler rotation (3), linear velocity (3) and angular velocity (3), both in the world
+frame and multiplied by the env step ``dt`` as in Fetch. Unlike Fetch, the block's linear
+velocity is *not* relative to the gripper.
+
+Goals (``3 N`` floats): ``achieved_goal`` holds all block positions, ``desired_goal`` the tower
+targets ``base + (0, 0, i * 0.05)`` with the base on the table.
+
+Rewards (``reward_type``): ``"sparse"`` is -1 unless every block is within 5 cm of its target,
+else 0; ``"step"`` is minus the number of blocks not within 5 cm (the paper's step reward).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium.utils.ezpickle import EzPickle
+from gymnasium_robotics.envs import robot_env
+from gymnasium_robotics.envs.fetch.fetch_env import MujocoFetchEnv
+from gymnasium_robotics.utils import rotations
+
+from herdemos.envs import MAX_BLOCKS, MIN_BLOCKS
+
+BLOCK_HALF_SIZE = 0.025
+"""Half the block edge (metres), the size of Fetch's pick-and-place block."""
+
+BLOCK_SIZE = 2 * BLOCK_HALF_SIZE
+"""Vertical spacing of the tower targets: one block edge."""
+
+TABLE_TOP = 0.4
+"""Height (metres) of the Fetch table surface (``table0`` box: centre 0.2, half-height 0.2)."""
+
+MIN_BLOCK_SEPARATION = 0.07
+"""Minimum distance (metres) between initial block centres: 2 cm of free space between the faces,
+so blocks never start touching and the fingers have a little room."""
+
+MIN_GRIPPER_SEPARATION = 0.1
+"""Minimum planar distance (metres) of a block from the gripper start, as in Fetch."""
+
+SAMPLING_ATTEMPTS = 1000
+"""Rejection-sampling draws per placement of all N blocks before it starts over; the feasible
+area is much larger than N exclusion disks, so a restart is rare and the loop ends quickly."""
+
+DISTANCE_THRESHOLD = 0.05
+"""A block counts as placed within this distance (metres) of its target."""
+
+REWARD_TYPES = ("sparse", "step")
+
+ROBOT_START = {
+    "robot0:slide0": 0.405,
+    "robot0:slide1": 0.48,
+    "robot0:slide2": 0.0,
+}
+"""Robot base joints, as in gymnasium-robotics' Fetch envs."""
+
+BLOCK_COLOURS = (
+    (0.85, 0.2, 0.2),
+    (0.2, 0.65, 0.25),
+    (0.2, 0.35, 0.85),
+    (0.9, 0.75, 0.15),
+    (0.6, 0.25, 0.75),
+    (0.15, 0.7, 0.75),
+)
+"""One colour per block, shared with its target site so renders show which block goes where."""
+
+_SCENE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
+<mujoco model="herdemos_fetch_stack{n}">
+  <compiler angle="radian" coordinate="local" meshdir="{mesh_dir}" texturedir="{texture_dir}"/>
+  <option timestep="0.002">
+    <flag warmstart="enable"/>
+  </option>
+  <include file="{shared}"/>
+  <worldbody>
+    <geom name="floor0" pos="0.8 0.75 0" size="0.85 0.7 1" type="plane" condim="3"
+          material="floor_mat"/>
+    <body name="floor0" pos="0.8 0.75 0">
+{targets}
+    </body>
+    <include file="{robot}"/>
+    <body pos="1.3 0.75 0.2" name="table0">
+      <geom size="0.25 0.35 0.2" type="box" mass="2000" material="table_mat"/>
+    </body>
+{blocks}
+    <light directional="true" ambient="0.2 0.2 0.2" diffuse="0.8 0.8 0.8"
+           specular="0.3 0.3 0.3" castshadow="false" pos="0 0 4" dir="0 0 -1" name="light0"/>
+  </worldbody>
+  <actuator>
+    <position ctrllimited="true" ctrlrange="0 0.2" joint="robot0:l_gripper_finger_joint"
+              kp="30000" name="robot0:l_gripper_finger_joint" user="1"/>
+    <position ctrllimited="true" ctrlrange="0 0.2" joint="robot0:r_gripper_finger_joint"
+              kp="30000" name="robot0:r_gripper_finger_joint" user="1"/>
+  </actuator>
+</mujoco>
+"""
+
+_TARGET_TEMPLATE = (
+    '      <site name="target{i}" pos="0 0 0.5" size="0.02 0.02 0.02" rgba="{rgb} 0.6"'
+    ' type="sphere"/>'
+)
+
+_BLOCK_TEMPLATE = """    <body name="object{i}" pos="{x} {y} {z}">
+      <joint name="object{i}:joint" type="free" damping="0.01"/>
+      <geom size="{h} {h} {h}" type="box" condim="3" name="object{i}" rgba="{rgb} 1" mass="2"/>
+      <site name="object{i}" pos="0 0 0" size="0.02 0.02 0.02" rgba="1 0 0 0" type="sphere"/>
+    </body>"""
+
+
+def fetch_asset_dir() -> Path:
+    """Directory of the installed gymnasium-robotics Fetch MJCF files."""
+    return Path(robot_env.__file__).resolve().parent / "assets" / "fetch"
+
+
+def parking_position(i: int) -> tuple[float, float, float]:
+    """Block ``i``'s position while the model is set up (before any reset moves it).
+
+    The blocks sit in a row at the far edge of the table, resting on it, so they neither overlap
+    nor touch the gripper while gymnasium-robotics settles the robot at construction, and the
+    height Fetch measures there (``height_offset``) is that of a block resting on the table.
+    """
+    return 1.45, 0.45 + 0.1 * i, TABLE_TOP + BLOCK_HALF_SIZE
+
+
+def scene_xml(n_blocks: int) -> str:
+    """MJCF of the Fetch table scene with ``n_blocks`` blocks and as many target sites.
+
+    The robot, materials and meshes come from the installed gymnasium-robotics by absolute path.
+    """
+    assets = fetch_asset_dir()
+    colours = [
+        " ".join(f"{c:g}" for c in BLOCK_COLOURS[i % len(BLOCK_COLOURS)]) for i in range(n_blocks)
+    ]
+    targets = "\n".join(_TARGET_TEMPLATE.format(i=i, rgb=colours[i]) for i in range(n_blocks))
+    blocks = "\n".join(
+        _BLOCK_TEMPLATE.format(
+            i=i,
+            x=parking_position(i)[0],
+            y=parking_position(i)[1],
+            z=parking_position(i)[2],
+            h=BLOCK_HALF_SIZE,
+            rgb=colours[i],
+        )
+        for i in range(n_blocks)
+    )
+    return _SCENE_TEMPLATE.format(
+        n=n_blocks,
+        mesh_dir=(assets.parent / "stls" / "fetch").as_posix(),
+        texture_dir=(assets.parent / "textures").as_posix(),
+        shared=(assets / "shared.xml").as_posix(),
+        robot=(assets / "robot.xml").as_posix(),
+        targets=targets,
+        blocks=blocks,
+    )
+
+
+def write_scene(n_blocks: int) -> str:
+    """Writes the scene MJCF to a temp file (once per content) and returns its path.
+
+    gymnasium-robotics loads models from a file path. The file name carries a hash of the
+    content, and the file is written under a unique name and renamed into place, so parallel
+    processes (MPI workers) building the same env never read a half-written file.
+    """
+    xml = scene_xml(n_blocks)
+    digest = hashlib.sha256(xml.encode()).hexdigest()[:16]
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # a shared /tmp holds one per user
+    directory = Path(tempfile.gettempdir()) / f"herdemos_fetch_stack{user}"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"stack{n_blocks}_{digest}.xml"
+    if not path.exists():
+        handle, tmp_name = tempfile.mkstemp(dir=directory, suffix=".xml.tmp")
+        with os.fdopen(handle, "w") as f:
+            f.write(xml)
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    return str(path)
+
+
+def blocks_placed(
+    achieved_goal: np.ndarray, desired_goal: np.ndarray, threshold: float = DISTANCE_THRESHOLD
+) -> np.ndarray:
+    """Which blocks are within ``threshold`` of their targets.
+
+    Args:
+        achieved_goal: Block positions, shape ``(..., 3 N)``.
+        desired_goal: Targets, same shape.
+        threshold: Success radius (metres).
+
+    Returns:
+        Boolean array of shape ``(..., N)``.
+    """
+    achieved = np.asarray(achieved_goal, dtype=np.float64)
+    desired = np.asarray(desired_goal, dtype=np.float64)
+    if achieved.shape != desired.shape or achieved.shape[-1] % 3:
+        raise ValueError(f"goal shapes {achieved.shape} and {desired.shape} do not match (..., 3N)")
+    offsets = (achieved - desired).reshape(*achieved.shape[:-1], -1, 3)
+    return np.linalg.norm(offsets, axis=-1) < threshold
+
+
+def stack_reward(
+    achieved_goal: np.ndarray, desired_goal: np.ndarray, reward_type: str = "sparse"
+) -> np.ndarray:
+    """Vectorised stacking reward over any leading batch axes (HER relabels in batches).
+
+    Args:
+        achieved_goal: Block positions, shape ``(..., 3 N)``.
+        desired_goal: Tower targets, same shape.
+        reward_type: ``"sparse"`` (-1 unless all blocks are placed, else 0) or ``"step"`` (minus
+            the number of blocks not placed).
+
+    Returns:
+        float32 rewards of shape ``(...)``.
+    """
+    missing = ~blocks_placed(achieved_goal, desired_goal)
+    if reward_type == "sparse":
+        return -missing.any(axis=-1).astype(np.float32)
+    if reward_type == "step":
+        return -missing.sum(axis=-1).astype(np.float32)
+    raise ValueError(f"reward_type must be one of {REWARD_TYPES}, not {reward_type!r}")
+
+
+class FetchStackEnv(MujocoFetchEnv, EzPickle):
+    """Fetch robot stacking ``n_blocks`` blocks into a tower (see the module docstring).
+
+    Attributes:
+        n_blocks: Number of blocks N.
+        goal: Flat ``(3 N,)`` tower targets (the attribute herdemos saves and restores).
+    """
+
+    def __init__(self, n_blocks: int = 2, reward_type: str = "sparse", **kwargs: Any) -> None:
+        """Builds the scene and the Fetch machinery.
+
+        Args:
+            n_blocks: Number of blocks, 2 to 6 (more would not fit the sampling area reliably).
+            reward_type: ``"sparse"`` or ``"step"``.
+            **kwargs: Passed to :class:`MujocoFetchEnv` (``render_mode``, ``width``, ...).
+        """
+        if not MIN_BLOCKS <= n_blocks <= MAX_BLOCKS:
+            raise ValueError(f"n_blocks must be in [{MIN_BLOCKS}, {MAX_BLOCKS}], not {n_blocks}")
+        if reward_type not in REWARD_TYPES:
+            raise ValueError(f"reward_type must be one of {REWARD_TYPES}, not {reward_type!r}")
+        self.n_blocks = n_blocks
+        initial_qpos = dict(ROBOT_START)
+        for i in range(n_blocks):
+            initial_qpos[f"object{i}:joint"] = [*parking_position(i), 1.0, 0.0, 0.0, 0.0]
+        MujocoFetchEnv.__init__(
+            self,
+            model_path=write_scene(n_blocks),
+            has_object=True,
+            block_gripper=False,
+            n_substeps=20,
+            gripper_extra_height=0.2,
+            target_in_the_air=False,
+            target_offset=0.0,
+            obj_range=0.15,
+            target_range=0.15,
+            distance_threshold=DISTANCE_THRESHOLD,
+            initial_qpos=initial_qpos,
+            reward_type=reward_type,
+            **kwargs,
+        )
+        EzPickle.__init__(self, n_blocks=n_blocks, reward_type=reward_type, **kwargs)
+
+    # GoalEnv interface
+    # ----------------------------
+
+    def compute_reward(
+        self, achieved_goal: np.ndarray, desired_goal: np.ndarray, info: Any
+    ) -> np.ndarray:
+        """Stacking reward, vectorised over leading axes (see :func:`stack_reward`)."""
+        del info
+        return stack_reward(achieved_goal, desired_goal, self.reward_type)
+
+    def _is_success(self, achieved_goal: np.ndarray, desired_goal: np.ndarray) -> np.float32:
+        """1.0 when every block is within the threshold of its target, else 0.0."""
+        placed = blocks_placed(achieved_goal, desired_goal, self.distance_threshold)
+        return np.float32(placed.all(axis=-1))
+
+    # Observation
+    # ----------------------------
+
+    def _get_obs(self) -> dict[str, np.ndarray]:
+        """Gripper state followed by the state of each block (layout in the module docstring)."""
+        dt = self.n_substeps * self.model.opt.timestep
+        grip_pos = self._utils.get_site_xpos(self.model, self.data, "robot0:grip").copy()
+        grip_velp = self._utils.get_site_xvelp(self.model, self.data, "robot0:grip") * dt
+        robot_qpos, robot_qvel = self._utils.robot_get_obs(
+            self.model, self.data, self._model_names.joint_names
+        )
+        parts = [grip_pos, robot_qpos[-2:], grip_velp, robot_qvel[-2:] * dt]
+        positions = []
+        for i in range(self.n_blocks):
+            block = self._block_observation(f"object{i}", grip_pos, dt)
+            positions.append(block[:3])
+            parts.append(block)
+        return {
+            "observation": np.concatenate(parts),
+            "achieved_goal": np.concatenate(positions),
+            "desired_goal": np.asarray(self.goal, dtype=np.float64).copy(),
+        }
+
+    def _block_observation(self, site: str, grip_pos: np.ndarray, dt: float) -> np.ndarray:
+        """Position, relative position, Euler rotation and velocities (x dt) of one block."""
+        pos = self._utils.get_site_xpos(self.model, self.data, site).copy()
+        rot = rotations.mat2euler(self._utils.get_site_xmat(self.model, self.data, site))
+        velp = self._utils.get_site_xvelp(self.model, self.data, site) * dt
+        velr = self._utils.get_site_xvelr(self.model, self.data, site) * dt
+        return np.concatenate([pos, pos - grip_pos, rot, velp, velr])
+
+    # Episode start
+    # ----------------------------
+
+    def _reset_sim(self) -> bool:
+        """Restores the settled start state and places the blocks at random on the table.
+
+        Skips :meth:`MujocoFetchEnv._reset_sim`, which would place only ``object0``, and uses the
+        plain MuJoCo reset of its parent instead.
+        """
+        super(MujocoFetchEnv, self)._reset_sim()
+        for i, xy in enumerate(self._sample_block_positions()):
+            name = f"object{i}:joint"
+            qpos = self._utils.get_joint_qpos(self.model, self.data, name).copy()
+            qpos[:2] = xy
+            self._utils.set_joint_qpos(self.model, self.data, name, qpos)
+        self._mujoco.mj_forward(self.model, self.data)
+        return True
+
+    def _sample_block_positions(self) -> np.ndarray:
+        """Planar block positions around the gripper start, pairwise at least
+        ``MIN_BLOCK_SEPARATION`` apart (rejection sampling with ``self.np_random``, so a seed
+        fixes them)."""
+        centre = self.initial_gripper_xpos[:2]
+        while True:
+            chosen: list[np.ndarray] = []
+            for _ in range(SAMPLING_ATTEMPTS):
+                xy = centre + self.np_random.uniform(-self.obj_range, self.obj_range, size=2)
+                if self._is_free(xy, chosen):
+                    chosen.append(xy)
+                    if len(chosen) == self.n_blocks:
+                        return np.array(chosen)
+
+    def _is_free(self, xy: np.ndarray, chosen: list[np.ndarray]) -> bool:
+        """Whether a block at ``xy`` keeps clear of the gripper start and the blocks so far."""
+        if np.linalg.norm(xy - self.initial_gripper_xpos[:2]) < MIN_GRIPPER_SEPARATION:
+            return False
+        return all(np.linalg.norm(xy - other) >= MIN_BLOCK_SEPARATION for other in chosen)
+
+    def _sample_goal(self) -> np.ndarray:
+        """Tower targets: a base on the table in Fetch's target range, one block edge per level."""
+        base = self.initial_gripper_xpos[:3].copy()
+        base[:2] += self.np_random.uniform(-self.target_range, self.target_range, size=2)
+        base[2] = self.height_offset
+        levels = np.arange(self.n_blocks)[:, None] * np.array([0.0, 0.0, BLOCK_SIZE])
+        return (base + levels).ravel()
+
+    # Rendering
+    # ----------------------------
+
+    def _render_callback(self) -> None:
+        """Moves target site ``i`` onto block ``i``'s target, so renders show the tower goal."""
+        targets = np.asarray(self.goal, dtype=np.float64).reshape(-1, 3)
+        for i, target in enumerate(targets):
+            site_id = self._model_names.site_name2id[f"target{i}"]
+            offset = self.data.site_xpos[site_id] - self.model.site_pos[site_id]
+            self.model.site_pos[site_id] = target - offset
+        self._mujoco.mj_forward(self.model, self.data)
