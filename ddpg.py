@@ -81,6 +81,7 @@ class DDPG:
         max_u: action bound.
         config: network and loss settings.
         gamma: discount (the caller resolves ``config.gamma=None`` to ``1 - 1/T``).
+        seed: seeds the network initialisation (TF, via Keras); None leaves it random.
         reduce_sum: sums arrays across workers (identity without MPI); used for normaliser
             statistics and for averaging gradients.
         n_workers: number of workers that ``reduce_sum`` sums over.
@@ -92,6 +93,7 @@ class DDPG:
         max_u: float,
         config: DDPGConfig,
         gamma: float,
+        seed: int | None = None,
         reduce_sum=None,
         n_workers: int = 1,
     ) -> None:
@@ -101,6 +103,8 @@ class DDPG:
         self.gamma = float(gamma)
         self.n_workers = n_workers
         self._reduce_sum = reduce_sum
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
         self.o_stats = Normalizer(dims.o, config.norm_eps, config.norm_clip, reduce_sum)
         self.g_stats = Normalizer(dims.g, config.norm_eps, config.norm_clip, reduce_sum)
         args = (dims.o, dims.g, dims.u, max_u, config.hidden, config.layers)

@@ -116,10 +116,6 @@ class Trainer:
         t, d = config.train, config.ddpg
         # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
         self.rng = np.random.default_rng(t.seed + RANK_SEED_STRIDE * rank)
-        import keras
-
-        keras.utils.set_random_seed(t.seed)
-
         self.envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
         self.eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
         self.info = EnvInfo.of(self.envs[0], t.env)
@@ -143,6 +139,7 @@ class Trainer:
             self.info.max_u,
             d,
             self.gamma,
+            seed=t.seed,
             reduce_sum=self.workers.reduce_sum,
             n_workers=self.workers.size,
         )
