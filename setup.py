@@ -20,6 +20,7 @@ setup(
         "herdemos",
         "herdemos.experiment",
         "herdemos.data_generation",
+        "herdemos.data_generation.controllers",
         "herdemos.envs",
     ],
     install_requires=[

@@ -1,0 +1,77 @@
+"""Scripted (hand-coded) controllers that demonstrate the Fetch tasks.
+
+The controllers are small phase state machines that read the Fetch observation dict and return
+the 4-D Fetch action ``(dx, dy, dz, gripper)``. They are used to generate demonstrations, so they
+aim to be quick, smooth and deterministic; exploration noise is added by the caller.
+
+Layout: :mod:`.common` holds the shared constants, the :class:`ScriptedController` protocol,
+observation parsing and the motion helpers (including how the proportional control is tuned);
+:mod:`.approach` the collision-free approach shared by Push and Slide; :mod:`.reach`,
+:mod:`.pick_and_place`, :mod:`.push`, :mod:`.slide` and :mod:`.stack` one task each. This
+package module maps env ids to controllers (:func:`make_controller`) and re-exports the
+controller classes.
+
+Measured with seeds 0..99 (no action noise): Reach, PickAndPlace and Push succeed in all
+episodes; Slide in about two thirds. Most Slide failures are goals farther than a full-speed
+strike can send the puck (about 0.6 m); the rest stop a few centimetres outside the 5 cm radius.
+Stacking (herdemos' FetchStack2..6) succeeds in all of seeds 0..49 for every block count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from herdemos.data_generation.controllers.common import ScriptedController
+from herdemos.data_generation.controllers.pick_and_place import PickAndPlaceController
+from herdemos.data_generation.controllers.push import PushController
+from herdemos.data_generation.controllers.reach import ReachController
+from herdemos.data_generation.controllers.slide import SlideController
+from herdemos.data_generation.controllers.stack import STACK_ENV_PREFIX, StackController
+
+__all__ = [
+    "CONTROLLER_ENVS",
+    "PickAndPlaceController",
+    "PushController",
+    "ReachController",
+    "ScriptedController",
+    "SlideController",
+    "StackController",
+    "make_controller",
+]
+
+_SUPPORTED: dict[str, Callable[[np.random.Generator | None], ScriptedController]] = {
+    "FetchReach": ReachController,
+    "FetchPush": PushController,
+    "FetchPickAndPlace": PickAndPlaceController,
+    "FetchSlide": SlideController,
+    STACK_ENV_PREFIX: StackController,
+}
+
+CONTROLLER_ENVS: tuple[str, ...] = tuple(_SUPPORTED)
+
+
+def make_controller(
+    env_id: str, rng: np.random.Generator | None = None
+) -> ScriptedController | None:
+    """Returns the scripted controller for a Fetch env id, or None if there is none.
+
+    The id is matched by its name before ``-v`` (``FetchPush-v4`` -> ``FetchPush``), ignoring a
+    namespace (``gymnasium_robotics/...``) and a ``Dense`` suffix, since dense-reward variants
+    have the same dynamics. Every ``FetchStack...`` id (any block count, sparse or ``-Step``
+    reward) gets the stacking controller, which reads the block count from the observation.
+
+    Args:
+        env_id: Gymnasium env id.
+        rng: Optional generator for small per-episode variation of the controllers' speed.
+
+    Returns:
+        A fresh controller, or None for envs without a scripted controller.
+    """
+    name = env_id.rsplit("/", 1)[-1].split("-v", 1)[0]
+    name = name.removesuffix("Dense")
+    if name.startswith(STACK_ENV_PREFIX):
+        name = STACK_ENV_PREFIX  # one controller for every block count and reward type
+    controller_cls = _SUPPORTED.get(name)
+    return None if controller_cls is None else controller_cls(rng)

@@ -1,0 +1,542 @@
+"""Block stacking controller for herdemos' FetchStackN envs (any number of blocks).
+
+Holds the FetchStack observation layout and its parser (:class:`StackState`,
+:func:`parse_stack_obs`), the block and finger geometry, and :class:`StackController`, a
+planner of pick-and-place sub-tasks. It has its own module because, unlike the other tasks, it
+reads a different observation layout and must plan around several blocks.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from herdemos.data_generation.controllers.common import (
+    GAIN,
+    GRIPPER_CLOSED,
+    GRIPPER_OPEN,
+    jittered,
+    make_action,
+    move_toward,
+    planar_distance,
+)
+
+STACK_ENV_PREFIX = "FetchStack"
+"""Name prefix of herdemos' stacking envs (``FetchStack3-v0``, ``FetchStack3-Step-v0`` ...)."""
+
+STACK_GRIPPER_DIMS = 10
+"""Leading entries of a FetchStack observation: grip position, fingers, grip and finger speeds."""
+
+STACK_BLOCK_DIMS = 15
+"""Entries per block in a FetchStack observation: position, position relative to the grip,
+Euler rotation, linear and angular velocity."""
+
+BLOCK_HALF = 0.025
+"""Half the edge (metres) of the Fetch blocks."""
+
+BLOCK_EDGE = 2 * BLOCK_HALF
+
+FINGER_FACE_OFFSET = 0.0009
+"""Distance (metres) of a finger's inner face from the gripper centre line at joint position 0:
+the finger body sits 15.9 mm out and its 7 mm half-thick pad is shifted 8 mm back in."""
+
+
+def stack_block_count(dim_o: int) -> int:
+    """Number of blocks N in a FetchStack observation of length ``dim_o = 10 + 15 N``.
+
+    Raises:
+        ValueError: ``dim_o`` does not have that form.
+    """
+    blocks, rest = divmod(dim_o - STACK_GRIPPER_DIMS, STACK_BLOCK_DIMS)
+    if blocks < 1 or rest:
+        raise ValueError(f"observation length {dim_o} is not 10 + 15 N for a FetchStack env")
+    return blocks
+
+
+@dataclass(frozen=True)
+class StackState:
+    """The parts of a FetchStack observation the stacking controller uses (world frame).
+
+    Attributes:
+        grip_pos: Gripper (grip site) position (3,).
+        finger_pos: Mean finger joint position (metres each finger is open).
+        blocks: Block positions (N, 3).
+        yaws: Block rotations about the vertical (N,), radians.
+        targets: Tower targets (N, 3), block 0 at the bottom.
+    """
+
+    grip_pos: np.ndarray
+    finger_pos: float
+    blocks: np.ndarray
+    yaws: np.ndarray
+    targets: np.ndarray
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks N."""
+        return self.blocks.shape[0]
+
+
+def parse_stack_obs(obs: dict[str, np.ndarray]) -> StackState:
+    """Splits a FetchStack observation dict into named quantities (layout in ``envs/stack.py``).
+
+    Args:
+        obs: Observation dict with ``observation`` and ``desired_goal``.
+
+    Returns:
+        The parsed state.
+    """
+    flat = np.asarray(obs["observation"], dtype=np.float64)
+    n_blocks = stack_block_count(flat.shape[0])
+    per_block = flat[STACK_GRIPPER_DIMS:].reshape(n_blocks, STACK_BLOCK_DIMS)
+    targets = np.asarray(obs["desired_goal"], dtype=np.float64).reshape(n_blocks, 3)
+    return StackState(
+        grip_pos=flat[0:3],
+        finger_pos=float(np.mean(flat[3:5])),
+        blocks=per_block[:, 0:3],
+        yaws=per_block[:, 8],
+        targets=targets,
+    )
+
+
+def finger_opening(yaw: float, slack: float) -> float:
+    """Finger joint position that leaves ``slack`` between each pad and a block of this yaw.
+
+    The fingers close along world y; a block turned by ``yaw`` is ``h (|cos| + |sin|)`` wide
+    there. Opening just that far, instead of fully (6.5 cm from the centre line to the outer
+    pad face), keeps the pads off neighbouring blocks, which may start 7 cm away.
+    """
+    half_width = BLOCK_HALF * (abs(np.cos(yaw)) + abs(np.sin(yaw)))
+    return float(np.clip(half_width + slack - FINGER_FACE_OFFSET, 0.0, 0.05))
+
+
+@dataclass(frozen=True)
+class _Move:
+    """One pick-and-place sub-task of the stacking controller.
+
+    Attributes:
+        block: Index of the block to move.
+        park_at: Table position to put it down at (to clear the way), or None to put it on the
+            tower, on the block below (whose position is re-read every step).
+    """
+
+    block: int
+    park_at: np.ndarray | None
+
+
+class _Carry(enum.Enum):
+    APPROACH = enum.auto()
+    DESCEND = enum.auto()
+    GRASP = enum.auto()
+    LIFT = enum.auto()
+    CARRY = enum.auto()
+    LOWER = enum.auto()
+    RELEASE = enum.auto()
+    RETREAT = enum.auto()
+
+
+class StackController:
+    """FetchStackN: pick and place the blocks in order, block 0 first, each on the one below.
+
+    A planner picks the next sub-task from the observed state whenever the previous one ends, so
+    a dropped or knocked-over block is simply handled again: the lowest block not yet on its
+    target is next, unless another block is in its way (on top of it, or on or next to its spot
+    on the tower, including where the hand and wrist pass), which is first parked on a free spot
+    of the table. Each sub-task is one pick and place: approach above the block at a height that
+    clears every other block, descend with the fingers open (only just wider than the block if a
+    neighbour is close), grasp, lift straight up, carry over, lower onto the tower (servoing the
+    *block*, so an off-centre grasp still lands on target), release, and retreat upward.
+    """
+
+    ALIGN_TOL = 0.008
+    """Horizontal gripper-block alignment (metres) required before descending; inside the
+    finger slack."""
+
+    FINGER_SLACK = 0.01
+    """Gap (metres) between each open finger pad and the block while grasping."""
+
+    OPEN_FINGER_REACH = (0.055, 0.105)
+    """Half extents (metres, world x and y) around a block within which a neighbour's centre
+    would touch fully open finger pads (1.35 cm along x, 6.5 cm out along y, plus 3.5 cm for a
+    turned neighbour and a half-centimetre margin)."""
+
+    FINGER_GAIN = 0.4
+    """Gripper command per metre of finger position error. The finger joint is position
+    servoed to ``current + command``; the full error (gain 1) overshoots to fully open."""
+
+    HOVER = 0.06
+    """Minimum height (metres) of the approach above the block to pick."""
+
+    TRAVEL_CLEARANCE = 0.085
+    """Travel height (metres) above the highest other block centre. A carried block's bottom
+    is then 3.5 cm above that block's top, and an empty hand's finger tips (2 cm below the grip
+    site) clear it by 4 cm."""
+
+    ARRIVAL_TOL = 0.01
+    """Position error (metres) at which a way-point counts as reached."""
+
+    RISE_TOL = 0.02
+    """If the gripper is lower than the travel height by more than this (metres), it first
+    rises straight up, so the straight path to the next block cannot sweep through others."""
+
+    PLACE_ALIGN = 0.006
+    """Horizontal error (metres) of the carried block over its destination before lowering."""
+
+    LOWER_SPEED = 0.5
+    """Speed cap (action units) while lowering a block, so it touches down gently."""
+
+    RELEASE_HEIGHT = 0.02
+    """Height (metres) of the carried block above its destination at which it is released. It
+    drops the last centimetre or so (the hand lags), which is harmless, whereas pressing it onto
+    the tower lets lateral action noise drag the tower over (noise 0.1, N=3: 0.95 success
+    against 0.8 when released at 0.8 cm)."""
+
+    PHASE_LIMIT = 12
+    """Steps after which a descent or lowering that does not arrive is cut short (blocked by a
+    block); the descent restarts the sub-task, the lowering releases where it is."""
+
+    GRASP_STEPS = 3
+    """Steps spent closing before lifting; the fingers close within about 3 steps."""
+
+    MIN_GRASP_OPENING = 0.01
+    """Finger position (metres) below which a closed grip holds nothing (a held block keeps the
+    fingers about 2.4 cm open)."""
+
+    RELEASE_STEPS = 6
+    """Maximum steps spent opening the fingers before retreating."""
+
+    RETREAT_HEIGHT = 0.07
+    """Height (metres) above the released block the gripper retreats to: the finger tips are
+    then 2.5 cm above its top."""
+
+    LOST_DISTANCE = 0.04
+    """Gripper-block distance (metres) beyond which a carried block counts as dropped."""
+
+    HOLD_HEIGHT = 0.1
+    """Height (metres) above the top block at which the hand waits once the tower stands."""
+
+    PLACED_TOL = 0.04
+    """A block within this distance (metres) of its target counts as stacked (success needs
+    5 cm; the margin keeps the tower accepted when blocks settle a little)."""
+
+    BLOCKING_RADIUS = 0.075
+    """Horizontal distance (metres) from a destination within which another block is in the
+    way: a block edge plus the closed fingers' half width (1.5 cm) plus a 1 cm margin."""
+
+    HAND_PARTS = (
+        (-0.02, 0.0135, 0.049),
+        (0.05, 0.043, 0.063),
+        (0.167, 0.052, 0.052),
+        (0.199, 0.053, 0.075),
+    )
+    """Finger pads (opened for grasping), palm, wrist roll and wrist flex links of the hand as
+    ``(height of the part's bottom above the grip site, half extent along world x, along y)``,
+    measured from the model's bounding boxes (metres). A block beside the tower within a part's
+    reach is hit by it while the other is grasped, or while a block is put down on the tower,
+    so it is cleared first (see :meth:`_crowds`)."""
+
+    NEIGHBOUR_REACH = 0.04
+    """Added to the part extents: a neighbouring block's half-diagonal (3.5 cm, for any yaw)
+    plus a half-centimetre margin."""
+
+    PARK_RANGE = 0.15
+    """Half side (metres) of the square around the gripper start where blocks may be parked
+    (the envs' initial block range)."""
+
+    PARK_GRID = 0.025
+    """Spacing (metres) of the candidate parking spots."""
+
+    PARK_MARGIN = 0.02
+    """Extra distance (metres) of a parking spot from where a block would be in the tower's way
+    (see :meth:`_crowds`), so a block put down a little off the spot stays out of the way."""
+
+    PARK_BLOCK_CLEARANCE = 0.09
+    """Minimum horizontal distance (metres) of a parking spot from every other block."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        """Creates the controller; ``rng`` only jitters the speed gain per episode."""
+        self._rng = rng
+        self._gain = GAIN
+        self._centre = np.zeros(3)
+        self._move: _Move | None = None
+        self._phase = _Carry.APPROACH
+        self._phase_steps = 0
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        """Starts an episode; the gripper start is the centre of the parking area."""
+        self._gain = jittered(GAIN, self._rng)
+        self._centre = parse_stack_obs(obs).grip_pos.copy()
+        self._move = None
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Returns the action of the current sub-task, planning a new one when it ends."""
+        state = parse_stack_obs(obs)
+        for _ in range(2 * len(_Carry)):
+            if self._move is None:
+                self._move = self._plan(state)
+                self._set_phase(_Carry.APPROACH)
+            if self._move is None:
+                return self._hold(state)
+            action = self._phase_action(state, self._move)
+            if action is not None:
+                self._phase_steps += 1
+                return action
+        return make_action(np.zeros(3), 0.0)  # unreachable: every move ends in an action
+
+    def _hold(self, state: StackState) -> np.ndarray:
+        """Keeps the open hand above the finished tower.
+
+        Zero motion is not enough: Fetch re-centres its mocap on the hand every step, so action
+        noise would make the hand drift down onto the tower; it is servoed back instead.
+        """
+        top = state.blocks[int(np.argmax(state.blocks[:, 2]))]
+        target = top + np.array([0.0, 0.0, self.HOLD_HEIGHT])
+        target[:2] = state.grip_pos[:2]
+        return make_action(move_toward(state.grip_pos, target, self._gain), GRIPPER_OPEN)
+
+    # Planning ------------------------------------------------------------------------------
+
+    def _plan(self, state: StackState) -> _Move | None:
+        """Next sub-task: clear the way for the lowest unstacked block, or stack it."""
+        level = self._stacked(state)
+        if level == state.n_blocks:
+            return None
+        blocker = self._blocker(state, level)
+        if blocker is not None:
+            return _Move(blocker, self._parking_spot(state, blocker))
+        return _Move(level, None)
+
+    def _stacked(self, state: StackState) -> int:
+        """Number of blocks, from the bottom, that are on their targets."""
+        for i in range(state.n_blocks):
+            if np.linalg.norm(state.blocks[i] - state.targets[i]) >= self.PLACED_TOL:
+                return i
+        return state.n_blocks
+
+    def _blocker(self, state: StackState, level: int) -> int | None:
+        """The highest unstacked block in the way of stacking block ``level``, if any.
+
+        In the way means on top of that block (it could not be grasped) or on or beside its
+        tower spot at that height or above (it could not be put down there).
+        """
+        block, spot = state.blocks[level], self._tower_spot(state, level)
+        blocking = [
+            j
+            for j in range(level + 1, state.n_blocks)
+            if (
+                planar_distance(state.blocks[j], block) < BLOCK_EDGE
+                and state.blocks[j][2] > block[2] + BLOCK_HALF
+            )
+            or (
+                self._crowds(state.n_blocks, state.blocks[j], spot)
+                and state.blocks[j][2] > spot[2] - BLOCK_HALF
+            )
+        ]
+        return max(blocking, key=lambda j: state.blocks[j][2]) if blocking else None
+
+    def _crowds(
+        self, n_blocks: int, points: np.ndarray, spot: np.ndarray, margin: float = 0.0
+    ) -> np.ndarray:
+        """Whether blocks at ``points`` are too close to the tower ``spot`` to build it there.
+
+        Only the hand parts that reach down to the top of the full tower matter (the palm and
+        wrist pass above a short one); the carried block itself needs ``BLOCKING_RADIUS``.
+
+        Args:
+            n_blocks: Blocks in the env, which sets the tower's height.
+            points: Block positions, shape (..., 2 or 3).
+            spot: Tower position (2 or 3,).
+            margin: Extra clearance (metres) on every side.
+
+        Returns:
+            Boolean array of shape (...).
+        """
+        offset = np.abs(np.asarray(points)[..., :2] - np.asarray(spot)[:2])
+        reach = self._hand_reach(n_blocks) + margin
+        in_reach = np.all(offset < reach, axis=-1)
+        return in_reach | (np.linalg.norm(offset, axis=-1) < self.BLOCKING_RADIUS + margin)
+
+    def _hand_reach(self, n_blocks: int) -> np.ndarray:
+        """Half extents (x, y) around the tower where a block would touch the hand.
+
+        The hand grasps a table block with its grip site at the block centre, when the tower
+        may stand ``n_blocks - 1`` blocks high, i.e. up to this height above the grip site.
+        """
+        tower_top = (n_blocks - 1) * BLOCK_EDGE - BLOCK_HALF
+        reach = [np.array([x, y]) for bottom, x, y in self.HAND_PARTS if bottom < tower_top]
+        return np.max(reach, axis=0) + self.NEIGHBOUR_REACH
+
+    def _parking_spot(self, state: StackState, block: int) -> np.ndarray:
+        """The free table spot nearest to ``block``, clear of the tower and the other blocks.
+
+        Falls back to the spot farthest from everything if none is free (not seen in practice).
+        """
+        offsets = np.arange(-self.PARK_RANGE, self.PARK_RANGE + 1e-9, self.PARK_GRID)
+        grid = np.array([(x, y) for x in offsets for y in offsets]) + self._centre[:2]
+        others = np.delete(state.blocks, block, axis=0)[:, :2]
+        to_blocks = np.linalg.norm(grid[:, None, :] - others[None, :, :], axis=-1).min(axis=1)
+        base = state.targets[0]
+        crowded = self._crowds(state.n_blocks, grid, base, self.PARK_MARGIN)
+        free = (to_blocks >= self.PARK_BLOCK_CLEARANCE) & ~crowded
+        if free.any():
+            distance = np.linalg.norm(grid - state.blocks[block, :2], axis=-1)
+            best = int(np.argmin(np.where(free, distance, np.inf)))
+        else:
+            to_tower = np.linalg.norm(grid - base[:2], axis=-1)
+            best = int(np.argmax(np.minimum(to_blocks, to_tower)))
+        return np.array([*grid[best], base[2]])
+
+    def _tower_spot(self, state: StackState, level: int) -> np.ndarray:
+        """Where block ``level`` goes: its target for the base, else on the block below."""
+        if level == 0:
+            return state.targets[0].copy()
+        return state.blocks[level - 1] + np.array([0.0, 0.0, BLOCK_EDGE])
+
+    def _destination(self, state: StackState, move: _Move) -> np.ndarray:
+        """Current destination of the moved block."""
+        return move.park_at if move.park_at is not None else self._tower_spot(state, move.block)
+
+    def _travel_height(self, state: StackState, block: int) -> float:
+        """Gripper height that clears every block other than ``block`` (see TRAVEL_CLEARANCE)."""
+        others = np.delete(state.blocks, block, axis=0)
+        return float(others[:, 2].max()) + self.TRAVEL_CLEARANCE
+
+    # Phases --------------------------------------------------------------------------------
+
+    def _set_phase(self, phase: _Carry) -> None:
+        """Enters ``phase``, restarting its step count (used by the phase time limits)."""
+        self._phase = phase
+        self._phase_steps = 0
+
+    def _restart(self) -> None:
+        """Drops the current sub-task; the next call plans afresh from the observed state."""
+        self._move = None
+
+    def _phase_action(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Action of the current phase, or None after moving on to another phase."""
+        handlers = {
+            _Carry.APPROACH: self._approach,
+            _Carry.DESCEND: self._descend,
+            _Carry.GRASP: self._grasp,
+            _Carry.LIFT: self._lift,
+            _Carry.CARRY: self._carry,
+            _Carry.LOWER: self._lower,
+            _Carry.RELEASE: self._release,
+            _Carry.RETREAT: self._retreat,
+        }
+        carrying = self._phase in (_Carry.LIFT, _Carry.CARRY, _Carry.LOWER)
+        if carrying and self._dropped(state, move):
+            self._restart()
+            return None
+        return handlers[self._phase](state, move)
+
+    def _dropped(self, state: StackState, move: _Move) -> bool:
+        """Whether the carried block has left the hand (then the sub-task is re-planned)."""
+        block = state.blocks[move.block]
+        return bool(np.linalg.norm(block - state.grip_pos) > self.LOST_DISTANCE)
+
+    def _open_command(self, state: StackState, block: int) -> float:
+        """Gripper command that opens the fingers around ``block``: fully, as in pick and place,
+        unless a neighbour at the same height is within reach of the fully open pads; then
+        servoed to just wider than the block. Full opening is preferred because it is robust to
+        action noise, which makes the servoed opening wander by centimetres."""
+        if not self._has_neighbour(state, block):
+            return GRIPPER_OPEN
+        target = finger_opening(float(state.yaws[block]), self.FINGER_SLACK)
+        return self.FINGER_GAIN * (target - state.finger_pos)
+
+    def _has_neighbour(self, state: StackState, block: int) -> bool:
+        """Whether another block is level with ``block`` and within reach of open fingers."""
+        offsets = np.abs(np.delete(state.blocks, block, axis=0) - state.blocks[block])
+        near = np.all(offsets[:, :2] < self.OPEN_FINGER_REACH, axis=1)
+        return bool(np.any(near & (offsets[:, 2] < BLOCK_EDGE - BLOCK_HALF / 2)))
+
+    def _approach(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Moves above the block at travel height, rising first if low (so the straight path
+        cannot sweep through other blocks), opening the fingers on the way."""
+        grip, block = state.grip_pos, state.blocks[move.block]
+        if planar_distance(grip, block) <= self.ALIGN_TOL:
+            self._set_phase(_Carry.DESCEND)
+            return None
+        height = max(self._travel_height(state, move.block), block[2] + self.HOVER)
+        target = np.array([block[0], block[1], height])
+        if grip[2] < height - self.RISE_TOL:
+            target[:2] = grip[:2]
+        motion = move_toward(grip, target, self._gain)
+        return make_action(motion, self._open_command(state, move.block))
+
+    def _descend(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Lowers the open hand around the block; re-approaches if misaligned or stuck."""
+        grip, block = state.grip_pos, state.blocks[move.block]
+        if (
+            self._phase_steps > self.PHASE_LIMIT
+            or planar_distance(grip, block) > 2 * self.ALIGN_TOL
+        ):
+            self._set_phase(_Carry.APPROACH)
+            return None
+        if np.linalg.norm(block - grip) > self.ARRIVAL_TOL:
+            motion = move_toward(grip, block, self._gain)
+            return make_action(motion, self._open_command(state, move.block))
+        self._set_phase(_Carry.GRASP)
+        return None
+
+    def _grasp(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Closes the fingers in place; re-approaches if they closed on nothing."""
+        if self._phase_steps < self.GRASP_STEPS:
+            return make_action(np.zeros(3), GRIPPER_CLOSED)
+        if state.finger_pos < self.MIN_GRASP_OPENING:
+            self._set_phase(_Carry.APPROACH)  # closed on nothing: try again
+        else:
+            self._set_phase(_Carry.LIFT)
+        return None
+
+    def _lift(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Lifts the block straight up to travel height, clear of its neighbours."""
+        grip = state.grip_pos
+        height = self._travel_height(state, move.block)
+        if grip[2] < height - self.ARRIVAL_TOL:
+            target = np.array([grip[0], grip[1], height])
+            return make_action(move_toward(grip, target, self._gain), GRIPPER_CLOSED)
+        self._set_phase(_Carry.CARRY)
+        return None
+
+    def _carry(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Carries the block at travel height until it is over its destination."""
+        block, destination = state.blocks[move.block], self._destination(state, move)
+        if planar_distance(block, destination) <= self.PLACE_ALIGN:
+            self._set_phase(_Carry.LOWER)
+            return None
+        height = self._travel_height(state, move.block) - (state.grip_pos[2] - block[2])
+        target = np.array([destination[0], destination[1], height])
+        return make_action(move_toward(block, target, self._gain), GRIPPER_CLOSED)
+
+    def _lower(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Lowers the block, at a capped speed, to just above its destination."""
+        block, destination = state.blocks[move.block], self._destination(state, move)
+        arrived = block[2] - destination[2] <= self.RELEASE_HEIGHT
+        if arrived or self._phase_steps > self.PHASE_LIMIT:
+            self._set_phase(_Carry.RELEASE)
+            return None
+        motion = move_toward(block, destination, self._gain, max_action=self.LOWER_SPEED)
+        return make_action(motion, GRIPPER_CLOSED)
+
+    def _release(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Opens the fingers in place until they clear the block."""
+        opening = finger_opening(float(state.yaws[move.block]), 0.0)
+        if self._phase_steps < self.RELEASE_STEPS and state.finger_pos < opening:
+            return make_action(np.zeros(3), self._open_command(state, move.block))
+        self._set_phase(_Carry.RETREAT)
+        return None
+
+    def _retreat(self, state: StackState, move: _Move) -> np.ndarray | None:
+        """Lifts the open hand off the released block, then ends the sub-task."""
+        grip = state.grip_pos
+        height = state.blocks[move.block][2] + self.RETREAT_HEIGHT
+        if grip[2] < height - self.ARRIVAL_TOL:
+            target = np.array([grip[0], grip[1], height])
+            motion = move_toward(grip, target, self._gain)
+            return make_action(motion, self._open_command(state, move.block))
+        self._restart()
+        return None
