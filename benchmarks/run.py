@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from benchmarks.report import (
+    ORIGINAL_REPORTED,
     RESULTS,
     load_all_results,
     plot_training_results,
@@ -54,6 +55,13 @@ SUITES: dict[str, TrainingSuite] = {
         "FetchPickAndPlace-v4",
         (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--demo_reset_prob", "0.1"),
         30,
+    ),
+    "pickplace-original": TrainingSuite(
+        "original hyper-parameters (--preset original)",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--preset", "original"),
+        30,
+        seeds=(0,),
     ),
     "reach-her": TrainingSuite("HER only", "FetchReach-v4", ("--num_demo", "0"), 10),
     "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 60),
@@ -169,7 +177,8 @@ def main(
     for env in sorted({data["env"] for data in results.values()}):
         same_env = {name: data for name, data in results.items() if data["env"] == env}
         out = RESULTS / f"{env.split('-v')[0].lower()}.png"
-        plot_training_results(same_env, out, env)
+        references = ORIGINAL_REPORTED if env == "FetchPickAndPlace-v4" else ()
+        plot_training_results(same_env, out, env, references)
         click.echo(f"wrote {out}")
 
 

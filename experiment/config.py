@@ -70,7 +70,7 @@ class TrainConfig:
     rollout_batch_size: int = 2  # baselines: parallel episodes per cycle
     n_test_rollouts: int = 10  # baselines: deterministic evaluation episodes per epoch
     buffer_size: int = 1_000_000  # baselines: replay capacity in transitions
-    random_eps: float = 0.1  # seed: probability of a uniformly random action
+    random_eps: float = 0.1  # seed README (its code used 0.2): probability of a random action
     noise_eps: float = 0.1  # seed: Gaussian action noise std, as a fraction of max_u
     seed: int = 0  # herdemos: base seed for NumPy, TF and the envs
     policy_save_interval: int = 5  # seed: save policy_{epoch}.pkl every this many epochs
@@ -113,6 +113,26 @@ class Config:
 SECTIONS: tuple[str, ...] = ("ddpg", "her", "demo", "train")
 
 # Per-env overrides, keyed by the env id's name before "-v" (one table, applied before flags).
+# Named presets, applied after the per-env table and before explicit flags (--preset NAME).
+PRESETS: dict[str, dict[str, Any]] = {
+    # The original project's final experiment/config.py for the Fetch tasks, exactly: one
+    # episode per cycle, 20 cycles of 40 updates (800 updates per 1,000 env steps, twice
+    # herdemos' ratio), polyak 0.8 and random_eps 0.2.
+    "original": {
+        "n_cycles": 20,
+        "rollout_batch_size": 1,
+        "n_batches": 40,
+        "batch_size": 1024,
+        "demo_batch_size": 128,
+        "polyak": 0.8,
+        "random_eps": 0.2,
+        "noise_eps": 0.1,
+        "pi_lr": 1e-3,
+        "q_lr": 1e-3,
+        "n_test_rollouts": 10,
+    },
+}
+
 ENV_OVERRIDES: dict[str, dict[str, Any]] = {
     # baselines uses n_cycles=10 for FetchReach; it is solved in a few epochs.
     "FetchReach": {"n_epochs": 10},

@@ -18,8 +18,10 @@ import click
 
 from herdemos.experiment.config import (
     ENV_OVERRIDES,
+    PRESETS,
     Config,
     env_family,
+    field_section,
     parse_set_options,
     validate,
     with_overrides,
@@ -54,11 +56,13 @@ def explicit_overrides(flags: dict[str, Any], set_items: tuple[str, ...]) -> dic
 
 
 def resolve_config(flags: dict[str, Any], set_items: tuple[str, ...]) -> Config:
-    """defaults < per-env table < explicit flags < ``--set`` items."""
+    """defaults < per-env table < ``--preset`` < explicit flags < ``--set`` items."""
     config = Config()
     env = flags.get("env") or config.train.env
     config = with_overrides(config, {"env": env})
     config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
+    if flags.get("preset"):
+        config = with_overrides(config, PRESETS[flags["preset"]])
     config = with_overrides(config, explicit_overrides(flags, set_items))
     validate(config)
     return config
@@ -75,21 +79,19 @@ def resume_config(logdir: Path, flags: dict[str, Any], set_items: tuple[str, ...
         ) from None
     except (json.JSONDecodeError, ValueError, TypeError) as e:
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
-    wanted = explicit_overrides(flags, set_items)
+    wanted = {**PRESETS.get(flags.get("preset") or "", {}), **explicit_overrides(flags, set_items)}
     n_epochs = wanted.pop("train.n_epochs", wanted.pop("n_epochs", None))
-    merged = with_overrides(stored, wanted)
     for key, value in wanted.items():
-        name = key.split(".")[-1]
-        section = key.split(".")[0] if "." in key else None
-        old = getattr(getattr(stored, section), name) if section else None
-        new = getattr(getattr(merged, section), name) if section else None
-        if merged != stored:
+        if with_overrides(stored, {key: value}) != stored:
+            name = key.split(".")[-1]
+            section = key.split(".")[0] if "." in key else field_section(name)
+            old = getattr(getattr(stored, section), name)
             flag = f"--{name}" if key in FLAG_FIELDS.values() else f"--set {key}"
             raise HerdemosError(
                 f"{flag} {value} conflicts with the run's params.json ({name}={old!r}); "
                 "a resumed run keeps its configuration"
             )
-        del old, new
+    merged = stored
     if n_epochs is not None:
         merged = with_overrides(merged, {"n_epochs": n_epochs})
     validate(merged)
@@ -215,6 +217,12 @@ class GracefulStop:
 )
 @click.option(
     "--num_cpu", type=click.IntRange(min=1), default=None, help="MPI ranks.  [default: 1]"
+)
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    default=None,
+    help="A named hyper-parameter set; 'original' is the original project's Fetch config.",
 )
 @click.option(
     "--set",

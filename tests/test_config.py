@@ -81,3 +81,12 @@ def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_de
     else:
         with pytest.raises(HerdemosError):
             validate(cfg)
+
+
+def test_original_preset_is_applied_below_explicit_flags():
+    from herdemos.experiment.train import resolve_config
+
+    config = resolve_config({"preset": "original", "seed": 3}, ("n_batches=7",))
+    assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
+    assert config.ddpg.polyak == 0.8 and config.train.random_eps == 0.2
+    assert config.train.seed == 3 and config.train.n_batches == 7  # flags and --set win
