@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,11 @@ TINY = [
 
 
 def run(*args, cwd=ROOT, timeout=300):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "HERDEMOS_CACHE": str(cwd / ".cache")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "tests"),
+        "HERDEMOS_CACHE": str(Path(tempfile.gettempdir()) / "herdemos-test-cache"),
+    }
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
