@@ -40,6 +40,7 @@ class TrainingSuite:
     flags: tuple[str, ...]
     epochs: int
     seeds: tuple[int, ...] = (0, 1, 2)
+    demo_noise: float = 0.0  # > 0: imperfect scripted demos, generated with this action noise
 
 
 DEMOS = ("--num_demo", "100")
@@ -63,6 +64,32 @@ SUITES: dict[str, TrainingSuite] = {
         30,
         seeds=(0,),
     ),
+    # Imperfect demonstrations (action noise 0.5: the scripted controller then succeeds in about
+    # 57% of episodes), where the Q-filter is meant to matter.
+    "pickplace-noisy-qfilter": TrainingSuite(
+        "noisy demos + BC + Q-filter",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1"),
+        20,
+        seeds=(0,),
+        demo_noise=0.5,
+    ),
+    "pickplace-noisy-bc-loss": TrainingSuite(
+        "noisy demos + BC, no Q-filter",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1"),
+        20,
+        seeds=(0,),
+        demo_noise=0.5,
+    ),
+    "pickplace-noisy-bc-only": TrainingSuite(
+        "noisy demos, BC only",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--set", "bc_only=1"),
+        20,
+        seeds=(0,),
+        demo_noise=0.5,
+    ),
     "reach-her": TrainingSuite("HER only", "FetchReach-v4", ("--num_demo", "0"), 10),
     "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 60),
     "pickplace-bc": TrainingSuite(
@@ -83,6 +110,7 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
         command = [*base, "--resume", str(logdir), "--n_epochs", str(epochs), "--quiet"]
     else:
         shutil.rmtree(logdir, ignore_errors=True)
+        demo_flags = noisy_demo_flags(suite) if suite.demo_noise > 0 else []
         command = [
             *base,
             "--env",
@@ -90,6 +118,7 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
             *suite.flags,
             "--seed",
             str(seed),
+            *demo_flags,
             "--n_epochs",
             str(epochs),
             "--logdir",
@@ -101,6 +130,28 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
     click.echo(f"[{name} seed {seed}] {' '.join(command[1:])}")
     subprocess.run(command, cwd=ROOT, check=True)
     return logdir
+
+
+def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
+    """Generates (once) the suite's imperfect demos and returns the ``--demo_file`` flags."""
+    path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}.npz"
+    if not path.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "data_generation/fetch_data_generation.py"),
+                "--env",
+                suite.env,
+                "--noise",
+                str(suite.demo_noise),
+                "--out",
+                str(path),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+    return ["--demo_file", str(path)]
 
 
 def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
@@ -127,6 +178,7 @@ def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
         "label": suite.label,
         "env": suite.env,
         "train_flags": list(suite.flags),
+        "demo_noise": suite.demo_noise,
         "seeds": list(seeds),
         "epochs": epochs,
         "summary": {name: summary},
@@ -174,11 +226,18 @@ def main(
         path = write_results(name, payload)
         click.echo(f"wrote {path}: {payload['summary']}")
     results = load_all_results()
-    for env in sorted({data["env"] for data in results.values()}):
-        same_env = {name: data for name, data in results.items() if data["env"] == env}
-        out = RESULTS / f"{env.split('-v')[0].lower()}.png"
-        references = ORIGINAL_REPORTED if env == "FetchPickAndPlace-v4" else ()
-        plot_training_results(same_env, out, env, references)
+
+    # One figure per env, and a separate one for runs on imperfect (noisy) demonstrations.
+    def figure_key(data: dict) -> tuple[str, bool]:
+        return data["env"], data.get("demo_noise", 0.0) > 0
+
+    for env, noisy in sorted({figure_key(data) for data in results.values()}):
+        group = {name: d for name, d in results.items() if figure_key(d) == (env, noisy)}
+        stem = env.split("-v")[0].lower() + ("-noisy-demos" if noisy else "")
+        references = ORIGINAL_REPORTED if env == "FetchPickAndPlace-v4" and not noisy else ()
+        title = env + (" with noisy demonstrations (action noise 0.5)" if noisy else "")
+        out = RESULTS / f"{stem}.png"
+        plot_training_results(group, out, title, references)
         click.echo(f"wrote {out}")
 
 
