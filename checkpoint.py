@@ -95,9 +95,12 @@ def write_checkpoint(
         if workers.is_main:
             save_tf_state(str(tmp / "learner"))
             _fsync_tree(tmp)
+            aside = logdir / f".{final.name}.old"
             if final.exists():  # same progress saved twice (e.g. stop right after an epoch)
-                shutil.rmtree(final)
+                shutil.rmtree(aside, ignore_errors=True)
+                os.replace(final, aside)  # kept until the new folder is in place
             os.replace(tmp, final)
+            shutil.rmtree(aside, ignore_errors=True)
             for old in list_checkpoints(logdir)[KEEP:]:
                 shutil.rmtree(old, ignore_errors=True)
     except BaseException:

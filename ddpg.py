@@ -159,7 +159,9 @@ class DDPG:
             cfg.bc_loss,
             cfg.q_filter,
             cfg.lambda1,
-            cfg.lambda2,
+            # Each of N ranks sums BC over its 1/N share of the demo rows and the gradients are
+            # averaged over ranks, so lambda2 * N keeps the seed's sum over the whole batch.
+            cfg.lambda2 * self.n_workers,
             cfg.bc_only,
         )
         n_demo = tf.reduce_sum(tf.cast(is_demo, tf.float32))

@@ -108,6 +108,8 @@ def load_demos(
             raise HerdemosError(
                 f"{path}: '{key}' must be a numeric 3-D array, got {a.dtype} {a.shape}"
             )
+    if arrays["info_is_success"].shape[2] != 1:
+        raise HerdemosError(f"{path}: 'info_is_success' must have last dimension 1")
     n, horizon = arrays["u"].shape[:2]
     expected_rows = {"o": horizon + 1, "ag": horizon + 1, "g": horizon, "info_is_success": horizon}
     for key, rows in expected_rows.items():

@@ -75,13 +75,14 @@ def read_progress(path: str | os.PathLike) -> list[dict[str, float]]:
 
 def epoch_line(row: dict[str, float], n_epochs: int) -> str:
     """One readable terminal line summarising an epoch."""
+    critic = row.get("train/critic_loss", math.nan)  # absent when every episode was discarded
     parts = [
         f"epoch {int(row['epoch']):>4}/{n_epochs}",
         f"steps {int(row['total_env_steps']):>9,}",
         f"test success {row['test/success_rate']:.2f}",
         f"train success {row['train/success_rate']:.2f}",
         f"test Q {row['test/mean_Q']:7.2f}",
-        f"critic {row['train/critic_loss']:.4f}",
+        f"critic {critic:.4f}",
     ]
     if row.get("train/q_filter_frac", math.nan) == row.get("train/q_filter_frac"):
         parts.append(f"Q-filter {row['train/q_filter_frac']:.2f}")

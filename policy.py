@@ -155,8 +155,11 @@ def _check_weights(name: str, value: Any) -> list[np.ndarray]:
     for w in value:
         if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not np.all(np.isfinite(w)):
             raise ValueError(f"{name} holds a non-float or non-finite array")
-    for i in range(0, len(value) - 2, 2):
-        if value[i].shape[1] != value[i + 2].shape[0]:
+    for i in range(0, len(value), 2):
+        kernel, bias = value[i], value[i + 1]
+        if kernel.ndim != 2 or bias.shape != (kernel.shape[1],):
+            raise ValueError(f"{name} layer {i // 2} has mismatched kernel and bias shapes")
+        if i + 2 < len(value) and kernel.shape[1] != value[i + 2].shape[0]:
             raise ValueError(f"{name} layer shapes do not chain")
     return [w.astype(np.float32) for w in value]
 

@@ -80,7 +80,9 @@ class RolloutWorker:
     Args:
         envs: goal envs of one id (each with its own RNG stream).
         info: the envs' dimensions and horizon T.
-        seed: the envs are seeded ``seed, seed + 1, ...`` at their first reset only, so
+        seed: entropy for the envs' seeds (an int or a tuple such as ``(seed, rank, role)``):
+            ``SeedSequence`` derives one independent seed per env, so runs with nearby seeds
+            share no env streams. Envs are seeded at their first reset only, so
             later episodes continue the envs' own random streams.
         rng: source of randomness for demo resets.
         demo_starts: demo states for resets (training worker only).
@@ -92,7 +94,7 @@ class RolloutWorker:
         self,
         envs: list[gym.Env],
         info: EnvInfo,
-        seed: int,
+        seed: int | tuple[int, ...],
         rng: np.random.Generator,
         demo_starts: DemoStarts | None = None,
         demo_reset_prob: float = 0.0,
@@ -104,7 +106,8 @@ class RolloutWorker:
         self.demo_starts = demo_starts
         self.demo_reset_prob = demo_reset_prob if demo_starts is not None else 0.0
         self.record_sim_state = record_sim_state
-        self._seeds: list[int | None] = [seed + i for i in range(len(envs))]
+        entropy = np.random.SeedSequence(seed).generate_state(len(envs))
+        self._seeds: list[int | None] = [int(s) for s in entropy]
         self.n_episodes = 0
 
     def pending_seeds(self) -> list[int | None]:
@@ -179,8 +182,6 @@ class RolloutWorker:
             valid &= np.isfinite(episodes[key]).all(axis=(1, 2))
         if not valid.all():
             episodes = {k: v[valid] for k, v in episodes.items()}
-            for i in np.flatnonzero(~valid):
-                self._seeds[i] = None  # the next reset starts a clean episode
         self.n_episodes += n
         kept = max(int(valid.sum()), 1)
         return Rollout(

@@ -27,6 +27,7 @@ from herdemos.environment import (
     make_env,
     reward_fn_of,
     set_env_rng_state,
+    sim_state_size,
 )
 from herdemos.experiment.config import Config
 from herdemos.her import make_sample_her_transitions
@@ -38,8 +39,8 @@ from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
 from herdemos.util import HerdemosError
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
-RANK_SEED_STRIDE = 1000  # rank r explores with seed + 1000 r
-EVAL_SEED_OFFSET = 1_000_000  # evaluation episodes never share seeds with training episodes
+# Roles in the seed entropy (seed, rank, role): independent streams for each purpose and rank.
+TRAIN_ENVS, EVAL_ENVS, SAMPLING = 0, 1, 2
 CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"
 
 
@@ -115,7 +116,7 @@ class Trainer:
         rank = self.workers.rank
         t, d = config.train, config.ddpg
         # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
-        self.rng = np.random.default_rng(t.seed + RANK_SEED_STRIDE * rank)
+        self.rng = np.random.default_rng((t.seed, rank, SAMPLING))
         self.envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
         self.eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
         self.info = EnvInfo.of(self.envs[0], t.env)
@@ -163,12 +164,18 @@ class Trainer:
                         "--demo_reset_prob needs demos with simulator states ('sim_state') and "
                         "a MuJoCo env; regenerate the demos with data_generation/"
                     )
+                if demos.sim_state.shape[-1] != sim_state_size(self.envs[0]):
+                    raise HerdemosError(
+                        f"--demo_reset_prob: the demos' simulator states have size "
+                        f"{demos.sim_state.shape[-1]}, {t.env} needs {sim_state_size(self.envs[0])}"
+                        " (demos from another env or MuJoCo version?)"
+                    )
                 demo_starts = DemoStarts(demos.sim_state, demos.episodes["g"])
 
         self.worker = RolloutWorker(
             self.envs,
             self.info,
-            seed=t.seed + RANK_SEED_STRIDE * rank,
+            seed=(t.seed, rank, TRAIN_ENVS),
             rng=self.rng,
             demo_starts=demo_starts,
             demo_reset_prob=config.demo.demo_reset_prob,
@@ -177,7 +184,7 @@ class Trainer:
         self.evaluator = RolloutWorker(
             self.eval_envs,
             self.info,
-            seed=t.seed + EVAL_SEED_OFFSET + RANK_SEED_STRIDE * rank,
+            seed=(t.seed, rank, EVAL_ENVS),
             rng=self.rng,
         )
         self.state = TrainingState()

@@ -23,6 +23,12 @@ class HerdemosError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
+def os_error_line(error: OSError) -> str:
+    """A full disk, a missing folder or a permission problem as one line naming the file."""
+    name = error.filename or "file system"
+    return f"{name}: {error.strerror or error}"
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> None:
     """Write a file so that readers see either the old content or the complete new content.
 

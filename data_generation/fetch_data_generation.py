@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from herdemos.util import HerdemosError
+from herdemos.util import HerdemosError, os_error_line
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -80,6 +80,8 @@ def main(
         data.save(path)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(os_error_line(e)) from None
     finally:
         bar.close()
     meta = data.metadata

@@ -244,8 +244,16 @@ def validate(config: Config) -> None:
     for name in ("n_epochs", "n_cycles", "rollout_batch_size", "n_test_rollouts", "num_cpu"):
         if getattr(t, name) < 1:
             raise HerdemosError(f"--{name} must be >= 1")
-    if t.n_batches < 0 or d.batch_size < 1:
-        raise HerdemosError("n_batches must be >= 0 and batch_size >= 1")
+    if t.n_batches < 1 or d.batch_size < 1:
+        raise HerdemosError("n_batches and batch_size must be >= 1")
+    if d.hidden < 1 or d.layers < 1 or d.pi_lr <= 0 or d.q_lr <= 0:
+        raise HerdemosError("hidden and layers must be >= 1, and pi_lr and q_lr > 0")
+    if not 0.0 <= d.polyak <= 1.0:
+        raise HerdemosError("polyak must lie in [0, 1]")
+    if t.seed < 0:
+        raise HerdemosError("--seed must be >= 0")
+    if config.her.replay_k < 1:
+        raise HerdemosError("replay_k must be >= 1")
     if t.policy_save_interval < 0 or t.checkpoint_interval < 0:
         raise HerdemosError("policy_save_interval and checkpoint_interval must be >= 0")
     if not (0.0 <= t.random_eps <= 1.0 and t.noise_eps >= 0.0):

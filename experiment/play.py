@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.util import HerdemosError
+from herdemos.util import HerdemosError, os_error_line
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -50,6 +50,8 @@ def main(
         play(policy_file, n_test_rollouts, seed, render, video, env, fps)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(os_error_line(e)) from None
 
 
 def play(

@@ -108,6 +108,8 @@ def main(logdirs: tuple[str, ...], out: str, stat: str, window: int, title: str 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if Path(out).suffix.lower() not in (".png", ".pdf", ".svg", ".jpg"):
+        raise click.BadParameter(f"{out}: use a .png, .pdf, .svg or .jpg file", param_hint="--out")
     groups: dict[tuple[str, str], list[list[dict[str, float]]]] = defaultdict(list)
     for run in find_runs(logdirs):
         loaded = load_run(run)
@@ -140,8 +142,14 @@ def main(logdirs: tuple[str, ...], out: str, stat: str, window: int, title: str 
     envs = sorted({env for env, _ in groups})
     fig.suptitle(title or ", ".join(envs))
     fig.tight_layout()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.tmp{target.suffix}")
+    try:
+        fig.savefig(tmp, dpi=110)
+        tmp.replace(target)  # a reader never sees a half-written figure
+    finally:
+        tmp.unlink(missing_ok=True)
     click.echo(f"wrote {out} ({sum(len(r) for r in groups.values())} runs, {len(groups)} groups)")
 
 

@@ -26,7 +26,7 @@ from herdemos.experiment.config import (
     validate,
     with_overrides,
 )
-from herdemos.util import HerdemosError, atomic_write_text
+from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
 FLAG_FIELDS = {
     "env": "train.env",
@@ -248,6 +248,8 @@ def main(
         code = run(logdir, resume, set_items, quiet, flags)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(os_error_line(e)) from None
     sys.exit(code)
 
 
@@ -337,7 +339,9 @@ def run(
             f"resume with: python experiment/train.py --resume {path}{cpu}",
             err=True,
         )
-        return 128 + (stop.signal or signal.SIGINT)
+        # Under MPI a non-zero exit would make mpi4py abort the job mid-shutdown; the stop was
+        # asked for and the checkpoint is complete, so the ranks exit cleanly.
+        return 0 if workers.size > 1 else 128 + (stop.signal or signal.SIGINT)
     echo(
         f"done: {trainer.state.epoch} epochs, {trainer.state.total_env_steps:,} env steps, "
         f"best test success {trainer.state.best_success:.2f}; policies in {path}"
@@ -346,18 +350,27 @@ def run(
 
 
 def restore_latest(trainer: Any, checkpoints: list[Path]) -> Path:
-    """Restores the newest checkpoint that loads; falls back to older ones with a warning."""
+    """Restores the newest checkpoint that loads, falling back to older ones with a warning.
+
+    Under MPI the choice is collective: if any rank cannot load a checkpoint, every rank moves
+    on to the next older one, so all ranks resume from the same point.
+    """
     if not checkpoints:
         raise HerdemosError("--resume: the run has no complete checkpoint to resume from")
-    errors = []
+    error = ""
     for folder in checkpoints:
         try:
             trainer.restore_checkpoint(folder)
-            return folder
+            failed = False
         except HerdemosError as e:
-            errors.append(str(e))
-            click.echo(f"warning: {e}; trying an older checkpoint", err=True)
-    raise HerdemosError(f"--resume: no checkpoint could be loaded ({errors[-1]})")
+            error, failed = str(e), True
+        if not trainer.workers.any(failed):
+            return folder
+        if trainer.workers.is_main:
+            click.echo(
+                f"warning: {error or 'another rank failed'}; trying an older checkpoint", err=True
+            )
+    raise HerdemosError(f"--resume: no checkpoint could be loaded ({error or 'on another rank'})")
 
 
 if __name__ == "__main__":

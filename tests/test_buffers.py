@@ -120,3 +120,23 @@ def test_normalizer_sums_combine_across_workers():
     pooled = np.concatenate([a, b])
     np.testing.assert_allclose(worker_a.mean, pooled.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(worker_a.std, pooled.std(axis=0), rtol=1e-4)
+
+
+def test_nearby_run_seeds_share_no_env_streams():
+    from herdemos.environment import EnvInfo
+    from herdemos.rollout import RolloutWorker
+
+    info = EnvInfo("x", 2, 2, 2, horizon=3, max_u=1.0)
+    envs = [PointGoalEnv() for _ in range(10)]
+    seeds = [
+        set(
+            RolloutWorker(
+                envs, info, seed=(s, 0, role), rng=np.random.default_rng()
+            ).pending_seeds()
+        )
+        for s in (0, 1)
+        for role in (0, 1)
+    ]
+    for i in range(len(seeds)):
+        for j in range(i + 1, len(seeds)):
+            assert not seeds[i] & seeds[j]

@@ -133,3 +133,9 @@ def test_object_array_never_unpickled(tmp_path):
     with open(path, "wb") as f:
         np.savez(f, u=np.array([pickle.dumps(1)], dtype=object))
     assert_one_line_error(path, "pickled objects")
+
+
+def test_success_flags_must_be_one_column(tmp_path):
+    data = demo_data()
+    data.episodes["info_is_success"] = np.ones((5, 4, 2))
+    assert_one_line_error(write(tmp_path, data), "'info_is_success' must have last dimension 1")

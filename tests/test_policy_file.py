@@ -111,3 +111,12 @@ def test_truncated_policy_file(tmp_path):
 def test_missing_file():
     with pytest.raises(HerdemosError, match="cannot read policy file"):
         load_policy("/nonexistent/policy.pkl")
+
+
+def test_bias_that_does_not_fit_its_kernel_is_refused(tmp_path):
+    _, policy = make_policy()
+    policy.actor_weights[1] = np.zeros(3, np.float32)  # the kernel has 16 outputs
+    path = tmp_path / "crafted.pkl"
+    policy.save(path)
+    with pytest.raises(HerdemosError, match="mismatched kernel and bias"):
+        load_policy(path)
