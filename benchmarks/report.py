@@ -106,6 +106,30 @@ def load_all_results() -> dict[str, dict[str, Any]]:
     return out
 
 
+def summary_table(results: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table of every training suite's summary, for benchmarks/results/summary.md."""
+
+    def steps(value: float | None) -> str:
+        return "never" if value is None else f"{value / 1000:g}k"
+
+    rows = [
+        "| suite | method | seeds × epochs | env steps to 0.5 / 0.8 / 0.9 / 0.95 "
+        "| minutes to 0.95 | final | best |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, data in sorted(results.items()):
+        s = data["summary"][name]
+        reach = " / ".join(steps(s["env_steps_to"][f"{t}"]) for t in THRESHOLDS)
+        minutes = s["minutes_to"]["0.95"]
+        rows.append(
+            f"| `{name}` | {data['env'].split('-v')[0]}: {data['label']} "
+            f"| {len(data['seeds'])} × {s['epochs']} | {reach} "
+            f"| {'–' if minutes is None else f'{minutes:.1f}'} "
+            f"| {s['final_success']:.2f} | {s['best_success']:.2f} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def plot_training_results(
     results: dict[str, dict[str, Any]],
     out: Path,

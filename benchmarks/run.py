@@ -23,9 +23,11 @@ from benchmarks.report import (
     plot_training_results,
     provenance,
     summarize,
+    summary_table,
     write_results,
 )
 from herdemos.logger import read_progress
+from herdemos.util import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "benchmarks"
@@ -226,6 +228,7 @@ def main(
         path = write_results(name, payload)
         click.echo(f"wrote {path}: {payload['summary']}")
     results = load_all_results()
+    atomic_write_text(RESULTS / "summary.md", summary_table(results))
 
     # One figure per env, and a separate one for runs on imperfect (noisy) demonstrations.
     def figure_key(data: dict) -> tuple[str, bool]:
