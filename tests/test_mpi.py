@@ -83,92 +83,42 @@ def test_two_rank_fetch_reach_learns(tmp_path):
     assert np.mean(successes) >= 0.9, f"2-rank FetchReach success {np.mean(successes):.2f}"
 
 
-def test_resume_with_another_number_of_ranks_is_refused(tmp_path):
-    logdir = tmp_path / "run"
+def train_cli(*args: str) -> subprocess.CompletedProcess:
+    """Runs experiment/train.py as a user would, with the test envs importable."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
-    first = subprocess.run(
-        [
-            sys.executable,
-            "experiment/train.py",
-            "--env",
-            "point_env:PointGoal-v0",
-            "--n_epochs",
-            "1",
-            "--logdir",
-            str(logdir),
-            "--set",
-            "n_cycles=1",
-            "--set",
-            "batch_size=16",
-            "--set",
-            "hidden=8",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return subprocess.run(
+        [sys.executable, "experiment/train.py", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+SMALL = ("--set", "n_cycles=1", "--set", "batch_size=16", "--set", "hidden=8", "--quiet")
+
+
+def test_resume_with_another_number_of_ranks_is_refused(tmp_path):
+    logdir = str(tmp_path / "run")
+    first = train_cli(
+        "--env", "point_env:PointGoal-v0", "--n_epochs", "1", "--logdir", logdir, *SMALL
     )
     assert first.returncode == 0, first.stderr
-    again = subprocess.run(
-        [sys.executable, "experiment/train.py", "--resume", str(logdir), "--num_cpu", "2"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = train_cli("--resume", logdir, "--num_cpu", "2")
     assert again.returncode != 0 and "--num_cpu" in again.stderr
     assert "Traceback" not in again.stderr
 
 
 def test_two_rank_run_resumes_with_its_ranks(tmp_path):
     logdir = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
-    small = ["--set", "n_cycles=2", "--set", "batch_size=16", "--set", "hidden=8", "--quiet"]
-    first = subprocess.run(
-        [
-            sys.executable,
-            "experiment/train.py",
-            "--env",
-            "point_env:PointGoal-v0",
-            "--num_cpu",
-            "2",
-            "--n_epochs",
-            "1",
-            "--logdir",
-            str(logdir),
-            *small,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    first = train_cli(
+        "--env", "point_env:PointGoal-v0", "--num_cpu", "2", "--n_epochs", "1",
+        "--logdir", str(logdir), *SMALL, "--set", "n_cycles=2",
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr[-2000:]
     checkpoint = next(logdir.glob("checkpoint-*"))
     assert sorted(p.name for p in checkpoint.glob("state-rank*.npz")) == [
         "state-rank0.npz",
         "state-rank1.npz",
     ]
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            "experiment/train.py",
-            "--resume",
-            str(logdir),
-            "--n_epochs",
-            "2",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    resumed = train_cli("--resume", str(logdir), "--n_epochs", "2", "--quiet")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     lines = (logdir / "progress.csv").read_text().splitlines()[1:]
     assert [line.split(",")[:2] for line in lines] == [["1", "80"], ["2", "160"]]
