@@ -98,6 +98,46 @@ SUITES: dict[str, TrainingSuite] = {
         "BC only", "FetchPickAndPlace-v4", (*DEMOS, "--set", "bc_only=1"), 30
     ),
 }
+# Block stacking (issue #7): one seed each, for the 2-core budget. Epoch = 20 episodes of 50 steps
+# per block. HER only and BC only are the paper's baselines.
+STACK_METHOD = (*DEMOS, "--bc_loss", "1", "--q_filter", "1")
+RESETS = ("--demo_reset_prob", "0.1")
+SUITES.update(
+    {
+        "stack2-demos": TrainingSuite(
+            "demos + BC + Q-filter", "FetchStack2-v0", STACK_METHOD, 300, seeds=(0,)
+        ),
+        "stack2-demos-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1)",
+            "FetchStack2-v0",
+            (*STACK_METHOD, *RESETS),
+            300,
+            seeds=(0,),
+        ),
+        "stack2-her": TrainingSuite(
+            "HER only", "FetchStack2-v0", ("--num_demo", "0"), 60, seeds=(0,)
+        ),
+        "stack2-bc": TrainingSuite(
+            "BC only", "FetchStack2-v0", (*DEMOS, "--set", "bc_only=1"), 40, seeds=(0,)
+        ),
+        "stack3-demos-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1)",
+            "FetchStack3-v0",
+            (*STACK_METHOD, *RESETS),
+            400,
+            seeds=(0,),
+        ),
+        "stack3-demos": TrainingSuite(
+            "demos + BC + Q-filter", "FetchStack3-v0", STACK_METHOD, 400, seeds=(0,)
+        ),
+        "stack3-her": TrainingSuite(
+            "HER only", "FetchStack3-v0", ("--num_demo", "0"), 40, seeds=(0,)
+        ),
+        "stack3-bc": TrainingSuite(
+            "BC only", "FetchStack3-v0", (*DEMOS, "--set", "bc_only=1"), 40, seeds=(0,)
+        ),
+    }
+)
 OTHER_SUITES = ("throughput", "mpi-throughput")
 
 
@@ -130,7 +170,16 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
             "--quiet",
         ]
     click.echo(f"[{name} seed {seed}] {' '.join(command[1:])}")
-    subprocess.run(command, cwd=ROOT, check=True)
+    try:
+        result = subprocess.run(command, cwd=ROOT)
+    except KeyboardInterrupt:
+        # train.py got the same SIGINT and wrote a checkpoint; the same command resumes.
+        raise click.ClickException(f"{name} seed {seed} interrupted; rerun to resume") from None
+    if result.returncode != 0:
+        raise click.ClickException(
+            f"{name} seed {seed}: train.py exited with code {result.returncode} (its error is "
+            f"printed above); rerun to resume from {logdir}"
+        )
     return logdir
 
 
