@@ -6,6 +6,10 @@ Registered ids (``N`` = 2 ... 6 blocks, ``50 N`` steps per episode):
 * ``FetchStackN-Step-v0``: the same task with the step reward (minus the number of blocks not
   placed), the paper's shaped variant.
 
+and, with a Barrett WAM-like arm instead of Fetch (:mod:`herdemos.envs.wam`), all with the
+sparse reward: ``WAMReach-v0`` and ``WAMPickAndPlace-v0`` (50 steps), ``WAMStack2-v0`` (100
+steps) and ``WAMStack4-v0`` (200 steps).
+
 Registration is idempotent: ids that already exist are left alone, so importing this module again
 (or after a re-registration elsewhere) neither warns nor replaces them. It is also cheap: the
 entry point is Gymnasium's ``module:Class`` string, so MuJoCo and gymnasium-robotics load only
@@ -28,6 +32,15 @@ REWARD_SUFFIXES = {"sparse": "", "step": "-Step"}
 ENTRY_POINT = "herdemos.envs.stack:FetchStackEnv"
 """Gymnasium's lazy entry point: registering imports nothing heavy."""
 
+WAM_ENTRY_POINTS: dict[str, tuple[str, int, dict[str, int]]] = {
+    "WAMReach-v0": ("herdemos.envs.wam:WAMReachEnv", 50, {}),
+    "WAMPickAndPlace-v0": ("herdemos.envs.wam:WAMPickAndPlaceEnv", 50, {}),
+    "WAMStack2-v0": ("herdemos.envs.wam:WAMStackEnv", 2 * STEPS_PER_BLOCK, {"n_blocks": 2}),
+    "WAMStack4-v0": ("herdemos.envs.wam:WAMStackEnv", 4 * STEPS_PER_BLOCK, {"n_blocks": 4}),
+}
+"""``id: (entry point, max_episode_steps, constructor kwargs)`` of the WAM envs. Reach and
+pick-and-place keep their Fetch horizons; stacking keeps 50 steps per block."""
+
 
 def stack_env_specs() -> list[tuple[str, int, str]]:
     """``(id, n_blocks, reward_type)`` of every stacking env, in registration order."""
@@ -39,6 +52,8 @@ def stack_env_specs() -> list[tuple[str, int, str]]:
 
 
 STACK_ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, _, _ in stack_env_specs())
+
+WAM_ENV_IDS: tuple[str, ...] = tuple(WAM_ENTRY_POINTS)
 
 
 def register_stack_envs() -> None:
@@ -54,6 +69,23 @@ def register_stack_envs() -> None:
         )
 
 
-register_stack_envs()
+def register_wam_envs() -> None:
+    """Registers every WAM id that is not registered yet."""
+    for env_id, (entry_point, steps, kwargs) in WAM_ENTRY_POINTS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(id=env_id, entry_point=entry_point, kwargs=kwargs, max_episode_steps=steps)
 
-__all__ = ["MAX_BLOCKS", "MIN_BLOCKS", "STACK_ENV_IDS", "register_stack_envs", "stack_env_specs"]
+
+register_stack_envs()
+register_wam_envs()
+
+__all__ = [
+    "MAX_BLOCKS",
+    "MIN_BLOCKS",
+    "STACK_ENV_IDS",
+    "WAM_ENV_IDS",
+    "register_stack_envs",
+    "register_wam_envs",
+    "stack_env_specs",
+]

@@ -10,6 +10,11 @@ that ``<include>``\\ s the installed package's ``shared.xml`` and ``robot.xml`` 
 so no asset is copied into this repository and the robot stays in sync with the installed
 gymnasium-robotics.
 
+The robot is a hook: :func:`scene_xml` takes the robot's MJCF parts (:class:`RobotMJCF`), and a
+subclass of :class:`FetchStackEnv` that overrides ``_robot_mjcf``, ``robot_start`` and (if the
+robot's start differs from Fetch's) ``_env_setup`` stacks with another robot that has Fetch's
+mocap, grip site and finger names (``herdemos.envs.wam.WAMStackEnv``).
+
 Observation (``10 + 15 N`` floats): grip position (3), finger joint positions (2), grip
 velocity (3), finger velocities (2); then per block its position (3), position relative to the
 grip (3), Euler rotation (3), linear velocity (3) and angular velocity (3), both in the world
@@ -28,8 +33,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium.utils.ezpickle import EzPickle
@@ -82,19 +89,15 @@ BLOCK_COLOURS = (
 """One colour per block, shared with its target site so renders show which block goes where."""
 
 _SCENE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
-<mujoco model="herdemos_fetch_stack{n}">
-  <compiler angle="radian" coordinate="local" meshdir="{mesh_dir}" texturedir="{texture_dir}"/>
-  <option timestep="0.002">
-    <flag warmstart="enable"/>
-  </option>
-  <include file="{shared}"/>
+<mujoco model="herdemos_{robot}_{task}">
+{header}
   <worldbody>
     <geom name="floor0" pos="0.8 0.75 0" size="0.85 0.7 1" type="plane" condim="3"
           material="floor_mat"/>
     <body name="floor0" pos="0.8 0.75 0">
 {targets}
     </body>
-    <include file="{robot}"/>
+{body}
     <body pos="1.3 0.75 0.2" name="table0">
       <geom size="0.25 0.35 0.2" type="box" mass="2000" material="table_mat"/>
     </body>
@@ -103,13 +106,52 @@ _SCENE_TEMPLATE = """<?xml version="1.0" encoding="utf-8"?>
            specular="0.3 0.3 0.3" castshadow="false" pos="0 0 4" dir="0 0 -1" name="light0"/>
   </worldbody>
   <actuator>
-    <position ctrllimited="true" ctrlrange="0 0.2" joint="robot0:l_gripper_finger_joint"
-              kp="30000" name="robot0:l_gripper_finger_joint" user="1"/>
-    <position ctrllimited="true" ctrlrange="0 0.2" joint="robot0:r_gripper_finger_joint"
-              kp="30000" name="robot0:r_gripper_finger_joint" user="1"/>
+{actuators}
   </actuator>
 </mujoco>
 """
+"""The table scene shared by every robot: floor, target sites (first, so that gymnasium-robotics'
+target rendering, which reads the first site's frame, works), the robot, Fetch's table, the
+blocks and a light."""
+
+_FETCH_HEADER = """\
+  <compiler angle="radian" coordinate="local" meshdir="{mesh_dir}" texturedir="{texture_dir}"/>
+  <option timestep="0.002">
+    <flag warmstart="enable"/>
+  </option>
+  <include file="{shared}"/>"""
+
+FINGER_ACTUATORS = """\
+    <position ctrllimited="true" ctrlrange="0 0.2" joint="robot0:l_gripper_finger_joint"
+              kp="30000" name="robot0:l_gripper_finger_joint" user="1"/>
+    <position ctrllimited="true" ctrlrange="0 0.2" joint="robot0:r_gripper_finger_joint"
+              kp="30000" name="robot0:r_gripper_finger_joint" user="1"/>"""
+"""Fetch's finger position actuators, which the Fetch machinery drives: it sets their targets to
+the finger position plus the action's gripper command, so +1 opens fully and -1 closes."""
+
+
+@dataclass(frozen=True)
+class RobotMJCF:
+    """The robot's parts of a table scene's MJCF (see :func:`scene_xml`).
+
+    The scene needs from the robot what gymnasium-robotics' Fetch machinery needs: a
+    ``robot0:mocap`` body welded to the hand, a ``robot0:grip`` site, and the two finger joints
+    ``robot0:l_gripper_finger_joint`` and ``robot0:r_gripper_finger_joint`` with position
+    actuators, as the last joints named ``robot...``.
+
+    Attributes:
+        name: Short robot name for the model and file names (``"fetch"``).
+        header: Top-level elements before ``<worldbody>``: compiler, options, assets (with the
+            ``floor_mat`` and ``table_mat`` materials the scene uses), defaults, equality.
+        body: The robot's bodies inside ``<worldbody>``, the mocap body included.
+        actuators: The contents of ``<actuator>``.
+    """
+
+    name: str
+    header: str
+    body: str
+    actuators: str
+
 
 _TARGET_TEMPLATE = (
     '      <site name="target{i}" pos="0 0 0.5" size="0.02 0.02 0.02" rgba="{rgb} 0.6"'
@@ -138,16 +180,48 @@ def parking_position(i: int) -> tuple[float, float, float]:
     return 1.45, 0.45 + 0.1 * i, TABLE_TOP + BLOCK_HALF_SIZE
 
 
-def scene_xml(n_blocks: int) -> str:
-    """MJCF of the Fetch table scene with ``n_blocks`` blocks and as many target sites.
+def parked_blocks_qpos(n_blocks: int) -> dict[str, list[float]]:
+    """Free-joint poses of the blocks at their parking positions, by joint name (a reset moves
+    them onto the table)."""
+    return {f"object{i}:joint": [*parking_position(i), 1.0, 0.0, 0.0, 0.0] for i in range(n_blocks)}
 
-    The robot, materials and meshes come from the installed gymnasium-robotics by absolute path.
-    """
+
+def fetch_robot_mjcf() -> RobotMJCF:
+    """gymnasium-robotics' Fetch robot, its materials and meshes included by absolute path."""
     assets = fetch_asset_dir()
+    header = _FETCH_HEADER.format(
+        mesh_dir=(assets.parent / "stls" / "fetch").as_posix(),
+        texture_dir=(assets.parent / "textures").as_posix(),
+        shared=(assets / "shared.xml").as_posix(),
+    )
+    body = f'    <include file="{(assets / "robot.xml").as_posix()}"/>'
+    return RobotMJCF(name="fetch", header=header, body=body, actuators=FINGER_ACTUATORS)
+
+
+def scene_xml(
+    n_blocks: int,
+    robot: RobotMJCF | None = None,
+    n_targets: int | None = None,
+    task: str | None = None,
+) -> str:
+    """MJCF of the table scene with a robot, ``n_blocks`` blocks and target sites.
+
+    Blocks are ``object0``, ``object1`` ... (body, free joint ``object{i}:joint``, geom and
+    site), targets ``target0``, ``target1`` ..., the names the Fetch machinery reads.
+
+    Args:
+        n_blocks: Number of blocks (0 for a reaching task).
+        robot: The robot's MJCF parts; Fetch by default.
+        n_targets: Number of target sites; one per block by default.
+        task: Model name suffix; ``stack{n_blocks}`` by default.
+    """
+    robot = fetch_robot_mjcf() if robot is None else robot
+    n_targets = n_blocks if n_targets is None else n_targets
     colours = [
-        " ".join(f"{c:g}" for c in BLOCK_COLOURS[i % len(BLOCK_COLOURS)]) for i in range(n_blocks)
+        " ".join(f"{c:g}" for c in BLOCK_COLOURS[i % len(BLOCK_COLOURS)])
+        for i in range(max(n_blocks, n_targets))
     ]
-    targets = "\n".join(_TARGET_TEMPLATE.format(i=i, rgb=colours[i]) for i in range(n_blocks))
+    targets = "\n".join(_TARGET_TEMPLATE.format(i=i, rgb=colours[i]) for i in range(n_targets))
     blocks = "\n".join(
         _BLOCK_TEMPLATE.format(
             i=i,
@@ -160,29 +234,32 @@ def scene_xml(n_blocks: int) -> str:
         for i in range(n_blocks)
     )
     return _SCENE_TEMPLATE.format(
-        n=n_blocks,
-        mesh_dir=(assets.parent / "stls" / "fetch").as_posix(),
-        texture_dir=(assets.parent / "textures").as_posix(),
-        shared=(assets / "shared.xml").as_posix(),
-        robot=(assets / "robot.xml").as_posix(),
+        robot=robot.name,
+        task=f"stack{n_blocks}" if task is None else task,
+        header=robot.header,
         targets=targets,
+        body=robot.body,
         blocks=blocks,
+        actuators=robot.actuators,
     )
 
 
-def write_scene(n_blocks: int) -> str:
-    """Writes the scene MJCF to a temp file (once per content) and returns its path.
+def write_scene(xml: str, stem: str) -> str:
+    """Writes a scene's MJCF to a temp file (once per content) and returns its path.
 
     gymnasium-robotics loads models from a file path. The file name carries a hash of the
     content, and the file is written under a unique name and renamed into place, so parallel
     processes (MPI workers) building the same env never read a half-written file.
+
+    Args:
+        xml: The MJCF text.
+        stem: File name prefix, e.g. ``stack3``.
     """
-    xml = scene_xml(n_blocks)
     digest = hashlib.sha256(xml.encode()).hexdigest()[:16]
     user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # a shared /tmp holds one per user
-    directory = Path(tempfile.gettempdir()) / f"herdemos_fetch_stack{user}"
+    directory = Path(tempfile.gettempdir()) / f"herdemos_scenes{user}"
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"stack{n_blocks}_{digest}.xml"
+    path = directory / f"{stem}_{digest}.xml"
     if not path.exists():
         handle, tmp_name = tempfile.mkstemp(dir=directory, suffix=".xml.tmp")
         with os.fdopen(handle, "w") as f:
@@ -241,7 +318,10 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
     Attributes:
         n_blocks: Number of blocks N.
         goal: Flat ``(3 N,)`` tower targets (the attribute herdemos saves and restores).
+        robot_start: Class attribute: initial joint positions of the robot, by joint name.
     """
+
+    robot_start: ClassVar[Mapping[str, float]] = ROBOT_START
 
     def __init__(self, n_blocks: int = 2, reward_type: str = "sparse", **kwargs: Any) -> None:
         """Builds the scene and the Fetch machinery.
@@ -256,12 +336,11 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
         if reward_type not in REWARD_TYPES:
             raise ValueError(f"reward_type must be one of {REWARD_TYPES}, not {reward_type!r}")
         self.n_blocks = n_blocks
-        initial_qpos = dict(ROBOT_START)
-        for i in range(n_blocks):
-            initial_qpos[f"object{i}:joint"] = [*parking_position(i), 1.0, 0.0, 0.0, 0.0]
+        initial_qpos = {**self.robot_start, **parked_blocks_qpos(n_blocks)}
+        robot = self._robot_mjcf()
         MujocoFetchEnv.__init__(
             self,
-            model_path=write_scene(n_blocks),
+            model_path=write_scene(scene_xml(n_blocks, robot), f"{robot.name}_stack{n_blocks}"),
             has_object=True,
             block_gripper=False,
             n_substeps=20,
@@ -276,6 +355,10 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
             **kwargs,
         )
         EzPickle.__init__(self, n_blocks=n_blocks, reward_type=reward_type, **kwargs)
+
+    def _robot_mjcf(self) -> RobotMJCF:
+        """The scene's robot: the hook through which a subclass stacks with another robot."""
+        return fetch_robot_mjcf()
 
     # GoalEnv interface
     # ----------------------------

@@ -15,6 +15,11 @@ Measured with seeds 0..99 (no action noise): Reach, PickAndPlace and Push succee
 episodes; Slide in about two thirds. Most Slide failures are goals farther than a full-speed
 strike can send the puck (about 0.6 m); the rest stop a few centimetres outside the 5 cm radius.
 Stacking (herdemos' FetchStack2..6) succeeds in all of seeds 0..49 for every block count.
+
+herdemos' Barrett WAM-like arm envs (``WAMReach``, ``WAMPickAndPlace``, ``WAMStack2/4``) get the
+same controllers with the same parameters: the WAM model copies Fetch's gripper and is driven by
+the same mocap machinery, and its palm fits inside the hand extents the stacking controller plans
+with (checked in ``tests/test_wam_env.py``). They succeed in all of seeds 0..49 (``docs/wam.md``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from herdemos.data_generation.controllers.pick_and_place import PickAndPlaceCont
 from herdemos.data_generation.controllers.push import PushController
 from herdemos.data_generation.controllers.reach import ReachController
 from herdemos.data_generation.controllers.slide import SlideController
-from herdemos.data_generation.controllers.stack import STACK_ENV_PREFIX, StackController
+from herdemos.data_generation.controllers.stack import STACK_ENV_PREFIXES, StackController
 
 __all__ = [
     "CONTROLLER_ENVS",
@@ -46,7 +51,9 @@ _SUPPORTED: dict[str, Callable[[np.random.Generator | None], ScriptedController]
     "FetchPush": PushController,
     "FetchPickAndPlace": PickAndPlaceController,
     "FetchSlide": SlideController,
-    STACK_ENV_PREFIX: StackController,
+    "WAMReach": ReachController,
+    "WAMPickAndPlace": PickAndPlaceController,
+    **dict.fromkeys(STACK_ENV_PREFIXES, StackController),
 }
 
 CONTROLLER_ENVS: tuple[str, ...] = tuple(_SUPPORTED)
@@ -55,12 +62,13 @@ CONTROLLER_ENVS: tuple[str, ...] = tuple(_SUPPORTED)
 def make_controller(
     env_id: str, rng: np.random.Generator | None = None
 ) -> ScriptedController | None:
-    """Returns the scripted controller for a Fetch env id, or None if there is none.
+    """Returns the scripted controller for an env id, or None if there is none.
 
     The id is matched by its name before ``-v`` (``FetchPush-v4`` -> ``FetchPush``), ignoring a
     namespace (``gymnasium_robotics/...``) and a ``Dense`` suffix, since dense-reward variants
-    have the same dynamics. Every ``FetchStack...`` id (any block count, sparse or ``-Step``
-    reward) gets the stacking controller, which reads the block count from the observation.
+    have the same dynamics. Every ``FetchStack...`` and ``WAMStack...`` id (any block count,
+    sparse or ``-Step`` reward) gets the stacking controller, which reads the block count from
+    the observation. The ``WAM...`` ids get the controllers of their Fetch counterparts.
 
     Args:
         env_id: Gymnasium env id.
@@ -71,7 +79,8 @@ def make_controller(
     """
     name = env_id.rsplit("/", 1)[-1].split("-v", 1)[0]
     name = name.removesuffix("Dense")
-    if name.startswith(STACK_ENV_PREFIX):
-        name = STACK_ENV_PREFIX  # one controller for every block count and reward type
+    for prefix in STACK_ENV_PREFIXES:
+        if name.startswith(prefix):
+            name = prefix  # one controller for every block count and reward type
     controller_cls = _SUPPORTED.get(name)
     return None if controller_cls is None else controller_cls(rng)

@@ -26,6 +26,10 @@ from herdemos.data_generation.controllers.common import (
 STACK_ENV_PREFIX = "FetchStack"
 """Name prefix of herdemos' stacking envs (``FetchStack3-v0``, ``FetchStack3-Step-v0`` ...)."""
 
+STACK_ENV_PREFIXES = (STACK_ENV_PREFIX, "WAMStack")
+"""Name prefixes of every stacking env: Fetch's and the WAM's (``WAMStack2-v0``) share the
+observation layout, the block size and the gripper, so one controller serves both."""
+
 STACK_GRIPPER_DIMS = 10
 """Leading entries of a FetchStack observation: grip position, fingers, grip and finger speeds."""
 
