@@ -100,17 +100,17 @@ SUITES: dict[str, TrainingSuite] = {
 }
 # Block stacking (issue #7): one seed each, for the 2-core budget. Epoch = 20 episodes of 50 steps
 # per block. HER only and BC only are the paper's baselines.
-STACK_METHOD = (*DEMOS, "--bc_loss", "1", "--q_filter", "1")
+PAPER_METHOD = (*DEMOS, "--bc_loss", "1", "--q_filter", "1")
 RESETS = ("--demo_reset_prob", "0.1")
 SUITES.update(
     {
         "stack2-demos": TrainingSuite(
-            "demos + BC + Q-filter", "FetchStack2-v0", STACK_METHOD, 300, seeds=(0,)
+            "demos + BC + Q-filter", "FetchStack2-v0", PAPER_METHOD, 300, seeds=(0,)
         ),
         "stack2-demos-resets": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1)",
             "FetchStack2-v0",
-            (*STACK_METHOD, *RESETS),
+            (*PAPER_METHOD, *RESETS),
             300,
             seeds=(0,),
         ),
@@ -123,18 +123,36 @@ SUITES.update(
         "stack3-demos-resets": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1)",
             "FetchStack3-v0",
-            (*STACK_METHOD, *RESETS),
+            (*PAPER_METHOD, *RESETS),
             400,
             seeds=(0,),
         ),
         "stack3-demos": TrainingSuite(
-            "demos + BC + Q-filter", "FetchStack3-v0", STACK_METHOD, 400, seeds=(0,)
+            "demos + BC + Q-filter", "FetchStack3-v0", PAPER_METHOD, 400, seeds=(0,)
         ),
         "stack3-her": TrainingSuite(
             "HER only", "FetchStack3-v0", ("--num_demo", "0"), 40, seeds=(0,)
         ),
         "stack3-bc": TrainingSuite(
             "BC only", "FetchStack3-v0", (*DEMOS, "--set", "bc_only=1"), 40, seeds=(0,)
+        ),
+    }
+)
+# The WAM arm (issue #8): the paper's method with 100 scripted demos, one seed each.
+SUITES.update(
+    {
+        "wam-reach": TrainingSuite(
+            "demos + BC + Q-filter", "WAMReach-v0", PAPER_METHOD, 10, seeds=(0,)
+        ),
+        "wam-pickplace": TrainingSuite(
+            "demos + BC + Q-filter", "WAMPickAndPlace-v0", PAPER_METHOD, 30, seeds=(0,)
+        ),
+        "wam-stack2": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1)",
+            "WAMStack2-v0",
+            (*PAPER_METHOD, *RESETS),
+            300,
+            seeds=(0,),
         ),
     }
 )
