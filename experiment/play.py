@@ -32,6 +32,12 @@ from herdemos.util import HerdemosError, os_error_line
     default=None,
     help="Write an .mp4 of all episodes, rendered headless (EGL or OSMesa).",
 )
+@click.option(
+    "--strip",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a .png of 5 evenly spaced frames of the first episode, side by side.",
+)
 @click.option("--env", default=None, help="Override the env id stored in the policy file.")
 @click.option(
     "--fps", type=click.IntRange(min=1), default=25, show_default=True, help="Video frame rate."
@@ -42,12 +48,13 @@ def main(
     seed: int,
     render: bool,
     video: str | None,
+    strip: str | None,
     env: str | None,
     fps: int,
 ) -> None:
     """Run POLICY_FILE deterministically; print success rate, mean return and mean Q."""
     try:
-        play(policy_file, n_test_rollouts, seed, render, video, env, fps)
+        play(policy_file, n_test_rollouts, seed, render, video, strip, env, fps)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
@@ -60,6 +67,7 @@ def play(
     seed: int,
     render: bool,
     video: str | None,
+    strip: str | None,
     env_override: str | None,
     fps: int,
 ) -> None:
@@ -67,13 +75,16 @@ def play(
     from herdemos.rendering import choose_headless_backend, has_display
 
     policy = load_policy(policy_file)
-    if render and video:
-        raise HerdemosError("--render and --video: choose one")
+    if render and (video or strip):
+        raise HerdemosError("--render and --video/--strip: choose one")
+    if strip and Path(strip).suffix.lower() != ".png":
+        raise HerdemosError(f"--strip {strip}: use a .png file name")
     if render and not has_display():
         raise HerdemosError("--render: no display found (DISPLAY is unset); use --video out.mp4")
-    if video:
-        if Path(video).suffix.lower() not in (".mp4", ".gif", ".mkv", ".avi"):
-            raise HerdemosError(f"--video {video}: use a .mp4 (or .gif) file name")
+    if video and Path(video).suffix.lower() not in (".mp4", ".gif", ".mkv", ".avi"):
+        raise HerdemosError(f"--video {video}: use a .mp4 (or .gif) file name")
+    filming = bool(video or strip)
+    if filming:
         backend = choose_headless_backend()
         click.echo(f"rendering headless with MUJOCO_GL={backend}")
 
@@ -84,7 +95,7 @@ def play(
     env_id = env_override or policy.env_id
     if not env_id:
         raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
-    render_mode = "human" if render else "rgb_array" if video else None
+    render_mode = "human" if render else "rgb_array" if filming else None
     env = make_env(env_id, render_mode=render_mode)
     info = EnvInfo.of(env, env_id)
     if (info.dim_o, info.dim_g, info.dim_u) != (
@@ -94,6 +105,7 @@ def play(
     ):
         raise HerdemosError(f"{policy_file}: the policy's dims do not fit {env_id}")
     frames: list[np.ndarray] = []
+    first_episode_frames = 0
     successes, returns, qs = [], [], []
     for episode in tqdm(range(n_episodes), unit="ep", disable=None, leave=False):
         obs, _ = env.reset(seed=seed + episode)
@@ -103,8 +115,9 @@ def play(
             qs.append(float(policy.q_value(obs["observation"], obs["desired_goal"], action)[0]))
             obs, reward, _, _, info_step = env.step(action)
             total += float(reward)
-            if video:
+            if video or (strip and episode == 0):
                 frames.append(render_frame(env))
+        first_episode_frames = first_episode_frames or len(frames)
         successes.append(float(info_step.get("is_success", 0.0)))
         returns.append(total)
     env.close()
@@ -115,6 +128,9 @@ def play(
     if video:
         write_video(video, frames, fps)
         click.echo(f"wrote {video} ({len(frames)} frames)")
+    if strip:
+        write_strip(strip, frames[:first_episode_frames])
+        click.echo(f"wrote {strip} (episode seed {seed}, success {successes[0]:.0f})")
 
 
 def render_frame(env) -> np.ndarray:
@@ -142,6 +158,26 @@ def write_video(path: str, frames: list[np.ndarray], fps: int) -> None:
         with imageio.get_writer(tmp, fps=fps) as writer:
             for frame in frames:
                 writer.append_data(frame)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+STRIP_FRAMES = 5
+"""Frames in a ``--strip`` picture: the start, the end, and three evenly spaced in between."""
+
+
+def write_strip(path: str, frames: list[np.ndarray]) -> None:
+    """Writes evenly spaced frames side by side as one PNG (temp file, then rename)."""
+    import imageio.v2 as imageio
+
+    picks = np.linspace(0, len(frames) - 1, STRIP_FRAMES).round().astype(int)
+    picture = np.concatenate([frames[i] for i in picks], axis=1)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp.png")
+    try:
+        imageio.imwrite(tmp, picture)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -71,15 +71,22 @@ def test_export_refuses_to_overwrite(tmp_path):
     assert result.returncode != 0 and "already exists" in result.stderr
 
 
-def test_play_prints_metrics_and_writes_a_video(tmp_path):
+def test_play_prints_metrics_and_writes_a_video_and_a_strip(tmp_path):
     import ctypes.util
 
     if not (ctypes.util.find_library("EGL") or ctypes.util.find_library("OSMesa")):
         pytest.skip("no headless GL library: apt-get install libegl1 libegl-mesa0 libosmesa6")
     policy_file = random_policy(tmp_path / "p.pkl")
-    video = tmp_path / "reach.mp4"
+    video, strip = tmp_path / "reach.mp4", tmp_path / "reach.png"
     result = run(
-        "experiment/play.py", str(policy_file), "--n_test_rollouts", "2", "--video", str(video)
+        "experiment/play.py",
+        str(policy_file),
+        "--n_test_rollouts",
+        "2",
+        "--video",
+        str(video),
+        "--strip",
+        str(strip),
     )
     assert result.returncode == 0, result.stderr
     assert "success rate" in result.stdout and "mean Q" in result.stdout
@@ -89,6 +96,10 @@ def test_play_prints_metrics_and_writes_a_video(tmp_path):
     frame = reader.get_data(10)
     assert frame.ndim == 3 and frame.std() > 10  # a real picture, not a blank frame
     assert reader.count_frames() == 100  # 2 episodes x T=50
+    picture = imageio.imread(strip)
+    assert picture.shape[1] == 5 * frame.shape[1] and picture.shape[0] == frame.shape[0]
+    first, last = np.split(picture, 5, axis=1)[0], np.split(picture, 5, axis=1)[-1]
+    assert np.abs(first.astype(int) - last.astype(int)).mean() > 0  # the arm moved
 
 
 def test_play_without_display_points_to_video(tmp_path):
@@ -170,3 +181,14 @@ def test_method_labels(params, label):
     from herdemos.experiment.config import method_label
 
     assert method_label(params) == label
+
+
+def test_play_strip_needs_a_png_name(tmp_path):
+    result = run(
+        "experiment/play.py",
+        str(random_policy(tmp_path / "p.pkl")),
+        "--strip",
+        str(tmp_path / "frames.jpg"),
+    )
+    assert result.returncode != 0 and "--strip" in result.stderr and ".png" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "frames.jpg").exists()
