@@ -114,6 +114,15 @@ SUITES.update(
             300,
             seeds=(0,),
         ),
+        # Exploration check: with random_eps 0.1 almost every 100-step training episode gets a
+        # random action (half of them open the gripper) while a block is carried.
+        "stack2-demos-resets-eps0.02": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), random_eps 0.02",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--set", "random_eps=0.02"),
+            300,
+            seeds=(0,),
+        ),
         "stack2-her": TrainingSuite(
             "HER only", "FetchStack2-v0", ("--num_demo", "0"), 60, seeds=(0,)
         ),
