@@ -130,6 +130,21 @@ def summary_table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n"
 
 
+LONG_RUN_EPOCHS = 50
+"""Curves with at least this many epochs are drawn as a moving average (raw line faint)."""
+
+SMOOTHING_EPOCHS = 10
+"""Moving-average window (epochs): test success from 10 episodes per epoch is very noisy."""
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over up to ``window`` epochs (shorter at the start), same length as input."""
+    sums = np.cumsum(np.insert(np.asarray(values, dtype=float), 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
 def plot_training_results(
     results: dict[str, dict[str, Any]],
     out: Path,
@@ -143,7 +158,7 @@ def plot_training_results(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     for name, data in results.items():
         runs = list(data["runs"].values())
         n = min(len(r["success"]) for r in runs)
@@ -151,8 +166,16 @@ def plot_training_results(
         steps = np.array(runs[0]["env_steps"][:n]) / 1000
         minutes = np.mean([r["minutes"][:n] for r in runs], axis=0)
         label = f"{data.get('label', name)} ({len(runs)} seeds)"
+        mean = success.mean(0)
+        smooth = n >= LONG_RUN_EPOCHS  # long noisy curves: a moving average over the raw line
+        if smooth:
+            label += f", {SMOOTHING_EPOCHS}-epoch moving average"
         for ax, x in ((axes[0], steps), (axes[1], minutes)):
-            (line,) = ax.plot(x, success.mean(0), label=label)
+            if smooth:
+                (line,) = ax.plot(x, moving_average(mean, SMOOTHING_EPOCHS), label=label, lw=2)
+                ax.plot(x, mean, color=line.get_color(), alpha=0.25, lw=0.8)
+            else:
+                (line,) = ax.plot(x, mean, label=label)
             ax.fill_between(x, success.min(0), success.max(0), alpha=0.15, color=line.get_color())
     for (label, steps, success), marker in zip(references, "*X", strict=False):
         axes[0].scatter(
@@ -168,9 +191,11 @@ def plot_training_results(
         ax.set_ylim(-0.02, 1.02)
         ax.axhline(0.95, color="grey", lw=0.8, ls="--")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=2, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    rows = (len(labels) + 1) // 2
+    fig.tight_layout(rect=(0, 0.05 * rows + 0.02, 1, 1))
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -303,6 +303,11 @@ def main(
         payload["benchmark_minutes"] = (time.time() - start) / 60
         path = write_results(name, payload)
         click.echo(f"wrote {path}: {payload['summary']}")
+    write_summary_and_figures()
+
+
+def write_summary_and_figures() -> None:
+    """Rewrites summary.md and one PNG per env from every committed results JSON."""
     results = load_all_results()
     atomic_write_text(RESULTS / "summary.md", summary_table(results))
 
