@@ -45,11 +45,21 @@ def test_only_successful_keeps_successes_and_noise_changes_actions():
 KINEMATICS_TOL = 2e-3
 
 
-def test_restored_demo_state_reproduces_the_next_observation():
-    data = generate_demos("FetchPickAndPlace-v4", 2, seed=5)
-    env = make_env("FetchPickAndPlace-v4")
+@pytest.mark.parametrize(
+    "env_id, steps",
+    [
+        ("FetchPickAndPlace-v4", [(0, 0), (0, 17), (1, 30), (1, 49)]),
+        ("WAMStack2-v0", [(0, 0), (0, 40), (1, 70), (1, 99)]),  # a second robot, 2 blocks
+    ],
+)
+def test_restored_demo_state_reproduces_the_next_observation(env_id, steps):
+    data = generate_demos(env_id, 2, seed=5)
+    env = make_env(env_id)
+    horizon = EnvInfo.of(env, env_id).horizon
+    assert data.success_rate == 1.0
+    assert data.sim_state is not None and data.sim_state.shape[:2] == (2, horizon + 1)
     env.reset(seed=123)  # an unrelated episode: the restore must overwrite everything
-    for episode, t in [(0, 0), (0, 17), (1, 30), (1, 49)]:
+    for episode, t in steps:
         obs = set_sim_state(env, data.sim_state[episode, t], data.episodes["g"][episode, t])
         np.testing.assert_allclose(
             obs["observation"], data.episodes["o"][episode, t], atol=KINEMATICS_TOL
