@@ -152,7 +152,14 @@ class Trainer:
         self.demo_buffer: EpisodeBuffer | None = None
         demo_starts = None
         if demos is not None:
-            self.demo_buffer = EpisodeBuffer(self.shapes, demos.n_episodes, self.sampler)
+            demo_sampler = self.sampler
+            if config.demo.demo_replay_k is not None:
+                demo_sampler = make_sample_her_transitions(
+                    config.her.replay_strategy,
+                    config.demo.demo_replay_k,
+                    reward_fn_of(self.envs[0]),
+                )
+            self.demo_buffer = EpisodeBuffer(self.shapes, demos.n_episodes, demo_sampler)
             self.demo_buffer.store_episodes(demos.episodes)
             # The seed normalises with demo statistics too, so demo states are in range early.
             self.learner.update_normalizers(

@@ -123,6 +123,24 @@ SUITES.update(
             300,
             seeds=(0,),
         ),
+        # Sample efficiency: the original project's preset (twice the updates per env step,
+        # polyak 0.8), and the same update FLOPs as the default spent on twice as many
+        # half-size batches.
+        "stack2-original-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            300,
+            seeds=(0,),
+        ),
+        "stack2-resets-b512": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), 80 updates of 512 per cycle",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--set", "batch_size=512", "--set", "demo_batch_size=64")
+            + ("--set", "n_batches=80"),
+            300,
+            seeds=(0,),
+        ),
         "stack2-her": TrainingSuite(
             "HER only", "FetchStack2-v0", ("--num_demo", "0"), 60, seeds=(0,)
         ),
@@ -194,6 +212,9 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
             str(logdir),
             "--policy_save_interval",
             "0",
+            # Long stacking runs reach buffers of several hundred MB: checkpoint less often.
+            "--set",
+            "checkpoint_interval=5",
             "--quiet",
         ]
     click.echo(f"[{name} seed {seed}] {' '.join(command[1:])}")

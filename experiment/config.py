@@ -57,6 +57,9 @@ class DemoConfig:
     num_demo: int = 0  # seed: demo episodes loaded into R_D (0 = plain HER)
     demo_file: str | None = None  # seed: None means generate/cache scripted demos for the env
     demo_reset_prob: float = 0.0  # paper (resets to demo states): off by default
+    # herdemos: HER ratio for demo rows; None = her.replay_k, as in the seed. 0 keeps each demo's
+    # own goal, so the BC loss clones the demonstrator on the task it actually solved.
+    demo_replay_k: int | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,8 @@ def validate(config: Config) -> None:
         raise HerdemosError("--demo_reset_prob > 0 needs demonstrations: pass --num_demo N")
     if not 0.0 <= demo.demo_reset_prob <= 1.0:
         raise HerdemosError("--demo_reset_prob must lie in [0, 1]")
+    if demo.demo_replay_k is not None and demo.demo_replay_k < 0:
+        raise HerdemosError("demo_replay_k must be >= 0 (0: demo rows keep their own goals)")
     if demo.num_demo < 0:
         raise HerdemosError("--num_demo must be >= 0")
     if demo.num_demo > 0 and not 0 < d.demo_batch_size < d.batch_size:

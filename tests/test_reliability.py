@@ -195,3 +195,33 @@ def test_resume_flags_must_not_conflict(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "--bc_loss" in err and "conflicts" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("demo_replay_k, relabelled", [(None, True), (0, False)])
+def test_demo_rows_keep_their_goals_only_with_demo_replay_k_0(tmp_path, demo_replay_k, relabelled):
+    """With the seed's default the demo rows are HER-relabelled like the agent's; with
+    ``demo_replay_k=0`` every demo row carries the goal its demonstrator was given."""
+    from herdemos.demos import DemoData
+
+    from point_env import make_episodes
+
+    episodes = make_episodes(4, 10, np.random.default_rng(0))
+    config = with_overrides(
+        Config(),
+        {
+            "env": register(),
+            **SMALL,
+            "num_demo": 4,
+            "demo_batch_size": 16,
+            "demo_replay_k": demo_replay_k,
+        },
+    )
+    trainer = Trainer(config, tmp_path, DemoData(episodes), log=lambda line: None)
+    trainer.buffer.store_episodes(make_episodes(2, 10, np.random.default_rng(1)))
+    batch = trainer.sample_batch()
+    demo_g = batch["g"][batch["is_demo"]]
+    episode = np.round(batch["o"][batch["is_demo"], 1] / 100).astype(int)  # o encodes the episode
+    time_step = batch["o"][batch["is_demo"], 0].astype(int)
+    original = np.all(demo_g == episodes["g"][episode, time_step], axis=1)
+    assert demo_g.shape[0] == 16
+    assert original.all() != relabelled
