@@ -218,17 +218,30 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
             "--quiet",
         ]
     click.echo(f"[{name} seed {seed}] {' '.join(command[1:])}")
-    try:
-        result = subprocess.run(command, cwd=ROOT)
-    except KeyboardInterrupt:
-        # train.py got the same SIGINT and wrote a checkpoint; the same command resumes.
-        raise click.ClickException(f"{name} seed {seed} interrupted; rerun to resume") from None
-    if result.returncode != 0:
-        raise click.ClickException(
-            f"{name} seed {seed}: train.py exited with code {result.returncode} (its error is "
-            f"printed above); rerun to resume from {logdir}"
-        )
+    run_child(command, f"{name} seed {seed}", logdir)
     return logdir
+
+
+def run_child(command: list[str], label: str, logdir: Path) -> None:
+    """Runs one train.py command; failures and Ctrl-C become one-line errors.
+
+    On Ctrl-C, train.py gets the same SIGINT, finishes its cycle and writes a checkpoint. We wait
+    for that (``subprocess.run`` would kill it after 0.25 s); a second Ctrl-C aborts both.
+    """
+    process = subprocess.Popen(command, cwd=ROOT)
+    try:
+        returncode = process.wait()
+    except KeyboardInterrupt:
+        try:
+            process.wait()
+        except KeyboardInterrupt:
+            process.kill()
+        raise click.ClickException(f"{label} interrupted; rerun to resume") from None
+    if returncode != 0:
+        raise click.ClickException(
+            f"{label}: train.py exited with code {returncode} (its error is printed above); "
+            f"rerun to resume from {logdir}"
+        )
 
 
 def noisy_demo_flags(suite: TrainingSuite) -> list[str]:

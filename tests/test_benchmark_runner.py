@@ -1,0 +1,54 @@
+"""The benchmark runner waits for train.py to write its checkpoint when interrupted."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A stand-in for train.py: on SIGINT it takes a second to "write a checkpoint", then exits 1.
+CHILD = """
+import signal, sys, time
+def stop(signum, frame):
+    time.sleep(1.0)
+    open(sys.argv[1], "w").write("checkpoint")
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+open(sys.argv[2], "w").write("started")
+time.sleep(60)
+"""
+
+RUNNER = """
+import sys
+from pathlib import Path
+import click
+from benchmarks.run import run_child
+try:
+    run_child([sys.executable, "-c", *sys.argv[1:]], "suite seed 0", Path("x"))
+except click.ClickException as e:
+    e.show()
+    sys.exit(e.exit_code)
+"""
+
+
+def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
+    checkpoint, started = tmp_path / "checkpoint", tmp_path / "started"
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, CHILD, str(checkpoint), str(started)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's Ctrl-C would hit
+    )
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists()
+    os.killpg(runner.pid, signal.SIGINT)
+    _, stderr = runner.communicate(timeout=30)
+    assert checkpoint.read_text() == "checkpoint"
+    assert runner.returncode == 1
+    assert stderr.strip() == "Error: suite seed 0 interrupted; rerun to resume"
