@@ -154,6 +154,13 @@ SUITES.update(
             400,
             seeds=(0,),
         ),
+        "stack3-original-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "FetchStack3-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            400,
+            seeds=(0,),
+        ),
         "stack3-demos": TrainingSuite(
             "demos + BC + Q-filter", "FetchStack3-v0", PAPER_METHOD, 400, seeds=(0,)
         ),
@@ -178,6 +185,13 @@ SUITES.update(
             "demos + BC + Q-filter + demo resets (0.1)",
             "WAMStack2-v0",
             (*PAPER_METHOD, *RESETS),
+            300,
+            seeds=(0,),
+        ),
+        "wam-stack2-original": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "WAMStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
             300,
             seeds=(0,),
         ),

@@ -1,0 +1,88 @@
+"""Where a stacking policy fails: each episode sorted into one outcome, written as JSON.
+
+python -m benchmarks.stack_failures runs/benchmarks/stack2-original-resets/seed0/policy_latest.pkl
+
+Outcomes, per episode of the deterministic policy:
+- ``success``: every block in place at the last step (the success the benchmarks report);
+- ``built_then_lost``: the tower stood complete at some step, but not at the end;
+- ``first_block_not_placed``: the bottom block never reached its target;
+- ``all_placed_never_together``: each block was in place at some step, never all at once;
+- ``block_k_never_lifted`` / ``block_k_not_placed``: the lowest block that never rose 3 cm above
+  its start, or that rose but never reached its target.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+import numpy as np
+
+from herdemos.environment import make_env
+from herdemos.policy import load_policy
+from herdemos.util import HerdemosError, atomic_write_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LIFT = 0.03  # m above the start height that counts as lifted
+PLACED = 0.05  # m: the envs' success distance per block
+
+
+def classify_episode(env, policy, seed: int) -> str:
+    """Runs one deterministic episode and returns its outcome (see the module docstring)."""
+    obs, _ = env.reset(seed=seed)
+    start = obs["achieved_goal"].reshape(-1, 3).copy()
+    target = obs["desired_goal"].reshape(-1, 3)
+    lifted = np.zeros(len(start), bool)
+    placed = np.zeros(len(start), bool)
+    built, info = False, {}
+    for _ in range(env.spec.max_episode_steps):
+        obs, _, _, _, info = env.step(policy.act(obs))
+        blocks = obs["achieved_goal"].reshape(-1, 3)
+        lifted |= blocks[:, 2] > start[:, 2] + LIFT
+        placed |= np.linalg.norm(blocks - target, axis=1) < PLACED
+        built |= bool(info["is_success"])
+    if info.get("is_success"):
+        return "success"
+    if built:
+        return "built_then_lost"
+    if not placed[0]:
+        return "first_block_not_placed"
+    if placed.all():
+        return "all_placed_never_together"
+    k = int(np.argmin(placed))
+    return f"block_{k}_never_lifted" if not lifted[k] else f"block_{k}_not_placed"
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("policy_file", type=click.Path(dir_okay=False))
+@click.option("--episodes", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--seed", type=int, default=7000, show_default=True, help="First episode's seed.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="JSON to write.")
+def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
+    """Sorts POLICY_FILE's episodes on a FetchStack/WAMStack env into outcomes."""
+    try:
+        policy = load_policy(policy_file)
+        if "Stack" not in policy.env_id:
+            raise HerdemosError(f"{policy_file}: {policy.env_id} is not a stacking env")
+        env = make_env(policy.env_id)
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
+    with click.progressbar(range(episodes), label="episodes") as bar:
+        outcomes = Counter(classify_episode(env, policy, seed + i) for i in bar)
+    payload = {
+        "policy": str(policy_file),
+        "env": policy.env_id,
+        "episodes": episodes,
+        "first_seed": seed,
+        "outcomes": dict(outcomes.most_common()),
+    }
+    path = Path(out) if out else RESULTS / f"failures-{policy.env_id}.json"
+    atomic_write_json(path, payload)
+    for name, count in outcomes.most_common():
+        click.echo(f"{count:4d}  {name}")
+    click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
