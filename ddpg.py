@@ -85,6 +85,9 @@ class DDPG:
         reduce_sum: sums arrays across workers (identity without MPI); used for normaliser
             statistics and for averaging gradients.
         n_workers: number of workers that ``reduce_sum`` sums over.
+        worst_reward: the env's lowest per-step reward (-1 for Fetch's sparse reward, -N for
+            N-block stacking's step reward); target returns are clipped to
+            ``[worst_reward / (1 - gamma), 0]``.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class DDPG:
         seed: int | None = None,
         reduce_sum=None,
         n_workers: int = 1,
+        worst_reward: float = -1.0,
     ) -> None:
         self.dims = dims
         self.max_u = float(max_u)
@@ -116,7 +120,9 @@ class DDPG:
         self.pi_optimizer.build(self.main.actor.trainable_variables)
         self.q_optimizer.build(self.main.critic.trainable_variables)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.clip_return = 1.0 / (1.0 - self.gamma) if config.clip_return else np.inf
+        self.clip_return = (
+            -float(worst_reward) / (1.0 - self.gamma) if config.clip_return else np.inf
+        )
         self._train_fused = tf.function(self._fused_step, reduce_retracing=True)
         self._grads = tf.function(self._gradients, reduce_retracing=True)
         self._apply = tf.function(self._apply_gradients, reduce_retracing=True)

@@ -121,6 +121,23 @@ def reward_fn_of(env: gym.Env):
     return env.unwrapped.compute_reward
 
 
+def worst_step_reward(env: gym.Env) -> float:
+    """The env's lowest per-step reward, found by asking ``compute_reward`` about a goal far out
+    of reach (1 km along every axis).
+
+    Target returns are clipped to ``[worst / (1 - gamma), 0]``. Fetch's sparse reward bottoms out
+    at -1, but the stacking envs' step reward reaches -N, so a fixed -1 floor would cap every
+    Q-value at the value of N - 1 placed blocks.
+    """
+    dim_g = env.observation_space.spaces["desired_goal"].shape[0]
+    here = np.zeros((1, dim_g))
+    reward = np.asarray(env.unwrapped.compute_reward(here, here + 1e3, {}), np.float64)
+    worst = float(reward.reshape(-1)[0])
+    if not np.isfinite(worst) or worst >= 0:
+        return -1.0  # not a cost-style reward: keep the baselines floor
+    return worst
+
+
 def physics_warnings(env: gym.Env) -> int:
     """How often MuJoCo has flagged bad accelerations (a physics blow-up) in this env so far."""
     data = getattr(env.unwrapped, "data", None)

@@ -28,6 +28,7 @@ from herdemos.environment import (
     reward_fn_of,
     set_env_rng_state,
     sim_state_size,
+    worst_step_reward,
 )
 from herdemos.experiment.config import Config
 from herdemos.her import make_sample_her_transitions
@@ -143,6 +144,7 @@ class Trainer:
             seed=t.seed,
             reduce_sum=self.workers.reduce_sum,
             n_workers=self.workers.size,
+            worst_reward=worst_step_reward(self.envs[0]),
         )
         self.learner.sync_from_main(self.workers.broadcast)
         # Each rank samples its share of the batch; averaged gradients equal one full batch.

@@ -133,6 +133,23 @@ SUITES.update(
             300,
             seeds=(0,),
         ),
+        # Value propagation: the targets move once per cycle, so polyak sets how fast a value
+        # learnt near the tower reaches the start of a 100-step episode.
+        "stack2-original-resets-polyak0.6": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original", "--set", "polyak=0.6"),
+            300,
+            seeds=(0,),
+        ),
+        # The paper's step reward (minus the blocks not yet placed), which credits each block.
+        "stack2-step-original-resets": TrainingSuite(
+            "step reward, demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "FetchStack2-Step-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            300,
+            seeds=(0,),
+        ),
         "stack2-resets-b512": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), 80 updates of 512 per cycle",
             "FetchStack2-v0",

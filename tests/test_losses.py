@@ -124,6 +124,9 @@ def test_target_is_clipped_to_minus_horizon_and_zero():
     assert learner.clip_return == pytest.approx(50.0)
     unclipped = DDPG(Dims(5, 2, 2), 1.0, DDPGConfig(hidden=8, layers=1, clip_return=False), 0.98)
     assert unclipped.clip_return == np.inf
+    # The stacking step reward reaches -N per step: the floor scales with it.
+    step = DDPG(Dims(5, 2, 2), 1.0, DDPGConfig(hidden=8, layers=1), gamma=0.98, worst_reward=-3.0)
+    assert step.clip_return == pytest.approx(150.0)
 
 
 def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():

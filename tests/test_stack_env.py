@@ -147,3 +147,15 @@ def test_scripted_controller_stacks_two_blocks():
             obs, _, _, _, info = env.step(action)
         successes += int(info["is_success"])
     assert successes >= 2
+
+
+@pytest.mark.parametrize(
+    ("env_id", "worst"),
+    [("FetchStack3-v0", -1.0), ("FetchStack3-Step-v0", -3.0), ("FetchPickAndPlace-v4", -1.0)],
+)
+def test_worst_step_reward_sets_the_return_floor(env_id, worst):
+    """The step reward reaches -N per step, so its Q-values need a floor N times lower."""
+    from herdemos.environment import make_env, worst_step_reward
+
+    env = make_env(env_id)
+    assert worst_step_reward(env) == worst
