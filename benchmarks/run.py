@@ -150,6 +150,14 @@ SUITES.update(
             300,
             seeds=(0,),
         ),
+        # FetchStack2-v1: the tower spot starts clear of both blocks.
+        "stack2v1-original-resets-polyak0.6": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6",
+            "FetchStack2-v1",
+            (*PAPER_METHOD, *RESETS, "--preset", "original", "--set", "polyak=0.6"),
+            300,
+            seeds=(0,),
+        ),
         "stack2-resets-b512": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), 80 updates of 512 per cycle",
             "FetchStack2-v0",

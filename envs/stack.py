@@ -323,19 +323,32 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
 
     robot_start: ClassVar[Mapping[str, float]] = ROBOT_START
 
-    def __init__(self, n_blocks: int = 2, reward_type: str = "sparse", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        n_blocks: int = 2,
+        reward_type: str = "sparse",
+        tower_clearance: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         """Builds the scene and the Fetch machinery.
 
         Args:
             n_blocks: Number of blocks, 2 to 6 (more would not fit the sampling area reliably).
             reward_type: ``"sparse"`` or ``"step"``.
+            tower_clearance: Minimum planar distance (metres) of every block's start from the
+                tower base; 0 (``-v0``) lets blocks start anywhere, 0.12 m
+                (``-v1``, see ``herdemos.envs.TOWER_CLEARANCE``) keeps the tower spot free.
             **kwargs: Passed to :class:`MujocoFetchEnv` (``render_mode``, ``width``, ...).
         """
         if not MIN_BLOCKS <= n_blocks <= MAX_BLOCKS:
             raise ValueError(f"n_blocks must be in [{MIN_BLOCKS}, {MAX_BLOCKS}], not {n_blocks}")
         if reward_type not in REWARD_TYPES:
             raise ValueError(f"reward_type must be one of {REWARD_TYPES}, not {reward_type!r}")
+        if tower_clearance < 0:
+            raise ValueError(f"tower_clearance must be >= 0, not {tower_clearance}")
         self.n_blocks = n_blocks
+        self.tower_clearance = float(tower_clearance)
+        self._tower_base: np.ndarray | None = None
         initial_qpos = {**self.robot_start, **parked_blocks_qpos(n_blocks)}
         robot = self._robot_mjcf()
         MujocoFetchEnv.__init__(
@@ -354,7 +367,13 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
             reward_type=reward_type,
             **kwargs,
         )
-        EzPickle.__init__(self, n_blocks=n_blocks, reward_type=reward_type, **kwargs)
+        EzPickle.__init__(
+            self,
+            n_blocks=n_blocks,
+            reward_type=reward_type,
+            tower_clearance=tower_clearance,
+            **kwargs,
+        )
 
     def _robot_mjcf(self) -> RobotMJCF:
         """The scene's robot: the hook through which a subclass stacks with another robot."""
@@ -413,10 +432,12 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
         """Restores the settled start state and places the blocks at random on the table.
 
         Skips :meth:`MujocoFetchEnv._reset_sim`, which would place only ``object0``, and uses the
-        plain MuJoCo reset of its parent instead.
+        plain MuJoCo reset of its parent instead. With a tower clearance the tower base is drawn
+        first (and kept for :meth:`_sample_goal`), so the blocks can be placed around it.
         """
         super(MujocoFetchEnv, self)._reset_sim()
-        for i, xy in enumerate(self._sample_block_positions()):
+        positions = self._sample_block_positions()
+        for i, xy in enumerate(positions):
             name = f"object{i}:joint"
             qpos = self._utils.get_joint_qpos(self.model, self.data, name).copy()
             qpos[:2] = xy
@@ -424,12 +445,22 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
         self._mujoco.mj_forward(self.model, self.data)
         return True
 
+    def _sample_tower_base(self) -> np.ndarray:
+        """A tower base on the table, in Fetch's target range around the gripper start."""
+        base = self.initial_gripper_xpos[:3].copy()
+        base[:2] += self.np_random.uniform(-self.target_range, self.target_range, size=2)
+        base[2] = self.height_offset
+        return base
+
     def _sample_block_positions(self) -> np.ndarray:
         """Planar block positions around the gripper start, pairwise at least
-        ``MIN_BLOCK_SEPARATION`` apart (rejection sampling with ``self.np_random``, so a seed
-        fixes them)."""
+        ``MIN_BLOCK_SEPARATION`` apart and ``tower_clearance`` from the tower base (rejection
+        sampling with ``self.np_random``, so a seed fixes them). A base around which the blocks
+        do not fit is drawn again."""
         centre = self.initial_gripper_xpos[:2]
         while True:
+            if self.tower_clearance > 0:
+                self._tower_base = self._sample_tower_base()
             chosen: list[np.ndarray] = []
             for _ in range(SAMPLING_ATTEMPTS):
                 xy = centre + self.np_random.uniform(-self.obj_range, self.obj_range, size=2)
@@ -439,16 +470,21 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
                         return np.array(chosen)
 
     def _is_free(self, xy: np.ndarray, chosen: list[np.ndarray]) -> bool:
-        """Whether a block at ``xy`` keeps clear of the gripper start and the blocks so far."""
+        """Whether a block at ``xy`` keeps clear of the gripper start, the tower base (with a
+        clearance) and the blocks so far."""
         if np.linalg.norm(xy - self.initial_gripper_xpos[:2]) < MIN_GRIPPER_SEPARATION:
+            return False
+        base = self._tower_base if self.tower_clearance > 0 else None
+        if base is not None and np.linalg.norm(xy - base[:2]) < self.tower_clearance:
             return False
         return all(np.linalg.norm(xy - other) >= MIN_BLOCK_SEPARATION for other in chosen)
 
     def _sample_goal(self) -> np.ndarray:
-        """Tower targets: a base on the table in Fetch's target range, one block edge per level."""
-        base = self.initial_gripper_xpos[:3].copy()
-        base[:2] += self.np_random.uniform(-self.target_range, self.target_range, size=2)
-        base[2] = self.height_offset
+        """Tower targets: a base on the table in Fetch's target range, one block edge per level.
+
+        ``-v0`` draws the base after the blocks, anywhere; with a clearance it was drawn with the
+        blocks (:meth:`_sample_block_positions`)."""
+        base = self._tower_base if self.tower_clearance > 0 else self._sample_tower_base()
         levels = np.arange(self.n_blocks)[:, None] * np.array([0.0, 0.0, BLOCK_SIZE])
         return (base + levels).ravel()
 

@@ -109,7 +109,8 @@ def test_same_seed_same_start_and_different_seed_different_start():
 def test_episode_length_is_50_steps_per_block():
     for n in range(2, 7):
         for suffix in ("", "-Step"):
-            assert gym.spec(f"FetchStack{n}{suffix}-v0").max_episode_steps == 50 * n
+            for version in ("v0", "v1"):
+                assert gym.spec(f"FetchStack{n}{suffix}-{version}").max_episode_steps == 50 * n
     env = make("FetchStack2-v0")
     env.reset(seed=0)
     truncated, steps = False, 0
@@ -124,7 +125,8 @@ def test_registration_is_idempotent():
         warnings.simplefilter("error")  # gymnasium warns when an id is overridden
         stack_envs.register_stack_envs()
     assert set(stack_envs.STACK_ENV_IDS) <= set(gym.registry)
-    assert len(stack_envs.STACK_ENV_IDS) == 10
+    # N = 2..6, sparse and step reward, v0 and v1
+    assert len(stack_envs.STACK_ENV_IDS) == 20
 
 
 def test_make_controller_matches_every_stack_id():
@@ -159,3 +161,39 @@ def test_worst_step_reward_sets_the_return_floor(env_id, worst):
 
     env = make_env(env_id)
     assert worst_step_reward(env) == worst
+
+
+@pytest.mark.parametrize("n", [2, 3, 6])
+def test_v1_keeps_the_tower_spot_clear_and_v0_does_not(n):
+    """v1 draws the tower base first and places every block at least 12 cm from it; v0 draws
+    it anywhere, so some v0 episodes start with a block on or near the tower spot."""
+
+    def closest_block_to_base(env_id: str, seeds: range) -> np.ndarray:
+        env = make(env_id)
+        distances = []
+        for seed in seeds:
+            obs, _ = env.reset(seed=seed)
+            blocks = obs["achieved_goal"].reshape(n, 3)[:, :2]
+            base = obs["desired_goal"].reshape(n, 3)[0, :2]
+            distances.append(np.linalg.norm(blocks - base, axis=-1).min())
+        return np.array(distances)
+
+    v1 = closest_block_to_base(f"FetchStack{n}-v1", range(60))
+    assert v1.min() >= stack_envs.TOWER_CLEARANCE - 1e-9
+    v0 = closest_block_to_base(f"FetchStack{n}-v0", range(60))
+    assert v0.min() < stack_envs.TOWER_CLEARANCE
+    # v1 keeps the tower goal shape, and its starts are still seeded
+    env = make(f"FetchStack{n}-v1")
+    first, _ = env.reset(seed=3)
+    again, _ = env.reset(seed=3)
+    np.testing.assert_array_equal(first["desired_goal"], again["desired_goal"])
+    np.testing.assert_array_equal(first["achieved_goal"], again["achieved_goal"])
+    goal = first["desired_goal"].reshape(n, 3)
+    np.testing.assert_allclose(np.diff(goal, axis=0), np.tile([0.0, 0.0, BLOCK], (n - 1, 1)))
+
+
+def test_negative_tower_clearance_is_rejected():
+    from herdemos.envs.stack import FetchStackEnv
+
+    with pytest.raises(ValueError, match="tower_clearance"):
+        FetchStackEnv(n_blocks=2, tower_clearance=-0.1)

@@ -33,6 +33,8 @@ SPECS = {
     "WAMPickAndPlace-v0": (25, 3, 50),
     "WAMStack2-v0": (40, 6, 100),
     "WAMStack4-v0": (70, 12, 200),
+    "WAMStack2-v1": (40, 6, 100),
+    "WAMStack4-v1": (70, 12, 200),
 }
 
 TABLE_TOP = 0.4
