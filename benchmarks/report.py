@@ -151,8 +151,8 @@ def plot_training_results(
     title: str,
     references: tuple[tuple[str, float, float], ...] = (),
 ) -> None:
-    """Success against env steps (log scale, so reported reference points far to the right fit)
-    and against wall-clock minutes; seed mean with a min-max band."""
+    """Success against env steps (log scale when reported reference points far to the right must
+    fit) and against wall-clock minutes; seed mean with a min-max band."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -165,7 +165,8 @@ def plot_training_results(
         success = np.array([r["success"][:n] for r in runs])
         steps = np.array(runs[0]["env_steps"][:n]) / 1000
         minutes = np.mean([r["minutes"][:n] for r in runs], axis=0)
-        label = f"{data.get('label', name)} ({len(runs)} seeds)"
+        seeds = f"{len(runs)} seed" + ("s" if len(runs) > 1 else "")
+        label = f"{data.get('label', name)} ({seeds})"
         mean = success.mean(0)
         smooth = n >= LONG_RUN_EPOCHS  # long noisy curves: a moving average over the raw line
         if smooth:
@@ -181,9 +182,14 @@ def plot_training_results(
         axes[0].scatter(
             [steps / 1000], [success], marker=marker, s=110, c="black", zorder=5, label=label
         )
-    axes[0].set_xscale("log")
+    if references:
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        axes[0].set_xscale("log")
+        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes[0].xaxis.set_minor_formatter(NullFormatter())
     for ax, xlabel in (
-        (axes[0], "env steps (thousands, log scale)"),
+        (axes[0], "env steps (thousands" + (", log scale)" if references else ")")),
         (axes[1], "wall-clock minutes"),
     ):
         ax.set_xlabel(xlabel)

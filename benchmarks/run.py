@@ -8,6 +8,7 @@ python benchmarks/run.py --list
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -158,6 +159,19 @@ SUITES.update(
             300,
             seeds=(0,),
         ),
+        # Exploration: with random_eps 0.2 a uniform random action (a 5 cm jump, half of them
+        # opening the gripper) comes every 5 steps, so noisy training episodes almost never
+        # finish a tower and the critic never sees the actor's own successes. Gaussian noise
+        # only (noise_eps 0.1) keeps them close to the deterministic policy.
+        "stack2v1-original-resets-polyak0.6-eps0": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "FetchStack2-v1",
+            (*PAPER_METHOD, *RESETS, "--preset", "original")
+            + ("--set", "polyak=0.6", "--set", "random_eps=0"),
+            300,
+            seeds=(0,),
+        ),
         "stack2-resets-b512": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), 80 updates of 512 per cycle",
             "FetchStack2-v0",
@@ -194,6 +208,38 @@ SUITES.update(
         ),
         "stack3-bc": TrainingSuite(
             "BC only", "FetchStack3-v0", (*DEMOS, "--set", "bc_only=1"), 40, seeds=(0,)
+        ),
+    }
+)
+# The v1 stacking envs with the exploration that lets noisy training episodes finish towers
+# (Gaussian noise only) and faster-moving targets (polyak 0.6 per cycle of 40 updates).
+STACK_TUNED = (
+    *PAPER_METHOD,
+    *RESETS,
+    "--preset",
+    "original",
+    "--set",
+    "polyak=0.6",
+    "--set",
+    "random_eps=0",
+)
+SUITES.update(
+    {
+        "stack3v1-tuned": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "FetchStack3-v1",
+            STACK_TUNED,
+            400,
+            seeds=(0,),
+        ),
+        "wam-stack2v1-tuned": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "WAMStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
         ),
     }
 )
@@ -276,6 +322,8 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
         except KeyboardInterrupt:
             process.kill()
         raise click.ClickException(f"{label} interrupted; rerun to resume") from None
+    if returncode in (130, -signal.SIGINT):  # train.py was interrupted on its own
+        raise click.ClickException(f"{label} interrupted; rerun to resume from {logdir}")
     if returncode != 0:
         raise click.ClickException(
             f"{label}: train.py exited with code {returncode} (its error is printed above); "
@@ -388,9 +436,19 @@ def write_summary_and_figures() -> None:
     def figure_key(data: dict) -> tuple[str, bool]:
         return data["env"], data.get("demo_noise", 0.0) > 0
 
+    def family(env: str) -> str:
+        return env.split("-v")[0].lower()
+
+    # FetchStack2-v0 and FetchStack2-v1 are different tasks: their figures carry the version.
+    envs = {data["env"] for data in results.values()}
+    versioned = {family(e) for e in envs if sum(family(o) == family(e) for o in envs) > 1}
+
     for env, noisy in sorted({figure_key(data) for data in results.values()}):
         group = {name: d for name, d in results.items() if figure_key(d) == (env, noisy)}
-        stem = env.split("-v")[0].lower() + ("-noisy-demos" if noisy else "")
+        stem = family(env)
+        if stem in versioned:
+            stem += "-v" + env.rsplit("-v", 1)[1]
+        stem += "-noisy-demos" if noisy else ""
         references = ORIGINAL_REPORTED if env == "FetchPickAndPlace-v4" and not noisy else ()
         title = env + (" with noisy demonstrations (action noise 0.5)" if noisy else "")
         out = RESULTS / f"{stem}.png"
