@@ -66,3 +66,21 @@ def test_a_child_interrupted_on_its_own_is_reported_as_interrupted_not_failed():
     )
     assert runner.returncode == 1
     assert runner.stderr.strip() == "Error: suite seed 0 interrupted; rerun to resume from x"
+
+
+def test_window_means_reads_ten_epochs_not_one_lucky_epoch():
+    import numpy as np
+    import pytest
+
+    from benchmarks.report import summarize, window_means
+
+    curve = np.array([0.0, 1.0, 0.0, 0.5, 0.5, 0.6])
+    assert window_means(curve, 2) == pytest.approx((0.55, 0.55))
+    # windows of 3: 0.33, 0.5, 0.33, 0.53: the lucky 1.0 alone does not make the best
+    assert window_means(curve[:5], 3) == pytest.approx((0.5, 1 / 3))
+    assert window_means(curve[:2], 10) == (0.5, 0.5)  # shorter than a window: its mean
+    run = {"success": list(curve), "env_steps": [1, 2, 3, 4, 5, 6], "minutes": [1] * 6}
+    summary = summarize([run])
+    assert summary["best_success"] == 1.0
+    assert summary["best_10_epoch_mean"] == pytest.approx(curve.mean())
+    assert summary["last_10_epoch_mean"] == pytest.approx(curve.mean())
