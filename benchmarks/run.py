@@ -255,6 +255,15 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        "stack2v1-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.5), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "FetchStack2-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         "stack3v1-tuned-resets0.5": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.5), --preset original, polyak 0.6, "
             "random_eps 0",

@@ -222,7 +222,10 @@ class GracefulStop:
     "--preset",
     type=click.Choice(sorted(PRESETS)),
     default=None,
-    help="A named hyper-parameter set; 'original' is the original project's Fetch config.",
+    help=(
+        "A named hyper-parameter set: 'original' is the original project's Fetch config, "
+        "'stacking' herdemos' settings for the stacking envs."
+    ),
 )
 @click.option(
     "--set",

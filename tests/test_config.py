@@ -90,3 +90,13 @@ def test_original_preset_is_applied_below_explicit_flags():
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
     assert config.ddpg.polyak == 0.8 and config.train.random_eps == 0.2
     assert config.train.seed == 3 and config.train.n_batches == 7  # flags and --set win
+
+
+def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actions():
+    from herdemos.experiment.train import resolve_config
+
+    config = resolve_config({"preset": "stacking", "env": "FetchStack2-v1"}, ())
+    assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
+    assert config.ddpg.polyak == 0.6 and config.train.random_eps == 0.0
+    assert config.train.noise_eps == 0.1  # Gaussian exploration stays
+    validate(config)
