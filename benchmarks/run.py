@@ -466,10 +466,27 @@ def main(
     write_summary_and_figures()
 
 
+def replace_between_markers(text: str, name: str, content: str) -> str:
+    """``text`` with the lines between ``<!-- name -->`` and ``<!-- /name -->`` replaced by
+    ``content``; unchanged if either marker is missing."""
+    start, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
+    head, found, rest = text.partition(start)
+    if not found or end not in rest:
+        return text
+    return head + start + content + rest[rest.index(end) :]
+
+
 def write_summary_and_figures() -> None:
     """Rewrites summary.md and one PNG per env from every committed results JSON."""
     results = load_all_results()
-    atomic_write_text(RESULTS / "summary.md", summary_table(results))
+    table = summary_table(results)
+    atomic_write_text(RESULTS / "summary.md", table)
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    updated = replace_between_markers(text, "results-table", table)
+    if updated != text:
+        atomic_write_text(readme, updated)
+        click.echo(f"updated the results table in {readme}")
 
     # One figure per env, and a separate one for runs on imperfect (noisy) demonstrations.
     def figure_key(data: dict) -> tuple[str, bool]:

@@ -84,3 +84,13 @@ def test_window_means_reads_ten_epochs_not_one_lucky_epoch():
     assert summary["best_success"] == 1.0
     assert summary["best_10_epoch_mean"] == pytest.approx(curve.mean())
     assert summary["last_10_epoch_mean"] == pytest.approx(curve.mean())
+
+
+def test_readme_table_is_replaced_between_its_markers_only():
+    from benchmarks.run import replace_between_markers
+
+    text = "intro\n<!-- t -->\n| old |\n<!-- /t -->\nafter\n"
+    assert replace_between_markers(text, "t", "| new |\n") == (
+        "intro\n<!-- t -->\n| new |\n<!-- /t -->\nafter\n"
+    )
+    assert replace_between_markers("no markers\n", "t", "| new |\n") == "no markers\n"
