@@ -272,6 +272,17 @@ SUITES.update(
             400,
             seeds=(0,),
         ),
+        # Stack3 with both helps measured on Stack2-v1: noisy demos and half the episodes
+        # starting from demo states (the third block gets practice before the first two work).
+        "stack3v1-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.5), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "FetchStack3-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         "wam-stack2v1-tuned": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
             "random_eps 0",
@@ -334,8 +345,10 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
             str(epochs),
             "--logdir",
             str(logdir),
+            # Every 10th epoch's policy is kept for 100-episode evaluations
+            # (benchmarks.evaluate): one epoch's 10 test episodes are too few to pick a policy.
             "--policy_save_interval",
-            "0",
+            "10",
             # Long stacking runs reach buffers of several hundred MB: checkpoint less often.
             "--set",
             "checkpoint_interval=5",

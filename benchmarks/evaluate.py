@@ -1,0 +1,235 @@
+"""Held-out evaluation of a benchmark run's saved policies, for numbers worth quoting.
+
+python -m benchmarks.evaluate stack2v1-tuned-noisy0.1
+
+Training logs 10 deterministic test episodes per epoch: too few to tell 0.8 from 0.95, and the
+best of hundreds of such epochs is mostly luck. This script instead
+
+1. runs every saved ``policy_<epoch>.pkl`` of the suite's runs (``runs/benchmarks/SUITE/seed*``)
+   on the same ``--episodes`` *selection* episodes (seeds 100000, 100001, ...), which picks the
+   best checkpoint fairly (every candidate sees the same start states);
+2. runs that checkpoint again on ``--report_episodes`` fresh *report* episodes (seeds 200000,
+   ...), none of which played a part in choosing it, so the reported rate is unbiased.
+
+It writes ``benchmarks/results/<suite>-eval.json`` and a figure ``<suite>-eval.png``: the
+selection rate of each checkpoint with 95% Wilson intervals over the training curve.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from benchmarks.report import RESULTS, moving_average, provenance
+from herdemos.environment import EnvInfo, make_env
+from herdemos.logger import read_progress
+from herdemos.policy import Policy, load_policy
+from herdemos.util import HerdemosError, atomic_write_json
+
+RUNS = Path(__file__).resolve().parents[1] / "runs" / "benchmarks"
+SELECTION_SEED = 100_000  # far from the seeds training and its test episodes use (0, 1, ...)
+REPORT_SEED = 200_000
+CHECKPOINT_NAME = re.compile(r"policy_(\d+)\.pkl$")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One saved policy of one training seed."""
+
+    seed_dir: Path
+    epoch: int
+    env_steps: int
+
+    @property
+    def path(self) -> Path:
+        return self.seed_dir / f"policy_{self.epoch}.pkl"
+
+
+def find_checkpoints(suite_dir: Path) -> list[Checkpoint]:
+    """Every ``policy_<epoch>.pkl`` under ``suite_dir/seed*/``, in (seed, epoch) order, with the
+    env steps trained at that epoch from the run's progress.csv."""
+    found = []
+    for seed_dir in sorted(suite_dir.glob("seed*")):
+        rows = (
+            read_progress(seed_dir / "progress.csv") if (seed_dir / "progress.csv").exists() else []
+        )
+        steps = {int(r["epoch"]): int(r["total_env_steps"]) for r in rows}
+        epochs = sorted(
+            int(m.group(1)) for p in seed_dir.iterdir() if (m := CHECKPOINT_NAME.match(p.name))
+        )
+        found += [Checkpoint(seed_dir, e, steps.get(e, 0)) for e in epochs]
+    return found
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a binomial rate: unlike the normal approximation it stays
+    inside [0, 1] and is honest near 0 and 1, where these success rates live."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def episode_successes(policy: Policy, env_id: str, first_seed: int, episodes: int) -> list[bool]:
+    """Success at the last step of each deterministic episode, seeded first_seed, +1, ..."""
+    env = make_env(env_id)
+    horizon = EnvInfo.of(env, env_id).horizon
+    out = []
+    try:
+        for i in range(episodes):
+            obs, _ = env.reset(seed=first_seed + i)
+            info: dict = {}
+            for _ in range(horizon):
+                obs, _, _, _, info = env.step(policy.act(obs))
+            out.append(bool(info.get("is_success", False)))
+    finally:
+        env.close()
+    return out
+
+
+def rate_entry(successes: list[bool]) -> dict:
+    k, n = int(sum(successes)), len(successes)
+    low, high = wilson_interval(k, n)
+    return {"successes": k, "episodes": n, "success_rate": k / n, "ci95": [low, high]}
+
+
+def evaluate_suite(suite_dir: Path, episodes: int, report_episodes: int) -> dict:
+    """Selection pass over all checkpoints under ``suite_dir``, then the report pass on the
+    chosen one."""
+    suite = suite_dir.name
+    checkpoints = find_checkpoints(suite_dir)
+    if not checkpoints:
+        raise HerdemosError(
+            f"{suite_dir}: no policy_<epoch>.pkl files; run python -m benchmarks.run {suite}"
+        )
+    env_id = load_policy(checkpoints[0].path).env_id
+    selection = []
+    with click.progressbar(checkpoints, label=f"{suite}: {episodes} episodes each") as bar:
+        for c in bar:
+            successes = episode_successes(load_policy(c.path), env_id, SELECTION_SEED, episodes)
+            entry = {"seed_dir": c.seed_dir.name, "epoch": c.epoch, "env_steps": c.env_steps}
+            selection.append({**entry, **rate_entry(successes)})
+    # Ties go to the earlier checkpoint: less training for the same measured success.
+    best = max(selection, key=lambda e: (e["successes"], -e["env_steps"]))
+    best_path = suite_dir / best["seed_dir"] / f"policy_{best['epoch']}.pkl"
+    click.echo(f"best on selection episodes: {best_path} ({best['success_rate']:.2f})")
+    report = episode_successes(load_policy(best_path), env_id, REPORT_SEED, report_episodes)
+    return {
+        "suite": suite,
+        "env": env_id,
+        "selection_first_seed": SELECTION_SEED,
+        "report_first_seed": REPORT_SEED,
+        "checkpoints": selection,
+        "chosen": {**best, "policy": str(best_path)},
+        "report": rate_entry(report),
+    }
+
+
+def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
+    """Selection success per checkpoint (95% intervals) against env steps, over the 10-epoch
+    moving average of the training log's 10-episode test success, and the report result."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    if training:
+        for seed, run in training["runs"].items():
+            steps = np.array(run["env_steps"]) / 1000
+            smooth = moving_average(np.array(run["success"]), 10)
+            ax.plot(
+                steps,
+                smooth,
+                color="grey",
+                lw=1,
+                label=f"training log {seed}: 10 ep/epoch, 10-epoch mean",
+            )
+    points = payload["checkpoints"]
+    steps = np.array([p["env_steps"] for p in points]) / 1000
+    rate = np.array([p["success_rate"] for p in points])
+    low = rate - np.array([p["ci95"][0] for p in points])
+    high = np.array([p["ci95"][1] for p in points]) - rate
+    n = points[0]["episodes"]
+    ax.errorbar(
+        steps,
+        rate,
+        yerr=[low, high],
+        fmt="o",
+        ms=4,
+        capsize=2,
+        label=f"checkpoint, {n} selection episodes (95% CI)",
+    )
+    chosen, report = payload["chosen"], payload["report"]
+    ax.errorbar(
+        [chosen["env_steps"] / 1000],
+        [report["success_rate"]],
+        yerr=[
+            [report["success_rate"] - report["ci95"][0]],
+            [report["ci95"][1] - report["success_rate"]],
+        ],
+        fmt="*",
+        ms=14,
+        color="black",
+        capsize=3,
+        label=f"chosen (epoch {chosen['epoch']}), {report['episodes']} fresh episodes: "
+        f"{report['success_rate']:.2f}",
+    )
+    ax.axhline(0.95, color="grey", lw=0.8, ls="--")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("env steps (thousands)")
+    ax.set_ylabel("success rate")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{payload['env']}: held-out evaluation of {payload['suite']}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("suite")
+@click.option(
+    "--episodes",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Selection episodes per checkpoint.",
+)
+@click.option(
+    "--report_episodes",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Fresh episodes for the chosen checkpoint.",
+)
+def main(suite: str, episodes: int, report_episodes: int) -> None:
+    """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png."""
+    try:
+        payload = evaluate_suite(RUNS / suite, episodes, report_episodes)
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
+    payload = {**provenance(["python", "-m", "benchmarks.evaluate", *sys.argv[1:]]), **payload}
+    json_path = RESULTS / f"{suite}-eval.json"
+    atomic_write_json(json_path, payload)
+    training_path = RESULTS / f"{suite}.json"
+    training = json.loads(training_path.read_text()) if training_path.exists() else None
+    plot_evaluation(payload, training, RESULTS / f"{suite}-eval.png")
+    r = payload["report"]
+    click.echo(
+        f"{payload['env']}: epoch {payload['chosen']['epoch']} succeeds on {r['successes']}/"
+        f"{r['episodes']} fresh episodes ({r['success_rate']:.2f}, 95% CI "
+        f"{r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}); wrote {json_path}"
+    )
+
+
+if __name__ == "__main__":
+    main()
