@@ -272,6 +272,17 @@ SUITES.update(
             400,
             seeds=(0,),
         ),
+        # The paper's step reward (minus the number of blocks not in place) on the same
+        # settings: the critic is told when the bottom block is placed, not only the tower.
+        "stack2v1-step-tuned-noisy0.1": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack2-Step-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Stack3 with both helps measured on Stack2-v1: noisy demos and half the episodes
         # starting from demo states (the third block gets practice before the first two work).
         "stack3v1-tuned-noisy0.1-resets0.5": TrainingSuite(
