@@ -5,6 +5,8 @@ python -m benchmarks.stack_failures runs/benchmarks/stack2-original-resets/seed0
 Outcomes, per episode of the deterministic policy:
 - ``success``: every block in place at the last step (the success the benchmarks report);
 - ``built_then_lost``: the tower stood complete at some step, but not at the end;
+- ``tower_off_target``: at the end the blocks stand on each other, but the tower is more than
+  5 cm from its target (the placement was imprecise, not the stacking);
 - ``first_block_not_placed``: the bottom block never reached its target;
 - ``all_placed_never_together``: each block was in place at some step, never all at once;
 - ``block_k_never_lifted`` / ``block_k_not_placed``: the lowest block that never rose 3 cm above
@@ -28,6 +30,39 @@ LIFT = 0.03  # m above the start height that counts as lifted
 PLACED = 0.05  # m: the envs' success distance per block
 
 
+STACKED_XY = 0.025  # m: a block's centre over the one below (half a block width: it stands)
+STACKED_Z = 0.01  # m: tolerance on one block height (5 cm) between neighbours
+
+
+def is_stacked(blocks: np.ndarray, block_size: float = 0.05) -> bool:
+    """Whether every block stands on the one before it: centred within half a block, one block
+    height higher."""
+    below, above = blocks[:-1], blocks[1:]
+    planar = np.linalg.norm(above[:, :2] - below[:, :2], axis=1)
+    height = above[:, 2] - below[:, 2]
+    return bool(np.all(planar < STACKED_XY) and np.all(np.abs(height - block_size) < STACKED_Z))
+
+
+def episode_outcome(
+    final: np.ndarray, success: bool, built: bool, lifted: np.ndarray, placed: np.ndarray
+) -> str:
+    """The outcome name (see the module docstring) from an episode's last block positions
+    ``final`` (N x 3), its last success flag, whether the tower ever stood complete, and which
+    blocks were ever lifted and ever placed."""
+    if success:
+        return "success"
+    if built:
+        return "built_then_lost"
+    if is_stacked(final):
+        return "tower_off_target"
+    if not placed[0]:
+        return "first_block_not_placed"
+    if placed.all():
+        return "all_placed_never_together"
+    k = int(np.argmin(placed))
+    return f"block_{k}_never_lifted" if not lifted[k] else f"block_{k}_not_placed"
+
+
 def classify_episode(env, policy, seed: int) -> str:
     """Runs one deterministic episode and returns its outcome (see the module docstring)."""
     obs, _ = env.reset(seed=seed)
@@ -42,16 +77,8 @@ def classify_episode(env, policy, seed: int) -> str:
         lifted |= blocks[:, 2] > start[:, 2] + LIFT
         placed |= np.linalg.norm(blocks - target, axis=1) < PLACED
         built |= bool(info["is_success"])
-    if info.get("is_success"):
-        return "success"
-    if built:
-        return "built_then_lost"
-    if not placed[0]:
-        return "first_block_not_placed"
-    if placed.all():
-        return "all_placed_never_together"
-    k = int(np.argmin(placed))
-    return f"block_{k}_never_lifted" if not lifted[k] else f"block_{k}_not_placed"
+    success = bool(info.get("is_success"))
+    return episode_outcome(blocks, success, built, lifted, placed)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
