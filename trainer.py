@@ -26,6 +26,7 @@ from herdemos.environment import (
     has_sim_state,
     make_env,
     reward_fn_of,
+    reward_fn_with_threshold,
     set_env_rng_state,
     sim_state_size,
     worst_step_reward,
@@ -123,8 +124,14 @@ class Trainer:
         self.info = EnvInfo.of(self.envs[0], t.env)
         horizon = self.info.horizon
         self.gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
+        threshold = config.her.reward_threshold
+        reward_fn = (
+            reward_fn_of(self.envs[0])
+            if threshold is None
+            else reward_fn_with_threshold(t.env, threshold)
+        )
         self.sampler = make_sample_her_transitions(
-            config.her.replay_strategy, config.her.replay_k, reward_fn_of(self.envs[0])
+            config.her.replay_strategy, config.her.replay_k, reward_fn
         )
         self.shapes = {
             "o": (horizon + 1, self.info.dim_o),
@@ -159,7 +166,7 @@ class Trainer:
                 demo_sampler = make_sample_her_transitions(
                     config.her.replay_strategy,
                     config.demo.demo_replay_k,
-                    reward_fn_of(self.envs[0]),
+                    reward_fn,
                 )
             self.demo_buffer = EpisodeBuffer(self.shapes, demos.n_episodes, demo_sampler)
             self.demo_buffer.store_episodes(demos.episodes)

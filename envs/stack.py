@@ -291,7 +291,10 @@ def blocks_placed(
 
 
 def stack_reward(
-    achieved_goal: np.ndarray, desired_goal: np.ndarray, reward_type: str = "sparse"
+    achieved_goal: np.ndarray,
+    desired_goal: np.ndarray,
+    reward_type: str = "sparse",
+    threshold: float = DISTANCE_THRESHOLD,
 ) -> np.ndarray:
     """Vectorised stacking reward over any leading batch axes (HER relabels in batches).
 
@@ -300,11 +303,12 @@ def stack_reward(
         desired_goal: Tower targets, same shape.
         reward_type: ``"sparse"`` (-1 unless all blocks are placed, else 0) or ``"step"`` (minus
             the number of blocks not placed).
+        threshold: Success radius (metres) of each block.
 
     Returns:
         float32 rewards of shape ``(...)``.
     """
-    missing = ~blocks_placed(achieved_goal, desired_goal)
+    missing = ~blocks_placed(achieved_goal, desired_goal, threshold)
     if reward_type == "sparse":
         return -missing.any(axis=-1).astype(np.float32)
     if reward_type == "step":
@@ -387,7 +391,7 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
     ) -> np.ndarray:
         """Stacking reward, vectorised over leading axes (see :func:`stack_reward`)."""
         del info
-        return stack_reward(achieved_goal, desired_goal, self.reward_type)
+        return stack_reward(achieved_goal, desired_goal, self.reward_type, self.distance_threshold)
 
     def _is_success(self, achieved_goal: np.ndarray, desired_goal: np.ndarray) -> np.float32:
         """1.0 when every block is within the threshold of its target, else 0.0."""

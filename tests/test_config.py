@@ -63,6 +63,7 @@ def test_bad_set_items_get_clear_errors(item, message):
         ({"bc_loss": True, "num_demo": 0}, "--bc_loss 1 needs demonstrations"),
         ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
         ({"num_demo": 5, "demo_batch_size": 2000}, "demo_batch_size (2000)"),
+        ({"reward_threshold": 0.0}, "reward_threshold=0.0: must be > 0"),
     ],
 )
 def test_meaningless_combinations_are_refused(overrides, message):
