@@ -101,14 +101,17 @@ def rate_entry(successes: list[bool]) -> dict:
     return {"successes": k, "episodes": n, "success_rate": k / n, "ci95": [low, high]}
 
 
-def evaluate_suite(suite_dir: Path, episodes: int, report_episodes: int) -> dict:
-    """Selection pass over all checkpoints under ``suite_dir``, then the report pass on the
-    chosen one."""
+def evaluate_suite(
+    suite_dir: Path, episodes: int, report_episodes: int, min_epoch: int = 0
+) -> dict:
+    """Selection pass over the checkpoints under ``suite_dir`` from epoch ``min_epoch`` on, then
+    the report pass on the chosen one."""
     suite = suite_dir.name
-    checkpoints = find_checkpoints(suite_dir)
+    checkpoints = [c for c in find_checkpoints(suite_dir) if c.epoch >= min_epoch]
     if not checkpoints:
         raise HerdemosError(
-            f"{suite_dir}: no policy_<epoch>.pkl files; run python -m benchmarks.run {suite}"
+            f"{suite_dir}: no policy_<epoch>.pkl files from epoch {min_epoch} on; "
+            f"run python -m benchmarks.run {suite}"
         )
     env_id = load_policy(checkpoints[0].path).env_id
     selection = []
@@ -127,6 +130,7 @@ def evaluate_suite(suite_dir: Path, episodes: int, report_episodes: int) -> dict
         "env": env_id,
         "selection_first_seed": SELECTION_SEED,
         "report_first_seed": REPORT_SEED,
+        "min_epoch": min_epoch,
         "checkpoints": selection,
         "chosen": {**best, "policy": str(best_path)},
         "report": rate_entry(report),
@@ -211,10 +215,17 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
     show_default=True,
     help="Fresh episodes for the chosen checkpoint.",
 )
-def main(suite: str, episodes: int, report_episodes: int) -> None:
+@click.option(
+    "--min_epoch",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Skip checkpoints saved before this epoch (a long run's early ones).",
+)
+def main(suite: str, episodes: int, report_episodes: int, min_epoch: int) -> None:
     """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png."""
     try:
-        payload = evaluate_suite(RUNS / suite, episodes, report_episodes)
+        payload = evaluate_suite(RUNS / suite, episodes, report_episodes, min_epoch)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     payload = {**provenance(["python", "-m", "benchmarks.evaluate", *sys.argv[1:]]), **payload}

@@ -70,3 +70,11 @@ def test_a_suite_without_saved_policies_is_a_one_line_error(tmp_path):
     (tmp_path / "empty" / "seed0").mkdir(parents=True)
     with pytest.raises(HerdemosError, match="no policy_<epoch>.pkl files"):
         evaluate_suite(tmp_path / "empty", episodes=5, report_episodes=5)
+
+
+def test_min_epoch_leaves_out_earlier_checkpoints(tmp_path):
+    write_run(tmp_path / "suite" / "seed0", {10: 20.0, 20: 0.0, 30: 0.0})
+    payload = evaluate_suite(tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=20)
+    assert [c["epoch"] for c in payload["checkpoints"]] == [20, 30]
+    with pytest.raises(HerdemosError, match="from epoch 40 on"):
+        evaluate_suite(tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=40)
