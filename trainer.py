@@ -439,7 +439,7 @@ class Trainer:
         try:
             if meta.get("format") != CHECKPOINT_FORMAT:
                 raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
-            if without_n_epochs(meta["config"]) != without_n_epochs(self.config.to_dict()):
+            if not same_run_config(meta["config"], self.config):
                 raise ValueError("it was written with a different configuration")
 
             def section(prefix: str) -> dict[str, np.ndarray]:
@@ -466,6 +466,20 @@ class Trainer:
 def without_n_epochs(config: dict) -> dict:
     """A config dict minus ``train.n_epochs``, the one field a resume may change."""
     return {**config, "train": {k: v for k, v in config["train"].items() if k != "n_epochs"}}
+
+
+def same_run_config(saved: dict, current: Config) -> bool:
+    """Whether a checkpoint's config is the run's, up to ``train.n_epochs``.
+
+    Fields added to the config since the checkpoint was written count as their defaults (which
+    keep the old behaviour), so a herdemos upgrade does not strand a run; a saved field that no
+    longer exists makes the configs different.
+    """
+    try:
+        saved_config = Config.from_dict(saved)
+    except (ValueError, TypeError):
+        return False
+    return without_n_epochs(saved_config.to_dict()) == without_n_epochs(current.to_dict())
 
 
 def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) -> DemoData | None:

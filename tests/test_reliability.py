@@ -71,6 +71,21 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
         other.restore_checkpoint(folder)
 
 
+def test_a_checkpoint_from_before_a_new_config_field_still_resumes():
+    """A field added since the checkpoint counts as its default; an unknown or changed one
+    does not."""
+    from herdemos.trainer import same_run_config
+
+    current = with_overrides(Config(), {"n_epochs": 50})
+    older = current.to_dict()
+    del older["her"]["reward_threshold"]
+    older["train"]["n_epochs"] = 20  # the one field a resume may change
+    assert same_run_config(older, current)
+    assert not same_run_config(older, with_overrides(current, {"reward_threshold": 0.03}))
+    unknown = {**current.to_dict(), "her": {**current.to_dict()["her"], "retired_field": 1}}
+    assert not same_run_config(unknown, current)
+
+
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
     trainer = small_trainer(tmp_path)
     trainer.run_cycle()
