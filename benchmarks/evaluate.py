@@ -121,8 +121,11 @@ def evaluate_suite(
             entry = {"seed_dir": c.seed_dir.name, "epoch": c.epoch, "env_steps": c.env_steps}
             selection.append({**entry, **rate_entry(successes)})
     # Ties go to the earlier checkpoint: less training for the same measured success.
-    best = max(selection, key=lambda e: (e["successes"], -e["env_steps"]))
-    best_path = suite_dir / best["seed_dir"] / f"policy_{best['epoch']}.pkl"
+    index = max(
+        range(len(selection)),
+        key=lambda i: (selection[i]["successes"], -selection[i]["env_steps"]),
+    )
+    best, best_path = selection[index], checkpoints[index].path
     click.echo(f"best on selection episodes: {best_path} ({best['success_rate']:.2f})")
     report = episode_successes(load_policy(best_path), env_id, REPORT_SEED, report_episodes)
     return {

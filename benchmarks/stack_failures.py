@@ -22,25 +22,25 @@ import click
 import numpy as np
 
 from herdemos.environment import make_env
+from herdemos.envs.stack import BLOCK_HALF_SIZE, BLOCK_SIZE, DISTANCE_THRESHOLD
 from herdemos.policy import load_policy
 from herdemos.util import HerdemosError, atomic_write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LIFT = 0.03  # m above the start height that counts as lifted
-PLACED = 0.05  # m: the envs' success distance per block
+PLACED = DISTANCE_THRESHOLD  # m: the envs' success distance per block
+STACKED_Z = 0.01  # m: tolerance on one block height between neighbours
 
 
-STACKED_XY = 0.025  # m: a block's centre over the one below (half a block width: it stands)
-STACKED_Z = 0.01  # m: tolerance on one block height (5 cm) between neighbours
-
-
-def is_stacked(blocks: np.ndarray, block_size: float = 0.05) -> bool:
-    """Whether every block stands on the one before it: centred within half a block, one block
-    height higher."""
+def is_stacked(blocks: np.ndarray) -> bool:
+    """Whether every block stands on the one before it: its centre within half a block of the
+    lower one's (so it does not tip over), one block height higher."""
     below, above = blocks[:-1], blocks[1:]
     planar = np.linalg.norm(above[:, :2] - below[:, :2], axis=1)
     height = above[:, 2] - below[:, 2]
-    return bool(np.all(planar < STACKED_XY) and np.all(np.abs(height - block_size) < STACKED_Z))
+    return bool(
+        np.all(planar < BLOCK_HALF_SIZE) and np.all(np.abs(height - BLOCK_SIZE) < STACKED_Z)
+    )
 
 
 def episode_outcome(
