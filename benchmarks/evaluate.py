@@ -7,7 +7,9 @@ best of hundreds of such epochs is mostly luck. This script instead
 
 1. runs every saved ``policy_<epoch>.pkl`` of the suite's runs (``runs/benchmarks/SUITE/seed*``)
    on the same ``--episodes`` *selection* episodes (seeds 100000, 100001, ...), which picks the
-   best checkpoint fairly (every candidate sees the same start states);
+   best checkpoint fairly (every candidate sees the same start states); with
+   ``--average_last N`` each seed's mean of its last N checkpoints (``experiment/average.py``)
+   competes too;
 2. runs that checkpoint again on ``--report_episodes`` fresh *report* episodes (seeds 200000,
    ...), none of which played a part in choosing it, so the reported rate is unbiased.
 
@@ -29,7 +31,7 @@ import numpy as np
 from benchmarks.report import RESULTS, moving_average, provenance
 from herdemos.environment import EnvInfo, make_env
 from herdemos.logger import read_progress
-from herdemos.policy import Policy, load_policy
+from herdemos.policy import Policy, average_policies, load_policy
 from herdemos.util import HerdemosError, atomic_write_json
 
 RUNS = Path(__file__).resolve().parents[1] / "runs" / "benchmarks"
@@ -51,6 +53,39 @@ class Checkpoint:
         return self.seed_dir / f"policy_{self.epoch}.pkl"
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What the selection pass compares: one checkpoint, or the mean of a seed's last few."""
+
+    members: tuple[Checkpoint, ...]
+
+    @property
+    def last(self) -> Checkpoint:
+        return self.members[-1]
+
+    @property
+    def is_average(self) -> bool:
+        return len(self.members) > 1
+
+    @property
+    def path(self) -> Path:
+        """Where the candidate's policy file is (averages are written there when chosen)."""
+        if not self.is_average:
+            return self.last.path
+        return self.last.seed_dir / f"policy_mean_{self.members[0].epoch}-{self.last.epoch}.pkl"
+
+    def policy(self) -> Policy:
+        if not self.is_average:
+            return load_policy(self.last.path)
+        paths = [c.path for c in self.members]
+        return average_policies([load_policy(p) for p in paths], [str(p) for p in paths])
+
+    def entry(self) -> dict:
+        c = self.last
+        extra = {"averaged_epochs": [m.epoch for m in self.members]} if self.is_average else {}
+        return {"seed_dir": c.seed_dir.name, "epoch": c.epoch, "env_steps": c.env_steps, **extra}
+
+
 def find_checkpoints(suite_dir: Path) -> list[Checkpoint]:
     """Every ``policy_<epoch>.pkl`` under ``suite_dir/seed*/``, in (seed, epoch) order, with the
     env steps trained at that epoch from the run's progress.csv."""
@@ -65,6 +100,20 @@ def find_checkpoints(suite_dir: Path) -> list[Checkpoint]:
         )
         found += [Checkpoint(seed_dir, e, steps.get(e, 0)) for e in epochs]
     return found
+
+
+def candidates(checkpoints: list[Checkpoint], average_last: int) -> list[Candidate]:
+    """Each checkpoint alone, then per seed the mean of its last ``average_last`` checkpoints
+    (none when ``average_last`` < 2 or a seed has fewer)."""
+    singles = [Candidate((c,)) for c in checkpoints]
+    if average_last < 2:
+        return singles
+    averages = []
+    for seed_dir in sorted({c.seed_dir for c in checkpoints}):
+        own = [c for c in checkpoints if c.seed_dir == seed_dir]
+        if len(own) >= average_last:
+            averages.append(Candidate(tuple(own[-average_last:])))
+    return singles + averages
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -102,10 +151,15 @@ def rate_entry(successes: list[bool]) -> dict:
 
 
 def evaluate_suite(
-    suite_dir: Path, episodes: int, report_episodes: int, min_epoch: int = 0
+    suite_dir: Path,
+    episodes: int,
+    report_episodes: int,
+    min_epoch: int = 0,
+    average_last: int = 0,
 ) -> dict:
-    """Selection pass over the checkpoints under ``suite_dir`` from epoch ``min_epoch`` on, then
-    the report pass on the chosen one."""
+    """Selection pass over the checkpoints under ``suite_dir`` from epoch ``min_epoch`` on (and,
+    with ``average_last`` >= 2, each seed's mean of its last ``average_last``), then the report
+    pass on the chosen one. A chosen average is written next to its checkpoints."""
     suite = suite_dir.name
     checkpoints = [c for c in find_checkpoints(suite_dir) if c.epoch >= min_epoch]
     if not checkpoints:
@@ -113,31 +167,53 @@ def evaluate_suite(
             f"{suite_dir}: no policy_<epoch>.pkl files from epoch {min_epoch} on; "
             f"run python -m benchmarks.run {suite}"
         )
+    pool = candidates(checkpoints, average_last)
+    if average_last >= 2 and not any(c.is_average for c in pool):
+        raise HerdemosError(
+            f"--average_last {average_last}: no seed of {suite_dir} has that many checkpoints "
+            f"from epoch {min_epoch} on"
+        )
     env_id = load_policy(checkpoints[0].path).env_id
     selection = []
-    with click.progressbar(checkpoints, label=f"{suite}: {episodes} episodes each") as bar:
+    with click.progressbar(pool, label=f"{suite}: {episodes} episodes each") as bar:
         for c in bar:
-            successes = episode_successes(load_policy(c.path), env_id, SELECTION_SEED, episodes)
-            entry = {"seed_dir": c.seed_dir.name, "epoch": c.epoch, "env_steps": c.env_steps}
-            selection.append({**entry, **rate_entry(successes)})
-    # Ties go to the earlier checkpoint: less training for the same measured success.
+            successes = episode_successes(c.policy(), env_id, SELECTION_SEED, episodes)
+            selection.append({**c.entry(), **rate_entry(successes)})
+    # Ties go to the earlier checkpoint (less training for the same measured success), and at
+    # the same epoch to the single checkpoint (the simpler policy).
     index = max(
         range(len(selection)),
-        key=lambda i: (selection[i]["successes"], -selection[i]["env_steps"]),
+        key=lambda i: (
+            selection[i]["successes"],
+            -selection[i]["env_steps"],
+            not pool[i].is_average,
+        ),
     )
-    best, best_path = selection[index], checkpoints[index].path
-    click.echo(f"best on selection episodes: {best_path} ({best['success_rate']:.2f})")
-    report = episode_successes(load_policy(best_path), env_id, REPORT_SEED, report_episodes)
+    best, chosen = selection[index], pool[index]
+    policy = chosen.policy()
+    if chosen.is_average:
+        policy.save(chosen.path)
+    click.echo(f"best on selection episodes: {chosen.path} ({best['success_rate']:.2f})")
+    report = episode_successes(policy, env_id, REPORT_SEED, report_episodes)
     return {
         "suite": suite,
         "env": env_id,
         "selection_first_seed": SELECTION_SEED,
         "report_first_seed": REPORT_SEED,
         "min_epoch": min_epoch,
-        "checkpoints": selection,
-        "chosen": {**best, "policy": str(best_path)},
+        "average_last": average_last,
+        "checkpoints": [s for s, c in zip(selection, pool, strict=True) if not c.is_average],
+        "averages": [s for s, c in zip(selection, pool, strict=True) if c.is_average],
+        "chosen": {**best, "policy": str(chosen.path)},
         "report": rate_entry(report),
     }
+
+
+def chosen_name(chosen: dict) -> str:
+    """'epoch 200' or 'mean of epochs 200-290' for the chosen candidate's entry."""
+    if "averaged_epochs" in chosen:
+        return f"mean of epochs {chosen['averaged_epochs'][0]}-{chosen['averaged_epochs'][-1]}"
+    return f"epoch {chosen['epoch']}"
 
 
 def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
@@ -175,6 +251,19 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
         capsize=2,
         label=f"checkpoint, {n} selection episodes (95% CI)",
     )
+    for average in payload.get("averages", []):
+        rate = average["success_rate"]
+        first, last = average["averaged_epochs"][0], average["averaged_epochs"][-1]
+        ax.errorbar(
+            [average["env_steps"] / 1000],
+            [rate],
+            yerr=[[rate - average["ci95"][0]], [average["ci95"][1] - rate]],
+            fmt="D",
+            ms=7,
+            capsize=2,
+            color="tab:orange",
+            label=f"mean of the checkpoints of epochs {first}-{last}, same episodes",
+        )
     chosen, report = payload["chosen"], payload["report"]
     ax.errorbar(
         [chosen["env_steps"] / 1000],
@@ -187,7 +276,7 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
         ms=14,
         color="black",
         capsize=3,
-        label=f"chosen (epoch {chosen['epoch']}), {report['episodes']} fresh episodes: "
+        label=f"chosen ({chosen_name(chosen)}), {report['episodes']} fresh episodes: "
         f"{report['success_rate']:.2f}",
     )
     ax.axhline(0.95, color="grey", lw=0.8, ls="--")
@@ -225,10 +314,19 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
     show_default=True,
     help="Skip checkpoints saved before this epoch (a long run's early ones).",
 )
-def main(suite: str, episodes: int, report_episodes: int, min_epoch: int) -> None:
+@click.option(
+    "--average_last",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also try each seed's mean of its last N checkpoints (experiment/average.py); 0: off.",
+)
+def main(
+    suite: str, episodes: int, report_episodes: int, min_epoch: int, average_last: int
+) -> None:
     """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png."""
     try:
-        payload = evaluate_suite(RUNS / suite, episodes, report_episodes, min_epoch)
+        payload = evaluate_suite(RUNS / suite, episodes, report_episodes, min_epoch, average_last)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     payload = {**provenance(["python", "-m", "benchmarks.evaluate", *sys.argv[1:]]), **payload}
@@ -239,7 +337,7 @@ def main(suite: str, episodes: int, report_episodes: int, min_epoch: int) -> Non
     plot_evaluation(payload, training, RESULTS / f"{suite}-eval.png")
     r = payload["report"]
     click.echo(
-        f"{payload['env']}: epoch {payload['chosen']['epoch']} succeeds on {r['successes']}/"
+        f"{payload['env']}: {chosen_name(payload['chosen'])} succeeds on {r['successes']}/"
         f"{r['episodes']} fresh episodes ({r['success_rate']:.2f}, 95% CI "
         f"{r['ci95'][0]:.2f}-{r['ci95'][1]:.2f}); wrote {json_path}"
     )

@@ -306,6 +306,29 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # Both Stack2 helps that each lifted held-out success: the step reward (the critic hears
+        # when the bottom block is placed) and the 3 cm training threshold (towers built near,
+        # not on, the target are not rewarded).
+        "stack2v1-step-tuned-noisy0.1-threshold0.03": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0, training reward threshold 3 cm",
+            "FetchStack2-Step-v1",
+            (*STACK_TUNED, "--set", "reward_threshold=0.03"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # The WAM tower with the noisy demos that lifted Fetch Stack2-v1 (the WAM tasks are
+        # sparse-reward only, as issue #8 asks).
+        "wam-stack2v1-tuned-noisy0.1": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "WAMStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         "wam-stack2v1-tuned": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
             "random_eps 0",
