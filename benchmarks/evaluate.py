@@ -216,6 +216,14 @@ def chosen_name(chosen: dict) -> str:
     return f"epoch {chosen['epoch']}"
 
 
+def rates_with_error_bars(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Success rates of ``rate_entry`` dicts and their 95% intervals as matplotlib's ``yerr``
+    (distances below and above each rate)."""
+    rate = np.array([e["success_rate"] for e in entries])
+    bounds = np.array([e["ci95"] for e in entries])
+    return rate, np.stack([rate - bounds[:, 0], bounds[:, 1] - rate])
+
+
 def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
     """Selection success per checkpoint (95% intervals) against env steps, over the 10-epoch
     moving average of the training log's 10-episode test success, and the report result."""
@@ -238,26 +246,20 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
             )
     points = payload["checkpoints"]
     steps = np.array([p["env_steps"] for p in points]) / 1000
-    rate = np.array([p["success_rate"] for p in points])
-    low = rate - np.array([p["ci95"][0] for p in points])
-    high = np.array([p["ci95"][1] for p in points]) - rate
     n = points[0]["episodes"]
     ax.errorbar(
         steps,
-        rate,
-        yerr=[low, high],
+        *rates_with_error_bars(points),
         fmt="o",
         ms=4,
         capsize=2,
         label=f"checkpoint, {n} selection episodes (95% CI)",
     )
     for average in payload.get("averages", []):
-        rate = average["success_rate"]
         first, last = average["averaged_epochs"][0], average["averaged_epochs"][-1]
         ax.errorbar(
             [average["env_steps"] / 1000],
-            [rate],
-            yerr=[[rate - average["ci95"][0]], [average["ci95"][1] - rate]],
+            *rates_with_error_bars([average]),
             fmt="D",
             ms=7,
             capsize=2,
@@ -267,11 +269,7 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
     chosen, report = payload["chosen"], payload["report"]
     ax.errorbar(
         [chosen["env_steps"] / 1000],
-        [report["success_rate"]],
-        yerr=[
-            [report["success_rate"] - report["ci95"][0]],
-            [report["ci95"][1] - report["success_rate"]],
-        ],
+        *rates_with_error_bars([report]),
         fmt="*",
         ms=14,
         color="black",
