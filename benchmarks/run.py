@@ -329,6 +329,27 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # The paper's step reward, which gave the best Fetch Stack2 result, on the WAM tower.
+        "wam-stack2v1-step-tuned-noisy0.1": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "WAMStack2-Step-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # Stack3 with the step reward on top of noisy demos and resets 0.5: with three blocks
+        # the sparse reward says nothing until the whole tower stands.
+        "stack3v1-step-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack3-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         "wam-stack2v1-tuned": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
             "random_eps 0",

@@ -9,9 +9,10 @@ Registered ids (``N`` = 2 ... 6 blocks, ``50 N`` steps per episode):
 * ``FetchStackN-v0``, ``FetchStackN-Step-v0``: the first version, whose tower spot may be
   anywhere, blocks included (then a block must be cleared out of the way first).
 
-and, with a Barrett WAM-like arm instead of Fetch (:mod:`herdemos.envs.wam`), all with the
-sparse reward: ``WAMReach-v0`` and ``WAMPickAndPlace-v0`` (50 steps), ``WAMStack2-v1`` and
-``WAMStack4-v1`` (100 and 200 steps, clear tower spot) and their ``-v0`` versions.
+and, with a Barrett WAM-like arm instead of Fetch (:mod:`herdemos.envs.wam`), with the sparse
+reward: ``WAMReach-v0`` and ``WAMPickAndPlace-v0`` (50 steps), ``WAMStack2-v1`` and
+``WAMStack4-v1`` (100 and 200 steps, clear tower spot) and their ``-v0`` versions; the stacking
+ones also as ``WAMStackN-Step-v1`` / ``-v0`` with the step reward.
 
 Registration is idempotent: ids that already exist are left alone, so importing this module again
 (or after a re-registration elsewhere) neither warns nor replaces them. It is also cheap: the
@@ -50,17 +51,19 @@ WAM_ENTRY_POINTS: dict[str, tuple[str, int, dict[str, float]]] = {
     "WAMReach-v0": ("herdemos.envs.wam:WAMReachEnv", 50, {}),
     "WAMPickAndPlace-v0": ("herdemos.envs.wam:WAMPickAndPlaceEnv", 50, {}),
     **{
-        f"WAMStack{n}-{version}": (
+        f"WAMStack{n}{suffix}-{version}": (
             WAM_STACK,
             n * STEPS_PER_BLOCK,
-            {"n_blocks": n, "tower_clearance": clearance},
+            {"n_blocks": n, "reward_type": reward_type, "tower_clearance": clearance},
         )
         for n in (2, 4)
         for version, clearance in TOWER_CLEARANCE_BY_VERSION.items()
+        for reward_type, suffix in REWARD_SUFFIXES.items()
     },
 }
 """``id: (entry point, max_episode_steps, constructor kwargs)`` of the WAM envs. Reach and
-pick-and-place keep their Fetch horizons; stacking keeps 50 steps per block."""
+pick-and-place keep their Fetch horizons; stacking keeps 50 steps per block and, like Fetch
+stacking, comes with the sparse reward and the paper's step reward (``-Step``)."""
 
 
 def stack_env_specs() -> list[tuple[str, int, str, float]]:

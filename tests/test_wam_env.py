@@ -36,6 +36,7 @@ SPECS = {
     "WAMStack2-v1": (40, 6, 100),
     "WAMStack4-v1": (70, 12, 200),
 }
+STEP_REWARD_IDS = tuple(f"WAMStack{n}-Step-{v}" for n in (2, 4) for v in ("v0", "v1"))
 
 TABLE_TOP = 0.4
 
@@ -294,5 +295,26 @@ def test_registration_is_idempotent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # gymnasium warns when an id is overridden
         herdemos_envs.register_wam_envs()
-    assert set(herdemos_envs.WAM_ENV_IDS) == set(SPECS)
-    assert set(SPECS) <= set(gym.registry)
+    assert set(herdemos_envs.WAM_ENV_IDS) == set(SPECS) | set(STEP_REWARD_IDS)
+    assert set(herdemos_envs.WAM_ENV_IDS) <= set(gym.registry)
+
+
+def test_step_reward_stacking_ids_count_the_blocks_not_placed():
+    """``WAMStackN-Step`` is the same task as ``WAMStackN`` (same horizon, same start from the
+    same seed) with the paper's step reward: minus one per block farther than 5 cm from its
+    target, vectorised as HER needs it."""
+    for n in (2, 4):
+        sparse, step = make(f"WAMStack{n}-v1"), make(f"WAMStack{n}-Step-v1")
+        assert step.spec.max_episode_steps == sparse.spec.max_episode_steps == 50 * n
+        for key, value in sparse.reset(seed=3)[0].items():
+            np.testing.assert_array_equal(step.reset(seed=3)[0][key], value)
+    u = make("WAMStack4-Step-v1").unwrapped
+    desired = np.tile(np.arange(12, dtype=float), (5, 1))
+    achieved = desired.copy()
+    for misplaced in range(5):  # sample k: its first k blocks 6 cm off target, the rest placed
+        achieved[misplaced, : 3 * misplaced : 3] += 0.06
+    np.testing.assert_array_equal(u.compute_reward(achieved, desired, {}), [0, -1, -2, -3, -4])
+    single = [u.compute_reward(a, d, {}) for a, d in zip(achieved, desired, strict=True)]
+    np.testing.assert_array_equal(single, [0, -1, -2, -3, -4])
+    assert [u._is_success(a, d) for a, d in zip(achieved, desired, strict=True)] == [1, 0, 0, 0, 0]
+    assert isinstance(make_controller("WAMStack2-Step-v1"), StackController)
