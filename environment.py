@@ -74,6 +74,10 @@ def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
         raise HerdemosError(f"--env {env_id}: {e}") from None
     except (ImportError, AttributeError, ModuleNotFoundError) as e:
         raise HerdemosError(f"--env {env_id}: cannot import entry point ({e})") from None
+    except TypeError as e:  # the entry point is no env class (or rejects Gymnasium's arguments)
+        raise HerdemosError(
+            f"--env {env_id}: the entry point did not build a Gymnasium env ({e})"
+        ) from None
     space = env.observation_space
     keys = set(space.spaces) if isinstance(space, gym.spaces.Dict) else set()
     missing = [k for k in GOAL_KEYS if k not in keys]

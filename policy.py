@@ -122,6 +122,23 @@ class Policy:
         atomic_write(path, lambda f: f.write(payload))
 
 
+def run_config_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The ``section.field`` names whose values differ between two policies' training
+    configurations (``metadata["config"]``), leaving out ``train.n_epochs``: a resumed run may
+    have raised it, and checkpoints before and after the resume still belong to one run."""
+
+    def flat(metadata: dict[str, Any]) -> dict[str, Any]:
+        sections = metadata.get("config") or {}
+        return {f"{s}.{k}": v for s, fields in sections.items() for k, v in fields.items()}
+
+    fields_a, fields_b = flat(a), flat(b)
+    return sorted(
+        key
+        for key in fields_a.keys() | fields_b.keys()
+        if key != "train.n_epochs" and fields_a.get(key) != fields_b.get(key)
+    )
+
+
 def average_policies(policies: Sequence[Policy], names: Sequence[str]) -> Policy:
     """The element-wise mean of several checkpoints of one run (stochastic weight averaging).
 
@@ -130,7 +147,9 @@ def average_policies(policies: Sequence[Policy], names: Sequence[str]) -> Policy
     episodes) while their mean sits nearer the centre (0.93 on those episodes). The normaliser
     statistics are averaged too: by then they barely move, so the averaged weights all read
     nearly the same normalised inputs. Averaging checkpoints of different runs is meaningless
-    (their hidden units are not aligned), which this cannot check; it checks what it can.
+    (their hidden units are not aligned), so the policies must carry the same training
+    configuration (seed included; only ``n_epochs``, which a resume may raise, can differ) and
+    different epochs.
 
     Args:
         policies: at least one, all for the same env with the same network shapes.
@@ -163,6 +182,17 @@ def average_policies(policies: Sequence[Policy], names: Sequence[str]) -> Policy
             first.max_u,
         ):
             raise HerdemosError(f"{name}: clipping or action bound differs from {names[0]}'s")
+        for key in run_config_differences(first.metadata, policy.metadata):
+            raise HerdemosError(
+                f"{name}: another training run than {names[0]} ({key} differs); "
+                "only checkpoints of one run can be averaged"
+            )
+    seen: dict[Any, str] = {}
+    for policy, name in zip(policies, names, strict=True):
+        epoch = policy.metadata.get("epoch")
+        if epoch is not None and epoch in seen:
+            raise HerdemosError(f"{name}: epoch {epoch} is already in the list ({seen[epoch]})")
+        seen[epoch] = name
 
     def mean_of(arrays: Sequence[np.ndarray]) -> np.ndarray:
         return np.mean(np.stack(arrays), axis=0).astype(np.float32)

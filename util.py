@@ -29,28 +29,69 @@ def os_error_line(error: OSError) -> str:
     return f"{name}: {error.strerror or error}"
 
 
+def check_output_file(path: str | os.PathLike, flag: str) -> Path:
+    """Checks, before any work is done, that ``path`` can become a file: it is not a folder and
+    its folder exists or can be made. Returns it as a Path.
+
+    Commands call this on their output flags up front, so that a typo in ``--out`` costs a
+    one-line error instead of the results of a long evaluation.
+
+    Raises:
+        HerdemosError: naming ``flag`` and the problem.
+    """
+    path = Path(path)
+    if str(path) in ("", ".") or path.is_dir():
+        raise HerdemosError(f"{flag} {str(path)!r}: is a folder, not a file")
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise HerdemosError(f"{flag} {path}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise HerdemosError(f"{flag} {path}: {parent} is not writable")
+            break
+    return path
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> None:
     """Write a file so that readers see either the old content or the complete new content.
 
     The data goes to a temporary file in the same folder (same filesystem, so the final
     ``os.replace`` is atomic), is flushed and fsync'ed, and only then renamed over ``path``.
-    A crash or a full disk mid-write leaves the previous file untouched.
+    A crash or a full disk mid-write leaves the previous file untouched. The file gets the
+    permissions an ordinary ``open`` would give it (``mkstemp`` alone would leave it 0600).
 
     Args:
         path: destination file.
         write: callback that writes the content to the binary file object it is given.
+
+    Raises:
+        HerdemosError: the file cannot be written (a folder in its place, a file where its
+            folder should be, no permission, a full disk), as one line naming the file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    path = check_output_file(path, "output")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise HerdemosError(os_error_line(e)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise HerdemosError(os_error_line(e)) from None
         raise
 
 

@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import numpy as np
 
-from benchmarks.report import RESULTS, moving_average, provenance
+from benchmarks.report import RESULTS, moving_average, provenance, save_figure
+from benchmarks.run import SUITES
 from herdemos.environment import EnvInfo, make_env
 from herdemos.logger import read_progress
 from herdemos.policy import Policy, average_policies, load_policy
-from herdemos.util import HerdemosError, atomic_write_json
+from herdemos.util import HerdemosError, atomic_write_json, check_output_file, os_error_line
 
 RUNS = Path(__file__).resolve().parents[1] / "runs" / "benchmarks"
 SELECTION_SEED = 100_000  # far from the seeds training and its test episodes use (0, 1, ...)
@@ -86,20 +86,51 @@ class Candidate:
         return {"seed_dir": c.seed_dir.name, "epoch": c.epoch, "env_steps": c.env_steps, **extra}
 
 
+def env_steps_by_epoch(progress: Path) -> dict[int, int]:
+    """Env steps trained by each epoch, from a run's ``progress.csv`` (none without one).
+
+    A damaged log is a one-line error naming it rather than a traceback: its numbers place the
+    checkpoints on the figure's env-step axis, so they cannot be guessed.
+
+    Raises:
+        HerdemosError: the file cannot be read or holds no numeric epoch / env-step columns.
+    """
+    if not progress.exists():
+        return {}
+    try:
+        return {int(r["epoch"]): int(r["total_env_steps"]) for r in read_progress(progress)}
+    except KeyError as e:
+        raise HerdemosError(f"{progress}: no {e.args[0]!r} column") from None
+    except OSError as e:
+        raise HerdemosError(os_error_line(e)) from None
+    except ValueError as e:
+        raise HerdemosError(f"{progress}: not a progress log of numbers ({e})") from None
+
+
 def find_checkpoints(suite_dir: Path) -> list[Checkpoint]:
     """Every ``policy_<epoch>.pkl`` under ``suite_dir/seed*/``, in (seed, epoch) order, with the
     env steps trained at that epoch from the run's progress.csv."""
     found = []
-    for seed_dir in sorted(suite_dir.glob("seed*")):
-        rows = (
-            read_progress(seed_dir / "progress.csv") if (seed_dir / "progress.csv").exists() else []
-        )
-        steps = {int(r["epoch"]): int(r["total_env_steps"]) for r in rows}
+    for seed_dir in sorted(d for d in suite_dir.glob("seed*") if d.is_dir()):
+        steps = env_steps_by_epoch(seed_dir / "progress.csv")
         epochs = sorted(
             int(m.group(1)) for p in seed_dir.iterdir() if (m := CHECKPOINT_NAME.match(p.name))
         )
         found += [Checkpoint(seed_dir, e, steps.get(e, 0)) for e in epochs]
     return found
+
+
+def check_average_last(average_last: int) -> None:
+    """``--average_last`` is 0 (off) or at least 2: the "mean" of one checkpoint is that
+    checkpoint, so 1 would be accepted and silently do nothing.
+
+    Raises:
+        HerdemosError: naming the flag.
+    """
+    if average_last == 1:
+        raise HerdemosError(
+            "--average_last 1: a mean needs at least 2 checkpoints; give 0 (off) or 2 or more"
+        )
 
 
 def candidates(checkpoints: list[Checkpoint], average_last: int) -> list[Candidate]:
@@ -160,6 +191,7 @@ def evaluate_suite(
     """Selection pass over the checkpoints under ``suite_dir`` from epoch ``min_epoch`` on (and,
     with ``average_last`` >= 2, each seed's mean of its last ``average_last``), then the report
     pass on the chosen one. A chosen average is written next to its checkpoints."""
+    check_average_last(average_last)
     suite = suite_dir.name
     checkpoints = [c for c in find_checkpoints(suite_dir) if c.epoch >= min_epoch]
     if not checkpoints:
@@ -285,8 +317,46 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(f"{payload['env']}: held-out evaluation of {payload['suite']}")
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, out)
+    finally:
+        plt.close(fig)
+
+
+def known_suite(suite: str) -> str:
+    """``suite`` if it names a training suite of benchmarks/run.py. SUITE becomes part of the
+    paths read and written, so anything else (``/tmp/x/``, ``../x``) would read or write outside
+    runs/benchmarks and benchmarks/results.
+
+    Raises:
+        HerdemosError: naming SUITE and where the list of suites is.
+    """
+    if suite not in SUITES:
+        raise HerdemosError(
+            f"SUITE {suite!r}: not a training suite; python -m benchmarks.run --list lists them"
+        )
+    return suite
+
+
+def read_training_results(path: Path) -> dict | None:
+    """The suite's training results (``RESULTS/<suite>.json``), whose curves the figure draws
+    under the evaluation, or None when the suite has none yet. Read before the evaluation, so
+    a damaged file costs a one-line error, not the minutes of episodes already run.
+
+    Raises:
+        HerdemosError: the file cannot be read or is not a training results JSON.
+    """
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except OSError as e:
+        raise HerdemosError(os_error_line(e)) from None
+    except ValueError as e:  # bad JSON or bad UTF-8
+        raise HerdemosError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
+        raise HerdemosError(f'{path}: not a training results file (no "runs" object)')
+    return data
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -317,22 +387,32 @@ def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Also try each seed's mean of its last N checkpoints (experiment/average.py); 0: off.",
+    help="Also try each seed's mean of its last N checkpoints (experiment/average.py): "
+    "0 (off) or N >= 2.",
 )
 def main(
     suite: str, episodes: int, report_episodes: int, min_epoch: int, average_last: int
 ) -> None:
-    """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png."""
+    """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png.
+
+    SUITE is a training suite of benchmarks.run (python -m benchmarks.run --list)."""
     try:
+        known_suite(suite)
+        check_average_last(average_last)
+        json_path = check_output_file(RESULTS / f"{suite}-eval.json", "output")
+        png_path = check_output_file(RESULTS / f"{suite}-eval.png", "output")
+        training = read_training_results(RESULTS / f"{suite}.json")
         payload = evaluate_suite(RUNS / suite, episodes, report_episodes, min_epoch, average_last)
+        command = [
+            *("python", "-m", "benchmarks.evaluate", suite, "--episodes", str(episodes)),
+            *("--report_episodes", str(report_episodes), "--min_epoch", str(min_epoch)),
+            *("--average_last", str(average_last)),
+        ]
+        payload = {**provenance(command), **payload}
+        atomic_write_json(json_path, payload)
+        plot_evaluation(payload, training, png_path)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
-    payload = {**provenance(["python", "-m", "benchmarks.evaluate", *sys.argv[1:]]), **payload}
-    json_path = RESULTS / f"{suite}-eval.json"
-    atomic_write_json(json_path, payload)
-    training_path = RESULTS / f"{suite}.json"
-    training = json.loads(training_path.read_text()) if training_path.exists() else None
-    plot_evaluation(payload, training, RESULTS / f"{suite}-eval.png")
     r = payload["report"]
     click.echo(
         f"{payload['env']}: {chosen_name(payload['chosen'])} succeeds on {r['successes']}/"

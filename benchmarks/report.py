@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from herdemos.util import atomic_write_json
+from herdemos.util import atomic_write, atomic_write_json
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95)
 
@@ -162,6 +162,18 @@ SMOOTHING_EPOCHS = 10
 """Moving-average window (epochs): test success from 10 episodes per epoch is very noisy."""
 
 
+def save_figure(fig, out: Path) -> None:
+    """Writes a matplotlib figure through a temporary file renamed into place, so an interrupted
+    or failed save never leaves a truncated image where the last good figure was. Writing to a
+    file object, matplotlib cannot guess the format from the name: it is taken from the suffix.
+
+    Raises:
+        HerdemosError: the file cannot be written, as one line naming it.
+    """
+    image_format = out.suffix.lstrip(".") or "png"
+    atomic_write(out, lambda f: fig.savefig(f, format=image_format, dpi=110))
+
+
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     """Trailing mean over up to ``window`` epochs (shorter at the start), same length as input."""
     sums = np.cumsum(np.insert(np.asarray(values, dtype=float), 0, 0.0))
@@ -227,6 +239,7 @@ def plot_training_results(
     fig.suptitle(title)
     rows = (len(labels) + 1) // 2
     fig.tight_layout(rect=(0, 0.05 * rows + 0.02, 1, 1))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, out)
+    finally:
+        plt.close(fig)

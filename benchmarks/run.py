@@ -1,8 +1,8 @@
 """Run a named benchmark suite and write JSON + PNG into benchmarks/results/.
 
-python benchmarks/run.py pickplace-demos          # 3 seeds, BC + Q-filter, 100 demos
-python benchmarks/run.py throughput
-python benchmarks/run.py --list
+python -m benchmarks.run pickplace-demos          # 3 seeds, BC + Q-filter, 100 demos
+python -m benchmarks.run throughput
+python -m benchmarks.run --list
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from benchmarks.report import (
     write_results,
 )
 from herdemos.logger import read_progress
-from herdemos.util import atomic_write_text
+from herdemos.run_lock import refuse_if_locked
+from herdemos.util import HerdemosError, atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "runs" / "benchmarks"
@@ -395,6 +396,7 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
     done = read_progress(logdir / "progress.csv") if (logdir / "progress.csv").exists() else []
     if done and int(done[-1]["epoch"]) >= epochs:
         return logdir
+    refuse_if_locked(logdir)  # a live run without checkpoints would be deleted below
     if list(logdir.glob("checkpoint-*")):
         command = [*base, "--resume", str(logdir), "--n_epochs", str(epochs), "--quiet"]
     else:
@@ -507,7 +509,12 @@ def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("suites", nargs=-1)
-@click.option("--seeds", type=int, multiple=True, help="Seeds (repeatable).  [default: 0 1 2]")
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=0),
+    multiple=True,
+    help="Seeds (repeatable).  [default: each suite's own, see --list]",
+)
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
@@ -521,9 +528,9 @@ def main(
     """Run benchmark SUITES; each writes benchmarks/results/<suite>.json and .png."""
     if list_only or not suites:
         for name, suite in SUITES.items():
+            seeds_text = " ".join(str(s) for s in suite.seeds)
             click.echo(
-                f"{name:24s} {suite.label}: {suite.env}, {suite.epochs} epochs x "
-                f"{len(suite.seeds)} seeds"
+                f"{name:24s} {suite.label}: {suite.env}, {suite.epochs} epochs x seeds {seeds_text}"
             )
         for name in OTHER_SUITES:
             click.echo(f"{name:24s} see benchmarks/throughput.py")
@@ -531,19 +538,38 @@ def main(
     unknown = [s for s in suites if s not in SUITES and s not in OTHER_SUITES]
     if unknown:
         raise click.BadParameter(f"unknown suite(s) {unknown}; see --list", param_hint="SUITES")
-    for name in suites:
-        start = time.time()
-        if name in SUITES:
-            payload = run_training(name, seeds, epochs)
-        else:
-            from benchmarks import throughput
+    try:
+        for name in suites:
+            run_suite(name, seeds, epochs)
+        write_summary_and_figures()
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
 
-            payload = throughput.SUITES[name]()
-        payload = {**provenance(["python", "benchmarks/run.py", name, *sys.argv[2:]]), **payload}
-        payload["benchmark_minutes"] = (time.time() - start) / 60
-        path = write_results(name, payload)
-        click.echo(f"wrote {path}: {payload['summary']}")
-    write_summary_and_figures()
+
+def reproducing_command(name: str, seeds: tuple[int, ...], epochs: int | None) -> list[str]:
+    """The command that reruns suite ``name`` alone as it was run here, for its provenance: the
+    other suites of the same invocation and the flags a suite ignores (throughput takes neither
+    seeds nor epochs) are left out."""
+    command = ["python", "-m", "benchmarks.run", name]
+    if name in SUITES:
+        command += [arg for seed in seeds for arg in ("--seeds", str(seed))]
+        command += ["--epochs", str(epochs)] if epochs else []
+    return command
+
+
+def run_suite(name: str, seeds: tuple[int, ...], epochs: int | None) -> None:
+    """Runs one suite and writes its results JSON, with provenance and the minutes it took."""
+    start = time.time()
+    if name in SUITES:
+        payload = run_training(name, seeds, epochs)
+    else:
+        from benchmarks import throughput
+
+        payload = throughput.SUITES[name]()
+    payload = {**provenance(reproducing_command(name, seeds, epochs)), **payload}
+    payload["benchmark_minutes"] = (time.time() - start) / 60
+    path = write_results(name, payload)
+    click.echo(f"wrote {path}: {payload['summary']}")
 
 
 def replace_between_markers(text: str, name: str, content: str) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 from herdemos.environment import make_env
 from herdemos.envs.stack import BLOCK_HALF_SIZE, BLOCK_SIZE, DISTANCE_THRESHOLD
 from herdemos.policy import load_policy
-from herdemos.util import HerdemosError, atomic_write_json
+from herdemos.util import HerdemosError, atomic_write_json, check_output_file
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LIFT = 0.03  # m above the start height that counts as lifted
@@ -81,31 +81,64 @@ def classify_episode(env, policy, seed: int) -> str:
     return episode_outcome(blocks, success, built, lifted, placed)
 
 
+def check_out(out: str, policy_file: str) -> Path:
+    """Checks ``--out`` before any episode runs: it must be a writable ``.json`` path and not the
+    policy file itself, which writing the results would replace (and destroy the policy).
+
+    Raises:
+        HerdemosError: naming ``--out`` and the problem.
+    """
+    path = check_output_file(out, "--out")
+    if path.resolve() == Path(policy_file).resolve():
+        raise HerdemosError(f"--out {out}: is the policy file being read; choose another file")
+    if path.suffix != ".json":
+        raise HerdemosError(f"--out {out}: must end in .json (the outcomes are written as JSON)")
+    return path
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("policy_file", type=click.Path(dir_okay=False))
-@click.option("--episodes", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--seed", type=int, default=7000, show_default=True, help="First episode's seed.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="JSON to write.")
+@click.option(
+    "--episodes",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Episodes to run, seeded --seed, --seed + 1, ...",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=7000,
+    show_default=True,
+    help="First episode's seed.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSON file to write.  [default: benchmarks/results/failures-<env>.json]",
+)
 def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
     """Sorts POLICY_FILE's episodes on a FetchStack/WAMStack env into outcomes."""
     try:
+        path = check_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
         if "Stack" not in policy.env_id:
             raise HerdemosError(f"{policy_file}: {policy.env_id} is not a stacking env")
+        path = path or check_output_file(RESULTS / f"failures-{policy.env_id}.json", "output")
         env = make_env(policy.env_id)
+        with click.progressbar(range(episodes), label="episodes") as bar:
+            outcomes = Counter(classify_episode(env, policy, seed + i) for i in bar)
+        payload = {
+            "policy": str(policy_file),
+            "env": policy.env_id,
+            "episodes": episodes,
+            "first_seed": seed,
+            "outcomes": dict(outcomes.most_common()),
+        }
+        atomic_write_json(path, payload)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
-    with click.progressbar(range(episodes), label="episodes") as bar:
-        outcomes = Counter(classify_episode(env, policy, seed + i) for i in bar)
-    payload = {
-        "policy": str(policy_file),
-        "env": policy.env_id,
-        "episodes": episodes,
-        "first_seed": seed,
-        "outcomes": dict(outcomes.most_common()),
-    }
-    path = Path(out) if out else RESULTS / f"failures-{policy.env_id}.json"
-    atomic_write_json(path, payload)
     for name, count in outcomes.most_common():
         click.echo(f"{count:4d}  {name}")
     click.echo(f"wrote {path}")

@@ -1,7 +1,7 @@
 """Throughput benchmarks: learner FLOP efficiency, rollout speed, epoch time split, MPI scaling.
 
-Benchmarks are scripts, not library code, so they may use TensorFlow directly (to measure the
-matmul peak that the learner is compared against).
+TensorFlow stays inside the learner's modules: the matmul peak that the learner is compared
+against is measured by :func:`herdemos.ddpg.matmul_peak_gflops`.
 """
 
 from __future__ import annotations
@@ -16,24 +16,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "FetchPickAndPlace-v4"
-
-
-def matmul_peak_gflops(n: int = 2048, repeats: int = 30) -> float:
-    """Best-case float32 GEMM speed of this TF build on this machine."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    matmul = tf.function(lambda x, y: tf.matmul(x, y))
-    matmul(a, b).numpy()
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            out = matmul(a, b)
-        out.numpy()
-        best = max(best, 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
-    return best
 
 
 def mlp_flops(batch: int, sizes: list[int]) -> float:
@@ -178,6 +160,8 @@ def epoch_split(num_cpu: int = 1, epochs: int = 2) -> dict:
 
 
 def throughput() -> dict:
+    from herdemos.ddpg import matmul_peak_gflops
+
     peak = matmul_peak_gflops()
     learner = learner_updates_per_second()
     rollout = rollout_speed()

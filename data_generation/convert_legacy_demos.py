@@ -6,11 +6,51 @@ python data_generation/convert_legacy_demos.py OLD.npz --env FetchPickAndPlace-v
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from herdemos.util import HerdemosError
+from herdemos.util import HerdemosError, check_output_file
+
+if TYPE_CHECKING:  # imported lazily at run time, so that --help stays fast
+    from herdemos.demos import DemoData
+    from herdemos.environment import EnvInfo
+
+
+def _output_path(src: Path, out: str | None) -> Path:
+    """The ``--out`` file, refused before any work if writing it would fail or destroy the input.
+
+    Converting in place would overwrite the only copy of the legacy demos with a file that the
+    original project cannot read, so the input is never accepted as the output.
+    """
+    dst = Path(out) if out else src.with_name(f"{src.stem}_herdemos.npz")
+    if dst.suffix != ".npz":
+        raise click.BadParameter(f"{dst}: the output must end in .npz", param_hint="--out")
+    if dst.exists() and src.exists() and dst.samefile(src):
+        raise click.BadParameter(
+            f"{dst}: is LEGACY_FILE itself; the output must be a different file",
+            param_hint="--out",
+        )
+    return check_output_file(dst, "--out")
+
+
+def _validated(data: DemoData, src: Path, info: EnvInfo) -> None:
+    """Checks the converted demos exactly as training will load them, before ``--out`` is touched.
+
+    ``load_demos`` is the one validator and it reads files, so the demos go through a scratch
+    file; an error names LEGACY_FILE, whose episodes are what does not fit the env.
+    """
+    from herdemos.demos import load_demos
+
+    with tempfile.TemporaryDirectory(prefix="herdemos-convert-") as tmp:
+        scratch = Path(tmp) / src.name
+        data.save(scratch)
+        try:
+            load_demos(scratch, info)
+        except HerdemosError as e:
+            raise HerdemosError(f"{src}: {str(e).removeprefix(f'{scratch}: ')}") from None
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,7 +62,7 @@ from herdemos.util import HerdemosError
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Output .npz.  [default: <legacy_file stem>_herdemos.npz]",
+    help="Output .npz (not LEGACY_FILE).  [default: <legacy_file stem>_herdemos.npz]",
 )
 @click.option(
     "--trust",
@@ -31,19 +71,22 @@ from herdemos.util import HerdemosError
     "which can run code.",
 )
 def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
-    """Convert LEGACY_FILE (object arrays under acs/obs/info) into a plain-array demo file."""
+    """Convert LEGACY_FILE (object arrays under acs/obs/info) into a plain-array demo file.
+
+    The output is written only once the converted episodes fit --env; an existing file at
+    --out is left untouched otherwise.
+    """
     if not trust:
         raise click.ClickException(
             f"{legacy_file}: legacy demo files are pickles and can run code when read; "
             "pass --trust if you trust this file"
         )
     from herdemos.data_generation.legacy_format import read_legacy_demos
-    from herdemos.demos import load_demos
     from herdemos.environment import EnvInfo, make_env
 
     src = Path(legacy_file)
-    dst = Path(out) if out else src.with_name(f"{src.stem}_herdemos.npz")
     try:
+        dst = _output_path(src, out)
         probe = make_env(env)
         info = EnvInfo.of(probe, env)
         probe.close()
@@ -58,8 +101,8 @@ def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
             success_rate=data.success_rate,
             source=str(src),
         )
+        _validated(data, src, info)
         data.save(dst)
-        load_demos(dst, info)  # the written file must validate against the env
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"converted {data.n_episodes} episodes (success {data.success_rate:.2f}) -> {dst}")

@@ -5,13 +5,22 @@ python data_generation/fetch_data_generation.py --env FetchPickAndPlace-v4 --num
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from herdemos.util import HerdemosError, os_error_line
+from herdemos.util import HerdemosError, check_output_file, os_error_line
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Refuses NaN and Inf, which ``FloatRange`` lets through (NaN compares false to any bound)
+    and which would silently fill every demo action with NaN or clipped noise."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number")
+    return value
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,10 +44,13 @@ from herdemos.util import HerdemosError, os_error_line
     default=None,
     help="Output .npz.  [default: demos/<env>_scripted_<N>ep_seed<S>[_noise<x>].npz]",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Env and noise seed.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Env and noise seed."
+)
 @click.option(
     "--noise",
     type=click.FloatRange(min=0),
+    callback=_finite,
     default=0.0,
     show_default=True,
     help="Gaussian action-noise std (fraction of max action): imperfect demos for "
@@ -68,6 +80,10 @@ def main(
     path = Path(out) if out else Path("demos") / default_demo_name(env, num_episodes, seed, noise)
     if path.suffix != ".npz":
         raise click.BadParameter(f"{path}: the output must end in .npz", param_hint="--out")
+    try:
+        check_output_file(path, "--out")  # before minutes of rollouts, not after
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
     start = time.perf_counter()
     bar = tqdm(total=num_episodes, unit="ep", disable=True if quiet else None, desc=env)
 

@@ -47,7 +47,7 @@ TOWER_CLEARANCE_BY_VERSION = {"v0": 0.0, "v1": TOWER_CLEARANCE}
 """Tower clearance (metres) per version of the stacking envs."""
 
 WAM_STACK = "herdemos.envs.wam:WAMStackEnv"
-WAM_ENTRY_POINTS: dict[str, tuple[str, int, dict[str, float]]] = {
+WAM_ENTRY_POINTS: dict[str, tuple[str, int, dict[str, float | str]]] = {
     "WAMReach-v0": ("herdemos.envs.wam:WAMReachEnv", 50, {}),
     "WAMPickAndPlace-v0": ("herdemos.envs.wam:WAMPickAndPlaceEnv", 50, {}),
     **{

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from herdemos.policy import average_policies, load_policy
-from herdemos.util import HerdemosError
+from herdemos.util import HerdemosError, check_output_file
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,13 +32,18 @@ def main(policy_files: tuple[str, ...], out: str) -> None:
     try:
         if len(policy_files) < 2:
             raise HerdemosError("give at least two policy files to average")
-        if str(Path(out).resolve()) in {str(Path(p).resolve()) for p in policy_files}:
+        inputs = [Path(p).resolve() for p in policy_files]
+        for i, (path, name) in enumerate(zip(inputs, policy_files, strict=True)):
+            if path in inputs[:i]:
+                raise HerdemosError(f"{name}: given twice")
+        check_output_file(out, "--out")
+        if Path(out).resolve() in inputs:
             raise HerdemosError(f"--out {out}: is one of the inputs; choose a new file")
         policies = [load_policy(p) for p in policy_files]
         averaged = average_policies(policies, policy_files)
+        averaged.save(out)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
-    averaged.save(out)
     epochs = ", ".join(str(e) for e in averaged.metadata["averaged_epochs"])
     click.echo(f"wrote {out}: mean of {len(policies)} policies (epochs {epochs})")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -231,6 +232,16 @@ def parse_set_options(items: tuple[str, ...]) -> dict[str, str]:
 def validate(config: Config) -> None:
     """Rejects meaningless or out-of-range combinations with a message naming the flag."""
     d, demo, t = config.ddpg, config.demo, config.train
+    for section in (d, config.her, demo, t):
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise HerdemosError(f"{f.name}={value}: must be a finite number")
+    if demo.demo_file is not None and demo.num_demo <= 0:
+        raise HerdemosError(
+            f"--demo_file {demo.demo_file} needs --num_demo N (N > 0): "
+            "without it no demonstration is loaded"
+        )
     if d.q_filter and not d.bc_loss:
         raise HerdemosError(
             "--q_filter 1 needs --bc_loss 1: the Q-filter only decides where BC applies"
@@ -266,6 +277,12 @@ def validate(config: Config) -> None:
         raise HerdemosError("n_batches and batch_size must be >= 1")
     if d.hidden < 1 or d.layers < 1 or d.pi_lr <= 0 or d.q_lr <= 0:
         raise HerdemosError("hidden and layers must be >= 1, and pi_lr and q_lr > 0")
+    if t.buffer_size < 1:
+        raise HerdemosError("buffer_size must be >= 1 (transitions)")
+    if not (d.clip_obs > 0 and d.norm_eps > 0 and d.norm_clip > 0):
+        raise HerdemosError("clip_obs, norm_eps and norm_clip must be > 0")
+    if min(d.action_l2, d.lambda1, d.lambda2) < 0:
+        raise HerdemosError("action_l2, lambda1 and lambda2 must be >= 0 (they weight losses)")
     if not 0.0 <= d.polyak <= 1.0:
         raise HerdemosError("polyak must lie in [0, 1]")
     if t.seed < 0:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from herdemos.util import HerdemosError
+from herdemos.util import HerdemosError, check_output_file
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -38,6 +38,7 @@ def main(policy_file: str, out: str) -> None:
     try:
         if target.exists():
             raise HerdemosError(f"--out {target}: already exists; choose a new folder")
+        check_output_file(target, "--out")
         policy = load_policy(policy_file)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None

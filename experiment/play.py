@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.util import HerdemosError, os_error_line
+from herdemos.util import HerdemosError, check_output_file, os_error_line
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,7 +24,13 @@ from herdemos.util import HerdemosError, os_error_line
     show_default=True,
     help="Episodes to run.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="First episode's env seed.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="First episode's env seed.",
+)
 @click.option("--render", is_flag=True, help="Show a live viewer window (needs a display).")
 @click.option(
     "--video",
@@ -79,6 +85,11 @@ def play(
         raise HerdemosError("--render and --video/--strip: choose one")
     if strip and Path(strip).suffix.lower() != ".png":
         raise HerdemosError(f"--strip {strip}: use a .png file name")
+    for flag, path in (("--video", video), ("--strip", strip)):
+        if path:
+            check_output_file(path, flag)  # before the episodes, not after them
+    if env_override is not None and not env_override.strip():
+        raise HerdemosError("--env '': give an env id, or leave --env out to use the policy's")
     if render and not has_display():
         raise HerdemosError("--render: no display found (DISPLAY is unset); use --video out.mp4")
     if video and Path(video).suffix.lower() not in (".mp4", ".gif", ".mkv", ".avi"):

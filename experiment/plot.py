@@ -16,6 +16,7 @@ import numpy as np
 
 from herdemos.experiment.config import method_label
 from herdemos.logger import read_progress
+from herdemos.util import HerdemosError, check_output_file
 
 METRICS = (("test/success_rate", "test success rate"), ("test/mean_Q", "test mean Q"))
 X_AXES = (("epoch", "epoch"), ("total_env_steps", "env steps"))
@@ -110,6 +111,10 @@ def main(logdirs: tuple[str, ...], out: str, stat: str, window: int, title: str 
 
     if Path(out).suffix.lower() not in (".png", ".pdf", ".svg", ".jpg"):
         raise click.BadParameter(f"{out}: use a .png, .pdf, .svg or .jpg file", param_hint="--out")
+    try:
+        check_output_file(out, "--out")
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
     groups: dict[tuple[str, str], list[list[dict[str, float]]]] = defaultdict(list)
     for run in find_runs(logdirs):
         loaded = load_run(run)

@@ -11,8 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,7 +27,12 @@ from herdemos.experiment.config import (
     validate,
     with_overrides,
 )
+from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
+
+if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags are checked
+    from herdemos.demos import DemoData
+    from herdemos.parallel import Workers
 
 FLAG_FIELDS = {
     "env": "train.env",
@@ -298,10 +304,8 @@ def run(
         )
 
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
-    from herdemos.checkpoint import list_checkpoints
     from herdemos.environment import EnvInfo, make_env
-    from herdemos.logger import ProgressLog, read_progress
-    from herdemos.trainer import Trainer, load_run_demos
+    from herdemos.trainer import load_run_demos
 
     probe = make_env(config.train.env)
     info = EnvInfo.of(probe, config.train.env)
@@ -309,9 +313,39 @@ def run(
     if not workers.is_main:
         workers.barrier()  # rank 0 generates (and caches) the default demos first
     demos = load_run_demos(config, info, echo)
+    lock_error = ""
     if workers.is_main:
         path.mkdir(parents=True, exist_ok=True)
+        try:
+            acquire_run_lock(path)
+        except HerdemosError as e:
+            lock_error = str(e)
         workers.barrier()
+    lock_error = workers.broadcast_object(lock_error)
+    if lock_error:
+        raise HerdemosError(lock_error)
+    try:
+        return train_in(path, config, demos, resume is not None, quiet, workers, echo)
+    finally:
+        if workers.is_main:
+            release_run_lock(path)
+
+
+def train_in(
+    path: Path,
+    config: Config,
+    demos: DemoData | None,
+    resume: bool,
+    quiet: bool,
+    workers: Workers,
+    echo: Callable[..., None],
+) -> int:
+    """Trains (or resumes) the run in ``path``, which this process has locked; returns the
+    exit code."""
+    from herdemos.checkpoint import list_checkpoints
+    from herdemos.logger import ProgressLog, read_progress
+    from herdemos.trainer import Trainer
+
     trainer = Trainer(config, path, demos, log=click.echo, workers=workers)
     rows: list[dict[str, float]] = []
     if resume:

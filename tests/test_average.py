@@ -59,6 +59,24 @@ def test_policies_that_cannot_be_averaged_are_named():
         average_policies([a, wider], ["a.pkl", "c.pkl"])
 
 
+def test_checkpoints_of_different_runs_or_the_same_epoch_twice_are_refused():
+    def checkpoint(epoch: int, seed: int, n_epochs: int) -> Policy:
+        policy = axis_policy(1.0, 1.0, epoch)
+        policy.metadata["config"] = {"train": {"seed": seed, "n_epochs": n_epochs}}
+        return policy
+
+    # a resume may raise n_epochs: checkpoints before and after it are one run
+    mean = average_policies([checkpoint(10, 0, 50), checkpoint(60, 0, 100)], ["a", "b"])
+    assert mean.metadata["averaged_epochs"] == [10, 60]
+    with pytest.raises(HerdemosError, match=r"b.pkl: another training run than a.pkl \(train.seed"):
+        average_policies([checkpoint(10, 0, 50), checkpoint(20, 1, 50)], ["a.pkl", "b.pkl"])
+    with pytest.raises(HerdemosError, match=r"c.pkl: epoch 10 is already in the list \(a.pkl\)"):
+        average_policies(
+            [checkpoint(10, 0, 50), checkpoint(20, 0, 50), checkpoint(10, 0, 50)],
+            ["a.pkl", "b.pkl", "c.pkl"],
+        )
+
+
 def run_average(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "experiment/average.py", *args],
@@ -87,6 +105,9 @@ def test_average_cli_writes_a_loadable_policy(tmp_path):
         (lambda p: [p[0], "--out", "x.pkl"], "give at least two policy files"),
         (lambda p: [p[0], p[1], "--out", p[1]], "is one of the inputs"),
         (lambda p: [p[0], "missing.pkl", "--out", "x.pkl"], "missing.pkl: cannot read"),
+        (lambda p: [p[0], p[0], "--out", "x.pkl"], "policy_1.pkl: given twice"),
+        (lambda p: [p[0], p[1], "--out", p[0] + "/x.pkl"], "policy_1.pkl is a file, not a folder"),
+        (lambda p: [p[0], p[1], "--out", ""], "is a folder, not a file"),
     ],
 )
 def test_average_cli_mistakes_are_one_line_errors_and_touch_nothing(tmp_path, make_args, message):

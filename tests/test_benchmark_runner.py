@@ -1,4 +1,5 @@
-"""The benchmark runner waits for train.py to write its checkpoint when interrupted."""
+"""The benchmark runner: it waits for train.py's checkpoint when interrupted, never touches a
+run another process is training, and records the command that reruns each suite."""
 
 import os
 import signal
@@ -6,6 +7,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from herdemos.util import HerdemosError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,3 +100,182 @@ def test_readme_table_is_replaced_between_its_markers_only():
         "intro\n<!-- t -->\n| new |\n<!-- /t -->\nafter\n"
     )
     assert replace_between_markers("no markers\n", "t", "| new |\n") == "no markers\n"
+
+
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def fake_suite(monkeypatch, tmp_path):
+    """A suite ``fake`` whose runs live under ``tmp_path``; train.py is never started: the
+    commands the runner would run are returned instead."""
+    from benchmarks import run
+
+    monkeypatch.setattr(run, "RUNS", tmp_path)
+    suite = run.TrainingSuite("fake", "point_env:PointGoal-v0", ("--num_demo", "0"), 3, (0,))
+    monkeypatch.setattr(run, "SUITES", {"fake": suite})
+    started = []
+    monkeypatch.setattr(run, "run_child", lambda command, label, logdir: started.append(command))
+    return suite, started
+
+
+def partial_run(logdir: Path, checkpoint: bool) -> dict:
+    """A run folder interrupted at epoch 1 (with or without a checkpoint); returns its files."""
+    logdir.mkdir(parents=True)
+    (logdir / "progress.csv").write_text("epoch,total_env_steps\n1,100\n")
+    if checkpoint:
+        (logdir / "checkpoint-000001-000").mkdir()
+        (logdir / "checkpoint-000001-000" / "state").write_bytes(b"state")
+    return {p: p.read_bytes() for p in logdir.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["restart", "resume"])
+def test_a_run_being_trained_by_a_live_process_is_neither_deleted_nor_resumed(
+    tmp_path, monkeypatch, checkpoint
+):
+    from benchmarks.run import run_seed
+
+    suite, started = fake_suite(monkeypatch, tmp_path)
+    logdir = tmp_path / "fake" / "seed0"
+    files = partial_run(logdir, checkpoint)
+    (logdir / "train.lock").write_text(f"{os.getpid()}\n")
+    with pytest.raises(HerdemosError) as error:
+        run_seed("fake", suite, 0, 3)
+    assert str(error.value) == f"{logdir}: being trained by process {os.getpid()}; stop it first"
+    assert {p: p.read_bytes() for p in files} == files and not started
+
+
+def test_a_stale_lock_does_not_stop_a_restart(tmp_path, monkeypatch):
+    from benchmarks.run import run_seed
+
+    suite, started = fake_suite(monkeypatch, tmp_path)
+    logdir = tmp_path / "fake" / "seed0"
+    partial_run(logdir, checkpoint=False)
+    (logdir / "train.lock").write_text(f"{dead_pid()}\n")
+    run_seed("fake", suite, 0, 3)
+    assert not logdir.exists()  # cleared for a fresh start (the fake train.py wrote nothing)
+    (command,) = started
+    assert command[command.index("--logdir") + 1] == str(logdir)
+
+
+def test_the_cli_refuses_a_live_run_in_one_line(tmp_path, monkeypatch):
+    from benchmarks.run import main
+
+    fake_suite(monkeypatch, tmp_path)
+    logdir = tmp_path / "fake" / "seed0"
+    files = partial_run(logdir, checkpoint=False)
+    (logdir / "train.lock").write_text(str(os.getpid()))
+    result = CliRunner().invoke(main, ["fake"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert (
+        result.output == f"Error: {logdir}: being trained by process {os.getpid()}; stop it first\n"
+    )
+    assert {p: p.read_bytes() for p in files} == files
+
+
+def test_each_suite_records_the_command_that_reruns_it_alone(monkeypatch):
+    """Options before the suite names and several suites per call: each results file records
+    its own suite with the flags that apply to it."""
+    from benchmarks import run, throughput
+
+    written = {}
+    monkeypatch.setattr(run, "run_training", lambda name, seeds, epochs: {"summary": {}})
+    monkeypatch.setattr(throughput, "SUITES", {"throughput": lambda: {"summary": {}}})
+    monkeypatch.setattr(
+        run, "write_results", lambda name, payload: written.setdefault(name, payload)
+    )
+    monkeypatch.setattr(run, "write_summary_and_figures", lambda: None)
+    args = ["--epochs", "5", "--seeds", "1", "reach-her", "pickplace-her", "throughput"]
+    result = CliRunner().invoke(run.main, args)
+    assert result.exit_code == 0, result.output
+    assert {name: payload["command"] for name, payload in written.items()} == {
+        "reach-her": "python -m benchmarks.run reach-her --seeds 1 --epochs 5",
+        "pickplace-her": "python -m benchmarks.run pickplace-her --seeds 1 --epochs 5",
+        "throughput": "python -m benchmarks.run throughput",
+    }
+
+
+def test_negative_seeds_are_refused_before_anything_runs(monkeypatch):
+    from benchmarks import run
+
+    def fail(*args):
+        raise AssertionError("a suite ran")
+
+    monkeypatch.setattr(run, "run_suite", fail)
+    result = CliRunner().invoke(run.main, ["--seeds", "-1", "reach-her"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "'--seeds'" in result.output and "Traceback" not in result.output
+
+
+def test_help_and_list_tell_the_true_default_seeds():
+    from benchmarks.run import SUITES, main
+
+    help_text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    assert "[default: each suite's own, see --list]" in help_text and "0 1 2]" not in help_text
+    listing = CliRunner().invoke(main, ["--list"]).output
+    assert "seeds 0 1 2" in listing.splitlines()[list(SUITES).index("reach-her")]
+    assert "seeds 0\n" in listing  # the one-seed suites
+
+
+def test_the_commands_in_the_runner_docstring_work():
+    """They are what people copy: each must name the module form and a suite that exists."""
+    from benchmarks import run
+
+    commands = [line.split("#")[0].split() for line in run.__doc__.splitlines()]
+    commands = [c for c in commands if c and c[0] == "python"]
+    assert commands and all(c[:3] == ["python", "-m", "benchmarks.run"] for c in commands)
+    listing = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listing.returncode == 0, listing.stderr
+    names = {line.split()[0] for line in listing.stdout.splitlines()}
+    assert {c[3] for c in commands if c[3] != "--list"} <= names
+
+
+def test_benchmarks_leave_tensorflow_to_the_learner_modules():
+    """TensorFlow is imported only in actor_critic.py and ddpg.py; throughput's matmul peak is
+    measured there and still gives a plausible speed."""
+    import ast
+
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [m for m in imported if m.split(".")[0] in ("tensorflow", "keras")], path
+
+    from herdemos.ddpg import matmul_peak_gflops
+
+    assert 0.01 < matmul_peak_gflops(n=64, repeats=2) < 1e6
+
+
+def test_a_failed_figure_save_leaves_the_previous_figure_whole(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.report import save_figure
+
+    out = tmp_path / "curve.png"
+    fig = plt.figure()
+    save_figure(fig, out)
+    good = out.read_bytes()
+    assert good.startswith(b"\x89PNG\r\n\x1a\n")
+
+    def broken(f, **kwargs):
+        f.write(b"half a png")
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(fig.canvas, "print_png", broken)
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        save_figure(fig, out)
+    plt.close(fig)
+    assert out.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]  # no temporary file left

@@ -137,6 +137,9 @@ def test_train_with_demos_bc_and_q_filter(tmp_path):
         (["--env", "NoSuchEnv-v0"], "--env NoSuchEnv-v0"),
         (["--env", "gymnasium.envs.classic_control:CartPoleEnv"], "not a goal-conditioned env"),
         (["--num_demo", "10", "--demo_file", "missing.npz"], "missing.npz: no such demo file"),
+        (["--demo_file", "demos.npz"], "--demo_file demos.npz needs --num_demo N"),
+        (["--env", "os:system"], "--env os:system: the entry point did not build a Gymnasium env"),
+        (["--set", "pi_lr=nan"], "pi_lr=nan: must be a finite number"),
     ],
 )
 def test_user_mistakes_get_one_line_errors_without_traceback(tmp_path, args, message):

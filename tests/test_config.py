@@ -64,6 +64,13 @@ def test_bad_set_items_get_clear_errors(item, message):
         ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
         ({"num_demo": 5, "demo_batch_size": 2000}, "demo_batch_size (2000)"),
         ({"reward_threshold": 0.0}, "reward_threshold=0.0: must be > 0"),
+        ({"demo_file": "d.npz"}, "--demo_file d.npz needs --num_demo N"),
+        ({"pi_lr": float("nan")}, "pi_lr=nan: must be a finite number"),
+        ({"noise_eps": float("inf")}, "noise_eps=inf: must be a finite number"),
+        ({"buffer_size": 0}, "buffer_size must be >= 1"),
+        ({"clip_obs": -1.0}, "clip_obs, norm_eps and norm_clip must be > 0"),
+        ({"norm_eps": 0.0}, "clip_obs, norm_eps and norm_clip must be > 0"),
+        ({"lambda2": -1.0}, "action_l2, lambda1 and lambda2 must be >= 0"),
     ],
 )
 def test_meaningless_combinations_are_refused(overrides, message):

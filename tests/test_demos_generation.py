@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from herdemos.data_generation import convert_legacy_demos, fetch_data_generation, scripted_demos
 from herdemos.data_generation.scripted_demos import generate_demos
 from herdemos.demos import load_demos
 from herdemos.environment import EnvInfo, make_env, set_sim_state
@@ -106,7 +108,7 @@ def legacy_file(path: Path, n=3, horizon=50) -> Path:
             }
         for t in range(horizon):
             info[i, t] = {"is_success": data.episodes["info_is_success"][i, t, 0]}
-    np.savez_compressed(path, acs=data.episodes["u"], obs=obs, info=info)
+    np.savez_compressed(path, acs=data.episodes["u"][:, :horizon], obs=obs, info=info)
     return path
 
 
@@ -154,3 +156,81 @@ def test_generator_cli_prints_a_summary(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "success rate 1.00" in result.stdout and str(out) in result.stdout
     assert out.exists()
+
+
+def one_line_error(result) -> str:
+    """The command's single ``Error:`` line, after checking it failed as a user error would."""
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # no crash
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def convert(*args: str):
+    return CliRunner().invoke(convert_legacy_demos.main, [*args, "--trust"])
+
+
+def test_legacy_conversion_that_does_not_fit_the_env_writes_nothing(tmp_path):
+    old = legacy_file(tmp_path / "short.npz", n=2, horizon=2)
+    out = tmp_path / "good.npz"
+    out.write_bytes(b"an earlier, good conversion")
+    for target in (out, tmp_path / "new.npz"):
+        result = convert(str(old), "--env", "FetchReach-v4", "--out", str(target))
+        line = one_line_error(result)
+        assert f"{old}: episodes have T=2, FetchReach-v4 has T=50" in line
+    assert out.read_bytes() == b"an earlier, good conversion"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npz", "short.npz"]
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("{old}", "--out: {old}: is LEGACY_FILE itself"),
+        ("{tmp}/sub/../old.npz", "is LEGACY_FILE itself"),  # the same file, spelled otherwise
+        ("{tmp}/new.txt", "--out: {tmp}/new.txt: the output must end in .npz"),
+        ("{tmp}/old.npz/new.npz", "--out {tmp}/old.npz/new.npz: {old} is a file, not a folder"),
+    ],
+)
+def test_legacy_converter_refuses_a_bad_out_before_reading(tmp_path, monkeypatch, out, message):
+    old = legacy_file(tmp_path / "old.npz", n=1)
+    (tmp_path / "sub").mkdir()
+    before = old.read_bytes()
+    monkeypatch.setattr(
+        "herdemos.data_generation.legacy_format.read_legacy_demos",
+        lambda path: pytest.fail("the input was read before --out was checked"),
+    )
+    fill = {"old": old, "tmp": tmp_path}
+    result = convert(str(old), "--env", "FetchReach-v4", "--out", out.format(**fill))
+    assert message.format(**fill) in one_line_error(result)
+    assert old.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.npz", "sub"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--noise", "nan"], "'--noise': nan is not a finite number"),
+        (["--noise", "inf"], "'--noise': inf is not a finite number"),
+        (["--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+        (["--out", "{tmp}/keep.npz/g.npz"], "--out {tmp}/keep.npz/g.npz: {tmp}/keep.npz is a file"),
+        (["--out", "{tmp}"], "'--out'"),
+    ],
+)
+def test_generator_refuses_bad_flags_before_generating(tmp_path, monkeypatch, args, message):
+    keep = tmp_path / "keep.npz"
+    keep.write_bytes(b"demos from an earlier run")
+    monkeypatch.setattr(
+        scripted_demos,
+        "generate_demos",
+        lambda *a, **k: pytest.fail("episodes were generated before the flags were checked"),
+    )
+    args = [a.format(tmp=tmp_path) for a in args]
+    out = [] if "--out" in args else ["--out", str(keep)]
+    result = CliRunner().invoke(
+        fetch_data_generation.main, ["--env", "FetchReach-v4", "--quiet", *out, *args]
+    )
+    assert message.format(tmp=tmp_path) in one_line_error(result)
+    assert keep.read_bytes() == b"demos from an earlier run"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.npz"]

@@ -1,9 +1,14 @@
 """benchmarks.evaluate: checkpoints are compared on shared episodes, the winner reported on fresh
 ones, with honest binomial intervals."""
 
+import json
+
 import numpy as np
 import pytest
+from cli_asserts import assert_one_line_error
+from click.testing import CliRunner
 
+from benchmarks import evaluate
 from benchmarks.evaluate import evaluate_suite, find_checkpoints, wilson_interval
 from herdemos.policy import Policy
 from herdemos.util import HerdemosError
@@ -78,3 +83,113 @@ def test_min_epoch_leaves_out_earlier_checkpoints(tmp_path):
     assert [c["epoch"] for c in payload["checkpoints"]] == [20, 30]
     with pytest.raises(HerdemosError, match="from epoch 40 on"):
         evaluate_suite(tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=40)
+
+
+@pytest.fixture
+def suite_home(tmp_path, monkeypatch):
+    """A fake suite ``suite`` known to the CLI, with its runs and results under ``tmp_path``."""
+    monkeypatch.setattr(evaluate, "SUITES", {"suite": object()})
+    monkeypatch.setattr(evaluate, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(evaluate, "RESULTS", tmp_path / "results")
+    (tmp_path / "results").mkdir()
+    return tmp_path
+
+
+def training_results() -> dict:
+    return {"runs": {"seed0": {"env_steps": [1000, 2000, 3000], "success": [0.0, 0.5, 1.0]}}}
+
+
+def snapshot(root) -> dict:
+    """Every file under ``root`` with its bytes: what a refused command must leave alone."""
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_cli_writes_the_evaluation_json_and_figure_of_a_known_suite(suite_home):
+    write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0, 20: 20.0})
+    (suite_home / "results" / "suite.json").write_text(json.dumps(training_results()))
+    args = ["suite", "--episodes", "5", "--report_episodes", "5", "--min_epoch", "10"]
+    result = CliRunner().invoke(evaluate.main, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads((suite_home / "results" / "suite-eval.json").read_text())
+    assert payload["chosen"]["epoch"] == 20
+    # The provenance reruns exactly this evaluation, whatever sys.argv held.
+    assert payload["command"] == (
+        "python -m benchmarks.evaluate suite --episodes 5 --report_episodes 5 --min_epoch 10 "
+        "--average_last 0"
+    )
+    png = (suite_home / "results" / "suite-eval.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert sorted(p.name for p in (suite_home / "results").iterdir()) == [
+        "suite-eval.json",
+        "suite-eval.png",
+        "suite.json",
+    ]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("suite", ["nosuch", "suite/", "../suite", "/tmp/x/", ""])
+def test_an_unknown_or_path_like_suite_is_refused_and_nothing_is_written(suite_home, suite):
+    write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0})
+    before = snapshot(suite_home)
+    result = CliRunner().invoke(evaluate.main, [suite, "--episodes", "1"])
+    assert_one_line_error(result, f"SUITE {suite!r}", "python -m benchmarks.run --list")
+    assert snapshot(suite_home) == before
+
+
+def test_average_last_1_is_refused_and_the_help_says_what_is_allowed(suite_home):
+    write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0, 20: 0.0})
+    before = snapshot(suite_home)
+    result = CliRunner().invoke(evaluate.main, ["suite", "--average_last", "1"])
+    assert_one_line_error(result, "--average_last 1", "give 0 (off) or 2 or more")
+    assert snapshot(suite_home) == before
+    with pytest.raises(HerdemosError, match="--average_last 1"):
+        evaluate_suite(suite_home / "runs" / "suite", 5, 5, average_last=1)
+    help_text = " ".join(CliRunner().invoke(evaluate.main, ["--help"]).output.split())
+    assert "0 (off) or N >= 2" in help_text
+
+
+@pytest.mark.parametrize(
+    ("progress", "fragment"),
+    [
+        ("epoch,total_env_steps\n1,abc\n", "not a progress log of numbers"),
+        ("epoch,total_env_steps\n,100\n", "not a progress log of numbers"),
+        ("epoch,steps\n1,100\n", "no 'total_env_steps' column"),
+    ],
+)
+def test_a_damaged_progress_csv_is_a_one_line_error_naming_it(suite_home, progress, fragment):
+    seed_dir = suite_home / "runs" / "suite" / "seed0"
+    write_run(seed_dir, {10: 0.0})
+    (seed_dir / "progress.csv").write_text(progress)
+    before = snapshot(suite_home)
+    result = CliRunner().invoke(evaluate.main, ["suite", "--episodes", "1"])
+    assert_one_line_error(result, str(seed_dir / "progress.csv"), fragment)
+    assert snapshot(suite_home) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"{not json", "not valid JSON"), (b"\xff\xfe", "not valid JSON"), (b"[]", '"runs"')],
+)
+def test_a_damaged_training_results_json_is_refused_before_any_episode(
+    suite_home, monkeypatch, content, fragment
+):
+    write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0})
+    (suite_home / "results" / "suite.json").write_bytes(content)
+    before = snapshot(suite_home)
+
+    def no_episodes(*args):
+        raise AssertionError("episodes were run before the results file was checked")
+
+    monkeypatch.setattr(evaluate, "episode_successes", no_episodes)
+    result = CliRunner().invoke(evaluate.main, ["suite", "--episodes", "1"])
+    assert_one_line_error(result, str(suite_home / "results" / "suite.json"), fragment)
+    assert snapshot(suite_home) == before
+
+
+def test_an_unwritable_results_folder_is_refused_before_any_episode(suite_home, monkeypatch):
+    write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0})
+    monkeypatch.setattr(evaluate, "RESULTS", suite_home / "runs" / "suite" / "seed0" / "x.pkl")
+    (suite_home / "runs" / "suite" / "seed0" / "x.pkl").write_bytes(b"a file")
+    before = snapshot(suite_home)
+    result = CliRunner().invoke(evaluate.main, ["suite", "--episodes", "1"])
+    assert_one_line_error(result, "x.pkl is a file, not a folder")
+    assert snapshot(suite_home) == before

@@ -161,11 +161,17 @@ def test_sigint_finishes_the_cycle_checkpoints_and_says_how_to_resume(tmp_path):
         "--env", "point_env:PointGoal-v0", "--n_epochs", "500", "--logdir", str(logdir), *CLI_SMALL
     )
     wait_for(lambda: (logdir / "progress.csv").exists())
+    # while it trains, the run is locked: a second trainer on the folder is refused
+    assert (logdir / "train.lock").read_text().strip() == str(proc.pid)
+    _, second_err = cli("--resume", str(logdir), "--quiet").communicate(timeout=300)
+    assert f"{logdir}: being trained by process {proc.pid}; stop it first" in second_err
+    assert "Traceback" not in second_err
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGINT, err
     assert f"--resume {logdir}" in err and "Traceback" not in err
     assert list_checkpoints(logdir)
+    assert not (logdir / "train.lock").exists()  # released on the way out
     resume_run(logdir, str(epochs_of(logdir)[-1] + 2))
     epochs = epochs_of(logdir)
     assert epochs == list(range(1, len(epochs) + 1))

@@ -192,3 +192,41 @@ def test_play_strip_needs_a_png_name(tmp_path):
     )
     assert result.returncode != 0 and "--strip" in result.stderr and ".png" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "frames.jpg").exists()
+
+
+@pytest.mark.parametrize(
+    ("script", "flag"),
+    [
+        ("experiment/play.py", "--strip"),
+        ("experiment/play.py", "--video"),
+        ("experiment/export.py", "--out"),
+    ],
+)
+def test_an_output_under_a_file_is_refused_before_any_work(tmp_path, script, flag):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me")
+    name = "model" if script.endswith("export.py") else "frames.png"
+    if flag == "--video":
+        name = "film.mp4"
+    result = run(script, str(random_policy(tmp_path / "p.pkl")), flag, str(blocker / name))
+    assert result.returncode != 0
+    assert f"{flag} {blocker / name}: {blocker} is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.stderr and blocker.read_text() == "keep me"
+    assert "success rate" not in result.stdout  # refused before any episode
+
+
+def test_plot_output_under_a_file_is_refused(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me")
+    result = run("experiment/plot.py", str(tmp_path), "--out", str(blocker / "c.png"))
+    assert result.returncode != 0 and f"{blocker} is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_play_refuses_a_negative_seed_and_an_empty_env(tmp_path):
+    policy = str(random_policy(tmp_path / "p.pkl"))
+    result = run("experiment/play.py", policy, "--seed", "-1")
+    assert result.returncode != 0 and "--seed" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run("experiment/play.py", policy, "--env", "")
+    assert result.returncode != 0 and "--env '': give an env id" in result.stderr

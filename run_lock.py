@@ -1,0 +1,75 @@
+"""One training process per run folder: a ``train.lock`` file holding the trainer's PID.
+
+Why: two processes training into one folder (a second ``--resume`` typed in another terminal,
+or a benchmark runner restarted while its run is live) would interleave checkpoints and
+``progress.csv`` rows, and a runner that clears a run folder without checkpoints would delete a
+live run. The lock is advisory: a lock left by a killed process (its PID no longer runs) is
+stale and simply taken over, so a crash never leaves a run that cannot be resumed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from herdemos.util import HerdemosError
+
+LOCK_NAME = "train.lock"
+
+
+def pid_is_running(pid: int) -> bool:
+    """Whether a process with this PID exists (signal 0 checks without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or no PID at all
+        return False
+    except PermissionError:  # it exists, it is just someone else's
+        return True
+    return True
+
+
+def lock_holder(logdir: str | os.PathLike) -> int | None:
+    """The PID training into ``logdir`` right now, or None (no lock, or a stale one)."""
+    try:
+        pid = int((Path(logdir) / LOCK_NAME).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid > 0 and pid_is_running(pid) else None
+
+
+def refuse_if_locked(logdir: str | os.PathLike, own_pid_ok: bool = False) -> None:
+    """Raises a one-line error if a live process (other than this one, with ``own_pid_ok``)
+    is training into ``logdir``."""
+    holder = lock_holder(logdir)
+    if holder is not None and not (own_pid_ok and holder == os.getpid()):
+        raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
+
+
+def acquire_run_lock(logdir: str | os.PathLike) -> None:
+    """Marks ``logdir`` as trained by this process, refusing if a live process holds it.
+
+    The PID is written to a temporary file that is then linked into place, so a reader never
+    sees a half-written lock and two processes starting at the same moment cannot both win.
+    """
+    refuse_if_locked(logdir, own_pid_ok=True)
+    lock = Path(logdir) / LOCK_NAME
+    lock.unlink(missing_ok=True)  # stale (refuse_if_locked passed)
+    tmp = lock.with_name(f".{LOCK_NAME}.{os.getpid()}")
+    tmp.write_text(f"{os.getpid()}\n")
+    try:
+        os.link(tmp, lock)
+    except FileExistsError:
+        refuse_if_locked(logdir, own_pid_ok=True)  # lost a race: name the winner
+        raise HerdemosError(f"{logdir}: another process took the run lock; try again") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def release_run_lock(logdir: str | os.PathLike) -> None:
+    """Removes the lock if this process holds it (never someone else's)."""
+    lock = Path(logdir) / LOCK_NAME
+    try:
+        if int(lock.read_text().strip()) == os.getpid():
+            lock.unlink()
+    except (OSError, ValueError):
+        pass
