@@ -139,6 +139,10 @@ def load_demos(
     for key, a in episodes.items():
         if not np.all(np.isfinite(a)):
             raise HerdemosError(f"{path}: '{key}' contains NaN or Inf values")
+    if info is not None:
+        # The env clips actions to its bound, so that is what the demonstrator did; an unclipped
+        # target would ask the tanh-bounded actor for an action it cannot output.
+        episodes["u"] = np.clip(episodes["u"], -info.max_u, info.max_u)
     sim_state = arrays.get("sim_state")
     if sim_state is not None:
         if sim_state.ndim != 3 or sim_state.shape[:2] != (n, horizon + 1):

@@ -54,6 +54,20 @@ class DemoStarts:
     sim_state: np.ndarray  # (N, T+1, state_dim)
     goal: np.ndarray  # (N, T, dim_g)
 
+    @classmethod
+    def of_successful(
+        cls, sim_state: np.ndarray, goal: np.ndarray, success: np.ndarray
+    ) -> DemoStarts:
+        """Starts from the demo episodes that end in success (``success``: (N, T, 1), the
+        env's ``is_success`` per step), as the paper resets "using states and goals from
+        successful demonstrations": a failed noisy demo can pass through states from which its
+        goal is out of reach (a toppled tower, a block knocked off the table). If no episode
+        succeeded, all of them are used rather than none."""
+        keep = success[:, -1, 0] > 0.5
+        if not keep.any():
+            keep[:] = True
+        return cls(sim_state[keep], goal[keep])
+
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """A uniformly chosen (episode, step) state of the demos, with that episode's goal."""
         n, horizon = self.goal.shape[:2]

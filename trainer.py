@@ -170,9 +170,10 @@ class Trainer:
                 )
             self.demo_buffer = EpisodeBuffer(self.shapes, demos.n_episodes, demo_sampler)
             self.demo_buffer.store_episodes(demos.episodes)
-            # The seed normalises with demo statistics too, so demo states are in range early.
+            # The seed normalises with demo statistics too, so demo states are in range early;
+            # the goals are relabelled as the learner will see the demo rows.
             self.learner.update_normalizers(
-                self.sampler(demos.episodes, demos.n_episodes * horizon, self.rng)
+                demo_sampler(demos.episodes, demos.n_episodes * horizon, self.rng)
             )
             if config.demo.demo_reset_prob > 0:
                 if demos.sim_state is None or not has_sim_state(self.envs[0]):
@@ -186,7 +187,9 @@ class Trainer:
                         f"{demos.sim_state.shape[-1]}, {t.env} needs {sim_state_size(self.envs[0])}"
                         " (demos from another env or MuJoCo version?)"
                     )
-                demo_starts = DemoStarts(demos.sim_state, demos.episodes["g"])
+                demo_starts = DemoStarts.of_successful(
+                    demos.sim_state, demos.episodes["g"], demos.episodes["info_is_success"]
+                )
 
         self.worker = RolloutWorker(
             self.envs,

@@ -44,6 +44,14 @@ def test_round_trip_with_allow_pickle_false(tmp_path):
     assert loaded.metadata["seed"] == 0
 
 
+def test_actions_beyond_the_env_bound_are_clipped_to_what_the_env_executed(tmp_path):
+    data = demo_data()
+    data.episodes["u"][0, 0] = [3.0, -2.5]
+    loaded = load_demos(write(tmp_path, data), INFO)
+    np.testing.assert_array_equal(loaded.episodes["u"][0, 0], [1.0, -1.0])
+    np.testing.assert_allclose(loaded.episodes["u"][1:], data.episodes["u"][1:], rtol=1e-6)
+
+
 def test_loading_is_eager_not_lazy(tmp_path):
     path = write(tmp_path, demo_data())
     loaded = load_demos(path, INFO)

@@ -87,6 +87,20 @@ def test_demo_starts_sample_states_with_their_goals():
         np.testing.assert_array_equal(g, goal[ep, t])
 
 
+def test_demo_starts_come_from_successful_demos_only():
+    sim_state = np.arange(3 * 4 * 1, dtype=float).reshape(3, 4, 1)
+    goal = np.zeros((3, 3, 2))
+    success = np.zeros((3, 3, 1))
+    success[1, -1] = 1.0  # only episode 1 ends in success (episode 2 succeeds, then loses it)
+    success[2, 1] = 1.0
+    starts = DemoStarts.of_successful(sim_state, goal, success)
+    rng = np.random.default_rng(0)
+    states = {float(starts.sample(rng)[0][0]) for _ in range(50)}
+    assert states == {4.0, 5.0, 6.0}  # episode 1's first three states
+    everything = DemoStarts.of_successful(sim_state, goal, np.zeros((3, 3, 1)))
+    assert everything.sim_state.shape == sim_state.shape  # none succeeded: use them all
+
+
 def test_no_controller_asks_for_a_demo_file():
     from herdemos.util import HerdemosError
 
