@@ -311,7 +311,10 @@ class Trainer:
         for key in sorted(ep.loss_sums):  # same order on every rank: the means are collective
             d = self.config.ddpg
             if (d.bc_loss or d.bc_only) or key not in ("bc_loss", "q_filter_frac"):
-                row[f"train/{key}"] = mean(ep.loss_sums[key] / max(ep.n_updates, 1))
+                # bc_loss is a sum over this rank's share of the batch: N ranks' mean x N is
+                # the sum over the whole batch, the number a single process logs
+                scale = self.workers.size if key == "bc_loss" else 1
+                row[f"train/{key}"] = mean(ep.loss_sums[key] / max(ep.n_updates, 1)) * scale
         row["train/demo_resets"] = mean(ep.demo_resets) * self.workers.size
         row["train/discarded_episodes"] = mean(ep.discarded_episodes) * self.workers.size
         row["buffer/episodes"] = self.buffer.size

@@ -340,6 +340,17 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # The four-block WAM tower (issue #8: "as far as time allows"), with everything that
+        # helped the two-block one and half the episodes starting from demo states.
+        "wam-stack4v1-step-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "WAMStack4-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Stack3 with the step reward on top of noisy demos and resets 0.5: with three blocks
         # the sparse reward says nothing until the whole tower stands.
         "stack3v1-step-tuned-noisy0.1-resets0.5": TrainingSuite(
