@@ -7,9 +7,7 @@ point. Simulator state save/restore is what demo files record and what resets to
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import io
 import warnings
 from dataclasses import dataclass
 
@@ -22,21 +20,11 @@ GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
 
 
 def register_robotics_envs() -> None:
-    """Registers gymnasium-robotics envs (Fetch ...) and herdemos' own envs, quietly.
+    """Registers gymnasium-robotics envs (Fetch ...) and herdemos' own envs, quietly (see
+    :mod:`herdemos.envs.robotics` for the notice gymnasium-robotics prints on import)."""
+    from herdemos.envs.robotics import gymnasium_robotics
 
-    gymnasium-robotics prints a notice about Adroit envs to stderr on import; it is irrelevant
-    here and would be the first thing every user sees.
-    """
-    quiet = io.StringIO()
-    with (
-        contextlib.redirect_stdout(quiet),
-        contextlib.redirect_stderr(quiet),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore")
-        import gymnasium_robotics
-
-        gym.register_envs(gymnasium_robotics)
+    gym.register_envs(gymnasium_robotics)
     import herdemos.envs  # noqa: F401  (registers herdemos' envs on import)
 
 

@@ -40,11 +40,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium.utils.ezpickle import EzPickle
-from gymnasium_robotics.envs import robot_env
-from gymnasium_robotics.envs.fetch.fetch_env import MujocoFetchEnv
-from gymnasium_robotics.utils import rotations
 
 from herdemos.envs import MAX_BLOCKS, MIN_BLOCKS
+from herdemos.envs.robotics import MujocoFetchEnv, robot_env, rotations
 
 BLOCK_HALF_SIZE = 0.025
 """Half the block edge (metres), the size of Fetch's pick-and-place block."""

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 from gymnasium.utils.ezpickle import EzPickle
-from gymnasium_robotics.envs.fetch.fetch_env import MujocoFetchEnv
 
+from herdemos.envs.robotics import MujocoFetchEnv
 from herdemos.envs.stack import (
     DISTANCE_THRESHOLD,
     FetchStackEnv,

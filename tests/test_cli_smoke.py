@@ -171,3 +171,19 @@ def test_existing_logdir_is_never_overwritten(tmp_path):
 def test_module_entry_point_works(tmp_path):
     result = run("-m", "herdemos.experiment.train", "--help")
     assert result.returncode == 0 and "--num_demo" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import herdemos.envs.wam",
+        "from herdemos.environment import make_env; make_env('FetchReach-v4')",
+    ],
+)
+def test_importing_the_envs_prints_nothing(code):
+    """gymnasium-robotics' Adroit notice must not be the first line every command shows."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and "Adroit" not in result.stderr
