@@ -49,13 +49,18 @@ class DemoData:
     def success_rate(self) -> float:
         return float(self.episodes["info_is_success"][:, -1, 0].mean())
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Atomically writes the ``.npz`` (compressed: demo files are mostly smooth floats)."""
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of the ``.npz`` file, exactly as :meth:`save` writes them."""
         arrays = {k: np.asarray(self.episodes[k], np.float32) for k in EPISODE_KEYS}
         if self.sim_state is not None:
             arrays["sim_state"] = np.asarray(self.sim_state, np.float64)
         meta = {"format": FORMAT, **self.metadata}
         arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
+        return arrays
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Atomically writes the ``.npz`` (compressed: demo files are mostly smooth floats)."""
+        arrays = self.to_arrays()
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
@@ -98,7 +103,22 @@ def load_demos(
         HerdemosError: a one-line message naming the file and the problem.
     """
     path = Path(path)
-    arrays = _read_npz(path)
+    return demos_from_arrays(_read_npz(path), path, info, num_demo)
+
+
+def demos_from_arrays(
+    arrays: dict[str, np.ndarray],
+    path: str | os.PathLike,
+    info: EnvInfo | None = None,
+    num_demo: int | None = None,
+) -> DemoData:
+    """Validates a demo file's arrays (see :func:`load_demos`) and returns its first
+    ``num_demo`` episodes; ``path`` names the file in errors. Converters call this on arrays
+    they are about to write, so a file that would not load is never written.
+
+    Raises:
+        HerdemosError: a one-line message naming ``path`` and the problem.
+    """
     missing = [k for k in EPISODE_KEYS if k not in arrays]
     if missing:
         raise HerdemosError(f"{path}: missing keys {missing}; found {sorted(arrays)}")

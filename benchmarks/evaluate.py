@@ -398,7 +398,6 @@ def main(
     SUITE is a training suite of benchmarks.run (python -m benchmarks.run --list)."""
     try:
         known_suite(suite)
-        check_average_last(average_last)
         json_path = check_output_file(RESULTS / f"{suite}-eval.json", "output")
         png_path = check_output_file(RESULTS / f"{suite}-eval.png", "output")
         training = read_training_results(RESULTS / f"{suite}.json")

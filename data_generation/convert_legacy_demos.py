@@ -6,17 +6,11 @@ python data_generation/convert_legacy_demos.py OLD.npz --env FetchPickAndPlace-v
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from herdemos.util import HerdemosError, check_output_file
-
-if TYPE_CHECKING:  # imported lazily at run time, so that --help stays fast
-    from herdemos.demos import DemoData
-    from herdemos.environment import EnvInfo
 
 
 def _output_path(src: Path, out: str | None) -> Path:
@@ -34,23 +28,6 @@ def _output_path(src: Path, out: str | None) -> Path:
             param_hint="--out",
         )
     return check_output_file(dst, "--out")
-
-
-def _validated(data: DemoData, src: Path, info: EnvInfo) -> None:
-    """Checks the converted demos exactly as training will load them, before ``--out`` is touched.
-
-    ``load_demos`` is the one validator and it reads files, so the demos go through a scratch
-    file; an error names LEGACY_FILE, whose episodes are what does not fit the env.
-    """
-    from herdemos.demos import load_demos
-
-    with tempfile.TemporaryDirectory(prefix="herdemos-convert-") as tmp:
-        scratch = Path(tmp) / src.name
-        data.save(scratch)
-        try:
-            load_demos(scratch, info)
-        except HerdemosError as e:
-            raise HerdemosError(f"{src}: {str(e).removeprefix(f'{scratch}: ')}") from None
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -82,6 +59,7 @@ def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
             "pass --trust if you trust this file"
         )
     from herdemos.data_generation.legacy_format import read_legacy_demos
+    from herdemos.demos import demos_from_arrays
     from herdemos.environment import EnvInfo, make_env
 
     src = Path(legacy_file)
@@ -101,7 +79,7 @@ def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
             success_rate=data.success_rate,
             source=str(src),
         )
-        _validated(data, src, info)
+        demos_from_arrays(data.to_arrays(), src, info)  # fits the env, or nothing is written
         data.save(dst)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
