@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,47 +35,64 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     from herdemos.demos import DemoData
     from herdemos.parallel import Workers
 
-FLAG_FIELDS = {
-    "env": "train.env",
-    "n_epochs": "train.n_epochs",
-    "seed": "train.seed",
-    "policy_save_interval": "train.policy_save_interval",
-    "num_cpu": "train.num_cpu",
-    "replay_strategy": "her.replay_strategy",
-    "clip_return": "ddpg.clip_return",
-    "bc_loss": "ddpg.bc_loss",
-    "q_filter": "ddpg.q_filter",
-    "num_demo": "demo.num_demo",
-    "demo_file": "demo.demo_file",
-    "demo_reset_prob": "demo.demo_reset_prob",
-}
-BOOL_FLAGS = ("ddpg.clip_return", "ddpg.bc_loss", "ddpg.q_filter")
+
+@dataclass(frozen=True)
+class TrainFlags:
+    """The config-setting command-line flags, as given (None: not given on the command line).
+
+    Each field's ``config`` metadata names the config field it sets; ``preset`` names a whole
+    set of them. Keeping "not given" apart from a default lets the precedence in
+    :func:`resolve_config` work and lets ``--resume`` tell a repeated flag from a change.
+    """
+
+    env: str | None = field(default=None, metadata={"config": "train.env"})
+    n_epochs: int | None = field(default=None, metadata={"config": "train.n_epochs"})
+    seed: int | None = field(default=None, metadata={"config": "train.seed"})
+    policy_save_interval: int | None = field(
+        default=None, metadata={"config": "train.policy_save_interval"}
+    )
+    num_cpu: int | None = field(default=None, metadata={"config": "train.num_cpu"})
+    replay_strategy: str | None = field(default=None, metadata={"config": "her.replay_strategy"})
+    clip_return: bool | None = field(default=None, metadata={"config": "ddpg.clip_return"})
+    bc_loss: bool | None = field(default=None, metadata={"config": "ddpg.bc_loss"})
+    q_filter: bool | None = field(default=None, metadata={"config": "ddpg.q_filter"})
+    num_demo: int | None = field(default=None, metadata={"config": "demo.num_demo"})
+    demo_file: str | None = field(default=None, metadata={"config": "demo.demo_file"})
+    demo_reset_prob: float | None = field(default=None, metadata={"config": "demo.demo_reset_prob"})
+    preset: str | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        """Config field -> value for every flag given, e.g. ``{"ddpg.bc_loss": True}``."""
+        return {
+            f.metadata["config"]: getattr(self, f.name)
+            for f in fields(self)
+            if "config" in f.metadata and getattr(self, f.name) is not None
+        }
 
 
-def explicit_overrides(flags: dict[str, Any], set_items: tuple[str, ...]) -> dict[str, Any]:
+FLAG_CONFIG_FIELDS = frozenset(f.metadata["config"] for f in fields(TrainFlags) if f.metadata)
+"""Config fields that have their own flag (named after the field), so errors can name it."""
+
+
+def explicit_overrides(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, Any]:
     """The config changes the user asked for: given flags, then ``--set`` items."""
-    explicit = {FLAG_FIELDS[k]: v for k, v in flags.items() if v is not None and k in FLAG_FIELDS}
-    for key in BOOL_FLAGS:
-        if key in explicit:
-            explicit[key] = bool(explicit[key])
-    explicit.update(parse_set_options(set_items))
-    return explicit
+    return {**flags.overrides(), **parse_set_options(set_items)}
 
 
-def resolve_config(flags: dict[str, Any], set_items: tuple[str, ...]) -> Config:
+def resolve_config(flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
     """defaults < per-env table < ``--preset`` < explicit flags < ``--set`` items."""
     config = Config()
-    env = flags.get("env") or config.train.env
+    env = flags.env or config.train.env
     config = with_overrides(config, {"env": env})
     config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
-    if flags.get("preset"):
-        config = with_overrides(config, PRESETS[flags["preset"]])
+    if flags.preset:
+        config = with_overrides(config, PRESETS[flags.preset])
     config = with_overrides(config, explicit_overrides(flags, set_items))
     validate(config)
     return config
 
 
-def resume_config(logdir: Path, flags: dict[str, Any], set_items: tuple[str, ...]) -> Config:
+def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
     """The run's own ``params.json``; flags may only repeat it, except a larger ``--n_epochs``."""
     params_file = logdir / "params.json"
     try:
@@ -85,14 +103,14 @@ def resume_config(logdir: Path, flags: dict[str, Any], set_items: tuple[str, ...
         ) from None
     except (json.JSONDecodeError, ValueError, TypeError) as e:
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
-    wanted = {**PRESETS.get(flags.get("preset") or "", {}), **explicit_overrides(flags, set_items)}
+    wanted = {**PRESETS.get(flags.preset or "", {}), **explicit_overrides(flags, set_items)}
     n_epochs = wanted.pop("train.n_epochs", wanted.pop("n_epochs", None))
     for key, value in wanted.items():
         if with_overrides(stored, {key: value}) != stored:
             name = key.split(".")[-1]
             section = key.split(".")[0] if "." in key else field_section(name)
             old = getattr(getattr(stored, section), name)
-            flag = f"--{name}" if key in FLAG_FIELDS.values() else f"--set {key}"
+            flag = f"--{name}" if key in FLAG_CONFIG_FIELDS else f"--set {key}"
             raise HerdemosError(
                 f"{flag} {value} conflicts with the run's params.json ({name}={old!r}); "
                 "a resumed run keeps its configuration"
@@ -242,7 +260,23 @@ class GracefulStop:
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def main(
-    logdir: str | None, resume: str | None, set_items: tuple[str, ...], quiet: bool, **flags: Any
+    env: str | None,
+    logdir: str | None,
+    resume: str | None,
+    n_epochs: int | None,
+    seed: int | None,
+    policy_save_interval: int | None,
+    replay_strategy: str | None,
+    clip_return: int | None,
+    demo_file: str | None,
+    bc_loss: int | None,
+    q_filter: int | None,
+    num_demo: int | None,
+    demo_reset_prob: float | None,
+    num_cpu: int | None,
+    preset: str | None,
+    set_items: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Train DDPG + HER with demonstrations (Nair et al. 2018) on a goal-conditioned env.
 
@@ -253,6 +287,21 @@ def main(
       python experiment/train.py --num_demo 0 --set n_cycles=20
       python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000 --n_epochs 200
     """
+    flags = TrainFlags(
+        env=env,
+        n_epochs=n_epochs,
+        seed=seed,
+        policy_save_interval=policy_save_interval,
+        num_cpu=num_cpu,
+        replay_strategy=replay_strategy,
+        clip_return=optional_bool(clip_return),
+        bc_loss=optional_bool(bc_loss),
+        q_filter=optional_bool(q_filter),
+        num_demo=num_demo,
+        demo_file=demo_file,
+        demo_reset_prob=demo_reset_prob,
+        preset=preset,
+    )
     try:
         code = run(logdir, resume, set_items, quiet, flags)
     except HerdemosError as e:
@@ -262,12 +311,17 @@ def main(
     sys.exit(code)
 
 
+def optional_bool(value: int | None) -> bool | None:
+    """A 0/1 flag as a bool, keeping None (not given)."""
+    return None if value is None else bool(value)
+
+
 def run(
     logdir: str | None,
     resume: str | None,
     set_items: tuple[str, ...],
     quiet: bool,
-    flags: dict[str, Any],
+    flags: TrainFlags,
 ) -> int:
     from herdemos.parallel import connect, mpirun_command
 
@@ -275,8 +329,8 @@ def run(
     echo = click.echo if workers.is_main else (lambda *args, **kwargs: None)
     if resume and logdir:
         raise HerdemosError("--resume and --logdir: give one (a resumed run keeps its folder)")
-    if workers.size > 1 and flags.get("num_cpu") is None and not resume:
-        flags = {**flags, "num_cpu": workers.size}  # launched as `mpirun -np N train.py`
+    if workers.size > 1 and flags.num_cpu is None and not resume:
+        flags = replace(flags, num_cpu=workers.size)  # launched as `mpirun -np N train.py`
     if resume:
         path = Path(resume)
         config = resume_config(path, flags, set_items)

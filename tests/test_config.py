@@ -92,19 +92,47 @@ def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_de
 
 
 def test_original_preset_is_applied_below_explicit_flags():
-    from herdemos.experiment.train import resolve_config
+    from herdemos.experiment.train import TrainFlags, resolve_config
 
-    config = resolve_config({"preset": "original", "seed": 3}, ("n_batches=7",))
+    config = resolve_config(TrainFlags(preset="original", seed=3), ("n_batches=7",))
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
     assert config.ddpg.polyak == 0.8 and config.train.random_eps == 0.2
     assert config.train.seed == 3 and config.train.n_batches == 7  # flags and --set win
 
 
 def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actions():
-    from herdemos.experiment.train import resolve_config
+    from herdemos.experiment.train import TrainFlags, resolve_config
 
-    config = resolve_config({"preset": "stacking", "env": "FetchStack2-v1"}, ())
+    config = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
     assert config.ddpg.polyak == 0.6 and config.train.random_eps == 0.0
     assert config.train.noise_eps == 0.1  # Gaussian exploration stays
     validate(config)
+
+
+def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
+    """A train.py option added without its TrainFlags field (or mapped to the wrong config
+    field) would be silently dropped; this pins the two together."""
+    from herdemos.experiment.train import TrainFlags, main, resolve_config
+
+    options = {p.name for p in main.params} - {"logdir", "resume", "set_items", "quiet"}
+    assert options == {f.name for f in dataclasses.fields(TrainFlags)}
+    given = TrainFlags(
+        env="FetchPush-v4",
+        n_epochs=7,
+        seed=11,
+        policy_save_interval=3,
+        num_cpu=1,
+        replay_strategy="none",
+        clip_return=False,
+        bc_loss=True,
+        q_filter=True,
+        num_demo=5,
+        demo_file="demos.npz",
+        demo_reset_prob=0.25,
+    )
+    config = resolve_config(given, ())
+    for key, value in given.overrides().items():
+        section, name = key.split(".")
+        assert getattr(getattr(config, section), name) == value, key
+    assert len(given.overrides()) == len(dataclasses.fields(TrainFlags)) - 1  # all but --preset
