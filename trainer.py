@@ -78,6 +78,24 @@ def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | N
     return batch
 
 
+def rank_loss_means(
+    loss_sums: dict[str, float], n_updates: int, ranks: int, logs_bc: bool
+) -> dict[str, float]:
+    """This rank's per-update loss means, scaled so that their mean over the ranks is the
+    number one process training on the whole batch would log.
+
+    ``bc_loss`` is a *sum* over this rank's share of the demo rows, so N ranks' mean is 1/N of
+    the whole batch's sum; it is scaled by N. The other losses are means and need no scaling.
+    ``bc_loss`` and ``q_filter_frac`` are left out when no BC loss is trained (they are 0).
+    """
+    means = {}
+    for key, total in loss_sums.items():
+        if logs_bc or key not in ("bc_loss", "q_filter_frac"):
+            scale = ranks if key == "bc_loss" else 1
+            means[key] = total / max(n_updates, 1) * scale
+    return means
+
+
 @dataclass
 class TrainingState:
     """Bookkeeping that a checkpoint must carry besides networks and buffers."""
@@ -308,13 +326,12 @@ class Trainer:
                 float(np.mean(ep.train_success)) if ep.train_success else 0.0
             ),
         }
-        for key in sorted(ep.loss_sums):  # same order on every rank: the means are collective
-            d = self.config.ddpg
-            if (d.bc_loss or d.bc_only) or key not in ("bc_loss", "q_filter_frac"):
-                # bc_loss is a sum over this rank's share of the batch: N ranks' mean x N is
-                # the sum over the whole batch, the number a single process logs
-                scale = self.workers.size if key == "bc_loss" else 1
-                row[f"train/{key}"] = mean(ep.loss_sums[key] / max(ep.n_updates, 1)) * scale
+        d = self.config.ddpg
+        losses = rank_loss_means(
+            ep.loss_sums, ep.n_updates, self.workers.size, logs_bc=d.bc_loss or d.bc_only
+        )
+        for key in sorted(losses):  # same order on every rank: the means are collective
+            row[f"train/{key}"] = mean(losses[key])
         row["train/demo_resets"] = mean(ep.demo_resets) * self.workers.size
         row["train/discarded_episodes"] = mean(ep.discarded_episodes) * self.workers.size
         row["buffer/episodes"] = self.buffer.size

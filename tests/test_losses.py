@@ -141,3 +141,30 @@ def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():
     _, loss_one, stats = one._losses(*tensors)
     _, loss_two, _ = two._losses(*tensors)
     assert float(loss_two - loss_one) == pytest.approx(LAMBDA2 * float(stats["bc_loss"]), rel=1e-4)
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 4])
+def test_logged_bc_loss_is_the_whole_batch_sum_however_many_ranks_split_it(ranks):
+    from herdemos.trainer import rank_loss_means
+
+    rng = np.random.default_rng(ranks)
+    row_errors = rng.uniform(0.0, 1.0, size=(3, 8))  # 3 updates, 8 demo rows each
+    critic = rng.uniform(0.0, 1.0, size=3)
+    shares = np.split(row_errors, ranks, axis=1)  # each rank sums its share of the rows
+    logged = [
+        rank_loss_means(
+            {"bc_loss": float(share.sum()), "critic_loss": float(critic.sum())}, 3, ranks, True
+        )
+        for share in shares
+    ]
+    single = row_errors.sum(axis=1).mean()
+    assert np.mean([r["bc_loss"] for r in logged]) == pytest.approx(single)
+    assert np.mean([r["critic_loss"] for r in logged]) == pytest.approx(critic.mean())
+
+
+def test_bc_entries_are_not_logged_without_a_bc_loss():
+    from herdemos.trainer import rank_loss_means
+
+    sums = {"bc_loss": 0.0, "q_filter_frac": 0.0, "critic_loss": 6.0}
+    assert rank_loss_means(sums, 3, 2, logs_bc=False) == {"critic_loss": 2.0}
+    assert rank_loss_means(sums, 0, 1, logs_bc=True)["critic_loss"] == 6.0  # no updates yet
