@@ -53,7 +53,17 @@ def check_output_file(path: str | os.PathLike, flag: str) -> Path:
 
 
 def _umask() -> int:
-    """The process umask (reading it means setting it, so it is set straight back)."""
+    """The process umask.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it can only be read by setting it,
+    so it is set straight back (process-wide, for an instant).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -22,13 +22,15 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
-def test_written_files_get_the_umask_permissions_not_0600(tmp_path):
-    old = os.umask(0o022)
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_written_files_get_the_umask_permissions_not_0600(tmp_path, umask, mode):
+    old = os.umask(umask)
     try:
         atomic_write_text(tmp_path / "params.json", "{}")
+        assert os.umask(umask) == umask  # reading the umask left it as it was
     finally:
         os.umask(old)
-    assert stat.S_IMODE((tmp_path / "params.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "params.json").stat().st_mode) == mode
 
 
 def test_new_folders_are_made(tmp_path):
