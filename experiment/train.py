@@ -6,164 +6,26 @@ python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from herdemos.experiment.config import (
-    ENV_OVERRIDES,
-    PRESETS,
-    Config,
-    env_family,
-    field_section,
-    parse_set_options,
-    validate,
-    with_overrides,
-)
+from herdemos.experiment.config import PRESETS, Config
+from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
+from herdemos.experiment.stopping import GracefulStop, IgnoreInterrupts
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
 if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags are checked
     from herdemos.demos import DemoData
     from herdemos.parallel import Workers
-
-
-@dataclass(frozen=True)
-class TrainFlags:
-    """The config-setting command-line flags, as given (None: not given on the command line).
-
-    Each field's ``config`` metadata names the config field it sets; ``preset`` names a whole
-    set of them. Keeping "not given" apart from a default lets the precedence in
-    :func:`resolve_config` work and lets ``--resume`` tell a repeated flag from a change.
-    """
-
-    env: str | None = field(default=None, metadata={"config": "train.env"})
-    n_epochs: int | None = field(default=None, metadata={"config": "train.n_epochs"})
-    seed: int | None = field(default=None, metadata={"config": "train.seed"})
-    policy_save_interval: int | None = field(
-        default=None, metadata={"config": "train.policy_save_interval"}
-    )
-    num_cpu: int | None = field(default=None, metadata={"config": "train.num_cpu"})
-    replay_strategy: str | None = field(default=None, metadata={"config": "her.replay_strategy"})
-    clip_return: bool | None = field(default=None, metadata={"config": "ddpg.clip_return"})
-    bc_loss: bool | None = field(default=None, metadata={"config": "ddpg.bc_loss"})
-    q_filter: bool | None = field(default=None, metadata={"config": "ddpg.q_filter"})
-    num_demo: int | None = field(default=None, metadata={"config": "demo.num_demo"})
-    demo_file: str | None = field(default=None, metadata={"config": "demo.demo_file"})
-    demo_reset_prob: float | None = field(default=None, metadata={"config": "demo.demo_reset_prob"})
-    preset: str | None = None
-
-    def overrides(self) -> dict[str, Any]:
-        """Config field -> value for every flag given, e.g. ``{"ddpg.bc_loss": True}``."""
-        return {
-            f.metadata["config"]: getattr(self, f.name)
-            for f in fields(self)
-            if "config" in f.metadata and getattr(self, f.name) is not None
-        }
-
-
-FLAG_CONFIG_FIELDS = frozenset(f.metadata["config"] for f in fields(TrainFlags) if f.metadata)
-"""Config fields that have their own flag (named after the field), so errors can name it."""
-
-
-def explicit_overrides(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, Any]:
-    """The config changes the user asked for: given flags, then ``--set`` items."""
-    return {**flags.overrides(), **parse_set_options(set_items)}
-
-
-def resolve_config(flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
-    """defaults < per-env table < ``--preset`` < explicit flags < ``--set`` items."""
-    config = Config()
-    env = flags.env or config.train.env
-    config = with_overrides(config, {"env": env})
-    config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
-    if flags.preset:
-        config = with_overrides(config, PRESETS[flags.preset])
-    config = with_overrides(config, explicit_overrides(flags, set_items))
-    validate(config)
-    return config
-
-
-def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
-    """The run's own ``params.json``; flags may only repeat it, except a larger ``--n_epochs``."""
-    params_file = logdir / "params.json"
-    try:
-        stored = Config.from_dict(json.loads(params_file.read_text()))
-    except FileNotFoundError:
-        raise HerdemosError(
-            f"--resume {logdir}: no params.json here; is this a run folder?"
-        ) from None
-    except (json.JSONDecodeError, ValueError, TypeError) as e:
-        raise HerdemosError(f"{params_file}: unreadable ({e})") from None
-    wanted = {**PRESETS.get(flags.preset or "", {}), **explicit_overrides(flags, set_items)}
-    n_epochs = wanted.pop("train.n_epochs", wanted.pop("n_epochs", None))
-    for key, value in wanted.items():
-        if with_overrides(stored, {key: value}) != stored:
-            name = key.split(".")[-1]
-            section = key.split(".")[0] if "." in key else field_section(name)
-            old = getattr(getattr(stored, section), name)
-            flag = f"--{name}" if key in FLAG_CONFIG_FIELDS else f"--set {key}"
-            raise HerdemosError(
-                f"{flag} {value} conflicts with the run's params.json ({name}={old!r}); "
-                "a resumed run keeps its configuration"
-            )
-    merged = stored
-    if n_epochs is not None:
-        merged = with_overrides(merged, {"n_epochs": n_epochs})
-    validate(merged)
-    return merged
-
-
-class IgnoreInterrupts:
-    """While the MPI ranks run, the launching process leaves SIGINT/SIGTERM to them."""
-
-    def __enter__(self) -> None:
-        signals = (signal.SIGINT, signal.SIGTERM)
-        self._previous = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-class GracefulStop:
-    """SIGINT/SIGTERM ask the loop to stop after the current cycle (and checkpoint); a second
-    Ctrl-C stops at once."""
-
-    def __init__(self, echo=click.echo) -> None:
-        self.signal: int | None = None
-        self._echo = echo
-
-    def __enter__(self) -> GracefulStop:
-        self._previous = {
-            s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)
-        }
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signal = signum
-        self._echo(
-            f"\n{signal.Signals(signum).name}: finishing the current cycle and writing a "
-            "checkpoint (Ctrl-C again to abort without one)",
-            err=True,
-        )
-
-    def __call__(self) -> bool:
-        return self.signal is not None
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

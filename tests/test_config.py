@@ -92,7 +92,7 @@ def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_de
 
 
 def test_original_preset_is_applied_below_explicit_flags():
-    from herdemos.experiment.train import TrainFlags, resolve_config
+    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     config = resolve_config(TrainFlags(preset="original", seed=3), ("n_batches=7",))
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
@@ -101,7 +101,7 @@ def test_original_preset_is_applied_below_explicit_flags():
 
 
 def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actions():
-    from herdemos.experiment.train import TrainFlags, resolve_config
+    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     config = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
@@ -113,7 +113,8 @@ def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actio
 def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
     """A train.py option added without its TrainFlags field (or mapped to the wrong config
     field) would be silently dropped; this pins the two together."""
-    from herdemos.experiment.train import TrainFlags, main, resolve_config
+    from herdemos.experiment.flags import TrainFlags, resolve_config
+    from herdemos.experiment.train import main
 
     options = {p.name for p in main.params} - {"logdir", "resume", "set_items", "quiet"}
     assert options == {f.name for f in dataclasses.fields(TrainFlags)}

@@ -1,0 +1,110 @@
+"""How train.py's command-line flags become a :class:`Config`, for a new run or a resumed one.
+
+Kept apart from the command itself so the precedence rules (defaults < per-env table <
+``--preset`` < flags < ``--set``) and the resume checks can be read and tested on their own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from herdemos.experiment.config import (
+    ENV_OVERRIDES,
+    PRESETS,
+    Config,
+    env_family,
+    field_section,
+    parse_set_options,
+    validate,
+    with_overrides,
+)
+from herdemos.util import HerdemosError
+
+
+@dataclass(frozen=True)
+class TrainFlags:
+    """The config-setting command-line flags, as given (None: not given on the command line).
+
+    Each field's ``config`` metadata names the config field it sets; ``preset`` names a whole
+    set of them. Keeping "not given" apart from a default lets the precedence in
+    :func:`resolve_config` work and lets ``--resume`` tell a repeated flag from a change.
+    """
+
+    env: str | None = field(default=None, metadata={"config": "train.env"})
+    n_epochs: int | None = field(default=None, metadata={"config": "train.n_epochs"})
+    seed: int | None = field(default=None, metadata={"config": "train.seed"})
+    policy_save_interval: int | None = field(
+        default=None, metadata={"config": "train.policy_save_interval"}
+    )
+    num_cpu: int | None = field(default=None, metadata={"config": "train.num_cpu"})
+    replay_strategy: str | None = field(default=None, metadata={"config": "her.replay_strategy"})
+    clip_return: bool | None = field(default=None, metadata={"config": "ddpg.clip_return"})
+    bc_loss: bool | None = field(default=None, metadata={"config": "ddpg.bc_loss"})
+    q_filter: bool | None = field(default=None, metadata={"config": "ddpg.q_filter"})
+    num_demo: int | None = field(default=None, metadata={"config": "demo.num_demo"})
+    demo_file: str | None = field(default=None, metadata={"config": "demo.demo_file"})
+    demo_reset_prob: float | None = field(default=None, metadata={"config": "demo.demo_reset_prob"})
+    preset: str | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        """Config field -> value for every flag given, e.g. ``{"ddpg.bc_loss": True}``."""
+        return {
+            f.metadata["config"]: getattr(self, f.name)
+            for f in fields(self)
+            if "config" in f.metadata and getattr(self, f.name) is not None
+        }
+
+
+FLAG_CONFIG_FIELDS = frozenset(f.metadata["config"] for f in fields(TrainFlags) if f.metadata)
+"""Config fields that have their own flag (named after the field), so errors can name it."""
+
+
+def explicit_overrides(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, Any]:
+    """The config changes the user asked for: given flags, then ``--set`` items."""
+    return {**flags.overrides(), **parse_set_options(set_items)}
+
+
+def resolve_config(flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
+    """defaults < per-env table < ``--preset`` < explicit flags < ``--set`` items."""
+    config = Config()
+    env = flags.env or config.train.env
+    config = with_overrides(config, {"env": env})
+    config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
+    if flags.preset:
+        config = with_overrides(config, PRESETS[flags.preset])
+    config = with_overrides(config, explicit_overrides(flags, set_items))
+    validate(config)
+    return config
+
+
+def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
+    """The run's own ``params.json``; flags may only repeat it, except a larger ``--n_epochs``."""
+    params_file = logdir / "params.json"
+    try:
+        stored = Config.from_dict(json.loads(params_file.read_text()))
+    except FileNotFoundError:
+        raise HerdemosError(
+            f"--resume {logdir}: no params.json here; is this a run folder?"
+        ) from None
+    except (json.JSONDecodeError, ValueError, TypeError) as e:
+        raise HerdemosError(f"{params_file}: unreadable ({e})") from None
+    wanted = {**PRESETS.get(flags.preset or "", {}), **explicit_overrides(flags, set_items)}
+    n_epochs = wanted.pop("train.n_epochs", wanted.pop("n_epochs", None))
+    for key, value in wanted.items():
+        if with_overrides(stored, {key: value}) != stored:
+            name = key.split(".")[-1]
+            section = key.split(".")[0] if "." in key else field_section(name)
+            old = getattr(getattr(stored, section), name)
+            flag = f"--{name}" if key in FLAG_CONFIG_FIELDS else f"--set {key}"
+            raise HerdemosError(
+                f"{flag} {value} conflicts with the run's params.json ({name}={old!r}); "
+                "a resumed run keeps its configuration"
+            )
+    merged = stored
+    if n_epochs is not None:
+        merged = with_overrides(merged, {"n_epochs": n_epochs})
+    validate(merged)
+    return merged
