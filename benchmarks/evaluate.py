@@ -28,7 +28,7 @@ import click
 import numpy as np
 
 from benchmarks.report import RESULTS, moving_average, provenance, save_figure
-from benchmarks.run import SUITES
+from benchmarks.suites import SUITES
 from herdemos.environment import EnvInfo, make_env
 from herdemos.logger import read_progress
 from herdemos.policy import Policy, average_policies, load_policy

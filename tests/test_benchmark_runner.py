@@ -211,7 +211,8 @@ def test_negative_seeds_are_refused_before_anything_runs(monkeypatch):
 
 
 def test_help_and_list_tell_the_true_default_seeds():
-    from benchmarks.run import SUITES, main
+    from benchmarks.run import main
+    from benchmarks.suites import SUITES
 
     help_text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
     assert "[default: each suite's own, see --list]" in help_text and "0 1 2]" not in help_text

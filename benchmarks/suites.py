@@ -1,0 +1,395 @@
+"""The named training benchmarks: environment, flags, epoch budget and seeds of each.
+
+A table, apart from the runner (``benchmarks/run.py``), so that the comments saying why each
+suite exists sit next to its settings, and the evaluator can read the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingSuite:
+    """A training benchmark: one configuration, several seeds, a fixed epoch budget."""
+
+    label: str
+    env: str
+    flags: tuple[str, ...]
+    epochs: int
+    seeds: tuple[int, ...] = (0, 1, 2)
+    demo_noise: float = 0.0  # > 0: imperfect scripted demos, generated with this action noise
+
+
+DEMOS = ("--num_demo", "100")
+SUITES: dict[str, TrainingSuite] = {
+    "pickplace-demos": TrainingSuite(
+        "demos + BC + Q-filter",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1"),
+        30,
+    ),
+    "pickplace-demos-resets": TrainingSuite(
+        "demos + BC + Q-filter + demo resets (0.1)",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--demo_reset_prob", "0.1"),
+        30,
+    ),
+    "pickplace-original": TrainingSuite(
+        "original hyper-parameters (--preset original)",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1", "--preset", "original"),
+        30,
+        seeds=(0,),
+    ),
+    # Imperfect demonstrations (action noise 0.5: the scripted controller then succeeds in about
+    # 57% of episodes), where the Q-filter is meant to matter.
+    "pickplace-noisy-qfilter": TrainingSuite(
+        "noisy demos + BC + Q-filter",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1", "--q_filter", "1"),
+        20,
+        seeds=(0,),
+        demo_noise=0.5,
+    ),
+    "pickplace-noisy-bc-loss": TrainingSuite(
+        "noisy demos + BC, no Q-filter",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--bc_loss", "1"),
+        20,
+        seeds=(0,),
+        demo_noise=0.5,
+    ),
+    "pickplace-noisy-bc-only": TrainingSuite(
+        "noisy demos, BC only",
+        "FetchPickAndPlace-v4",
+        (*DEMOS, "--set", "bc_only=1"),
+        20,
+        seeds=(0,),
+        demo_noise=0.5,
+    ),
+    "reach-her": TrainingSuite("HER only", "FetchReach-v4", ("--num_demo", "0"), 10),
+    "pickplace-her": TrainingSuite("HER only", "FetchPickAndPlace-v4", ("--num_demo", "0"), 60),
+    "pickplace-bc": TrainingSuite(
+        "BC only", "FetchPickAndPlace-v4", (*DEMOS, "--set", "bc_only=1"), 30
+    ),
+}
+# Block stacking (issue #7): one seed each, for the 2-core budget. Epoch = 20 episodes of 50 steps
+# per block. HER only and BC only are the paper's baselines.
+PAPER_METHOD = (*DEMOS, "--bc_loss", "1", "--q_filter", "1")
+RESETS = ("--demo_reset_prob", "0.1")
+SUITES.update(
+    {
+        "stack2-demos": TrainingSuite(
+            "demos + BC + Q-filter", "FetchStack2-v0", PAPER_METHOD, 300, seeds=(0,)
+        ),
+        "stack2-demos-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1)",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS),
+            300,
+            seeds=(0,),
+        ),
+        # Exploration check: with random_eps 0.1 almost every 100-step training episode gets a
+        # random action (half of them open the gripper) while a block is carried.
+        "stack2-demos-resets-eps0.02": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), random_eps 0.02",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--set", "random_eps=0.02"),
+            300,
+            seeds=(0,),
+        ),
+        # Sample efficiency: the original project's preset (twice the updates per env step,
+        # polyak 0.8), and the same update FLOPs as the default spent on twice as many
+        # half-size batches.
+        "stack2-original-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            300,
+            seeds=(0,),
+        ),
+        # Value propagation: the targets move once per cycle, so polyak sets how fast a value
+        # learnt near the tower reaches the start of a 100-step episode.
+        "stack2-original-resets-polyak0.6": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original", "--set", "polyak=0.6"),
+            300,
+            seeds=(0,),
+        ),
+        # The paper's step reward (minus the blocks not yet placed), which credits each block.
+        "stack2-step-original-resets": TrainingSuite(
+            "step reward, demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "FetchStack2-Step-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            300,
+            seeds=(0,),
+        ),
+        # FetchStack2-v1: the tower spot starts clear of both blocks.
+        "stack2v1-original-resets-polyak0.6": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6",
+            "FetchStack2-v1",
+            (*PAPER_METHOD, *RESETS, "--preset", "original", "--set", "polyak=0.6"),
+            300,
+            seeds=(0,),
+        ),
+        # Exploration: with random_eps 0.2 a uniform random action (a 5 cm jump, half of them
+        # opening the gripper) comes every 5 steps, so noisy training episodes almost never
+        # finish a tower and the critic never sees the actor's own successes. Gaussian noise
+        # only (noise_eps 0.1) keeps them close to the deterministic policy.
+        "stack2v1-original-resets-polyak0.6-eps0": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "FetchStack2-v1",
+            (*PAPER_METHOD, *RESETS, "--preset", "original")
+            + ("--set", "polyak=0.6", "--set", "random_eps=0"),
+            300,
+            seeds=(0,),
+        ),
+        "stack2-resets-b512": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), 80 updates of 512 per cycle",
+            "FetchStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--set", "batch_size=512", "--set", "demo_batch_size=64")
+            + ("--set", "n_batches=80"),
+            300,
+            seeds=(0,),
+        ),
+        "stack2-her": TrainingSuite(
+            "HER only", "FetchStack2-v0", ("--num_demo", "0"), 60, seeds=(0,)
+        ),
+        "stack2-bc": TrainingSuite(
+            "BC only", "FetchStack2-v0", (*DEMOS, "--set", "bc_only=1"), 40, seeds=(0,)
+        ),
+        "stack3-demos-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1)",
+            "FetchStack3-v0",
+            (*PAPER_METHOD, *RESETS),
+            400,
+            seeds=(0,),
+        ),
+        "stack3-original-resets": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "FetchStack3-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            400,
+            seeds=(0,),
+        ),
+        "stack3-demos": TrainingSuite(
+            "demos + BC + Q-filter", "FetchStack3-v0", PAPER_METHOD, 400, seeds=(0,)
+        ),
+        "stack3-her": TrainingSuite(
+            "HER only", "FetchStack3-v0", ("--num_demo", "0"), 40, seeds=(0,)
+        ),
+        "stack3-bc": TrainingSuite(
+            "BC only", "FetchStack3-v0", (*DEMOS, "--set", "bc_only=1"), 40, seeds=(0,)
+        ),
+    }
+)
+# The v1 stacking envs with the exploration that lets noisy training episodes finish towers
+# (Gaussian noise only) and faster-moving targets (polyak 0.6 per cycle of 40 updates).
+STACK_TUNED = (
+    *PAPER_METHOD,
+    *RESETS,
+    "--preset",
+    "original",
+    "--set",
+    "polyak=0.6",
+    "--set",
+    "random_eps=0",
+)
+SUITES.update(
+    {
+        "stack3v1-tuned": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "FetchStack3-v1",
+            STACK_TUNED,
+            400,
+            seeds=(0,),
+        ),
+        # More starts from demo states (half the training episodes), so the later stages (the
+        # second block, leaving a finished tower alone) get more practice.
+        "stack2v1-tuned-resets0.5": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.5), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "FetchStack2-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            300,
+            seeds=(0,),
+        ),
+        # Demos recorded with action noise 0.1: they include slightly off-centre grasps and the
+        # controller's recovery from them (it servoes the carried *block* onto the tower), which
+        # clean demos never show; a policy that grasps off-centre otherwise topples the tower.
+        "stack2v1-tuned-noisy0.1": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "FetchStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        "stack2v1-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.5), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "FetchStack2-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        "stack3v1-tuned-resets0.5": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.5), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "FetchStack3-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            400,
+            seeds=(0,),
+        ),
+        # The paper's step reward (minus the number of blocks not in place) on the same
+        # settings: the critic is told when the bottom block is placed, not only the tower.
+        "stack2v1-step-tuned-noisy0.1": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack2-Step-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # Training rewards count a block as placed within 3 cm (tests still use 5 cm): failed
+        # test episodes often end with a tower 4-6 cm from its target, an imprecision that the
+        # 5 cm sparse reward does not penalise until it crosses the line.
+        "stack2v1-tuned-noisy0.1-threshold0.03": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0, training reward threshold 3 cm",
+            "FetchStack2-v1",
+            (*STACK_TUNED, "--set", "reward_threshold=0.03"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # Stack3 with both helps measured on Stack2-v1: noisy demos and half the episodes
+        # starting from demo states (the third block gets practice before the first two work).
+        "stack3v1-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.5), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "FetchStack3-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # Both Stack2 helps that each lifted held-out success: the step reward (the critic hears
+        # when the bottom block is placed) and the 3 cm training threshold (towers built near,
+        # not on, the target are not rewarded).
+        "stack2v1-step-tuned-noisy0.1-threshold0.03": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0, training reward threshold 3 cm",
+            "FetchStack2-Step-v1",
+            (*STACK_TUNED, "--set", "reward_threshold=0.03"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # The WAM tower with the noisy demos that lifted Fetch Stack2-v1 (the WAM tasks are
+        # sparse-reward only, as issue #8 asks).
+        "wam-stack2v1-tuned-noisy0.1": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "WAMStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # The paper's step reward, which gave the best Fetch Stack2 result, on the WAM tower.
+        "wam-stack2v1-step-tuned-noisy0.1": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "WAMStack2-Step-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # The four-block WAM tower (issue #8: "as far as time allows"), with everything that
+        # helped the two-block one and half the episodes starting from demo states.
+        "wam-stack4v1-step-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "WAMStack4-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # Stack3 with the step reward on top of noisy demos and resets 0.5: with three blocks
+        # the sparse reward says nothing until the whole tower stands.
+        "stack3v1-step-tuned-noisy0.1-resets0.5": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack3-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5"),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # Noisier demos (action noise 0.2: the controller succeeds in 90% of Stack2 and 86% of
+        # WAMStack2 episodes): its re-planning after a missed grasp or a dropped block shows up in
+        # about a third of the episodes instead of a fifth, and a missed second grasp that is never
+        # retried is the trained policies' main failure.
+        "stack2v1-step-tuned-noisy0.2": TrainingSuite(
+            "step reward, demos (noise 0.2) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack2-Step-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.2,
+        ),
+        "wam-stack2v1-tuned-noisy0.2": TrainingSuite(
+            "demos (noise 0.2) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0",
+            "WAMStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.2,
+        ),
+        "wam-stack2v1-tuned": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
+            "random_eps 0",
+            "WAMStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+        ),
+    }
+)
+# The WAM arm (issue #8): the paper's method with 100 scripted demos, one seed each.
+SUITES.update(
+    {
+        "wam-reach": TrainingSuite(
+            "demos + BC + Q-filter", "WAMReach-v0", PAPER_METHOD, 10, seeds=(0,)
+        ),
+        "wam-pickplace": TrainingSuite(
+            "demos + BC + Q-filter", "WAMPickAndPlace-v0", PAPER_METHOD, 30, seeds=(0,)
+        ),
+        "wam-stack2": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1)",
+            "WAMStack2-v0",
+            (*PAPER_METHOD, *RESETS),
+            300,
+            seeds=(0,),
+        ),
+        "wam-stack2-original": TrainingSuite(
+            "demos + BC + Q-filter + demo resets (0.1), --preset original",
+            "WAMStack2-v0",
+            (*PAPER_METHOD, *RESETS, "--preset", "original"),
+            300,
+            seeds=(0,),
+        ),
+    }
+)
