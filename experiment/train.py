@@ -7,8 +7,8 @@ python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,7 +19,7 @@ import click
 
 from herdemos.experiment.config import PRESETS, Config
 from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
-from herdemos.experiment.stopping import GracefulStop, IgnoreInterrupts
+from herdemos.experiment.stopping import GracefulStop, run_mpi_job
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
@@ -121,6 +121,13 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     help="Override any config field, e.g. --set n_cycles=10 --set ddpg.polyak=0.9.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--stop_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    hidden=True,
+    help="Stop after the current cycle once this file exists (how --num_cpu passes Ctrl-C on).",
+)
 def main(
     env: str | None,
     logdir: str | None,
@@ -139,6 +146,7 @@ def main(
     preset: str | None,
     set_items: tuple[str, ...],
     quiet: bool,
+    stop_file: str | None,
 ) -> None:
     """Train DDPG + HER with demonstrations (Nair et al. 2018) on a goal-conditioned env.
 
@@ -165,7 +173,7 @@ def main(
         preset=preset,
     )
     try:
-        code = run(logdir, resume, set_items, quiet, flags)
+        code = run(logdir, resume, set_items, quiet, flags, Path(stop_file) if stop_file else None)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
@@ -184,6 +192,7 @@ def run(
     set_items: tuple[str, ...],
     quiet: bool,
     flags: TrainFlags,
+    stop_file: Path | None = None,
 ) -> int:
     from herdemos.parallel import connect, mpirun_command
 
@@ -211,8 +220,9 @@ def run(
         # Re-launch this very command under mpirun with N ranks, as baselines did.
         command = mpirun_command(config.train.num_cpu, ["-m", "mpi4py", *sys.argv])
         echo(f"launching {config.train.num_cpu} MPI ranks: {' '.join(command)}")
-        with IgnoreInterrupts():  # Ctrl-C reaches the ranks, which checkpoint and exit
-            return subprocess.call(command)
+        with tempfile.TemporaryDirectory(prefix="herdemos-") as scratch:
+            stop = Path(scratch) / "stop"
+            return run_mpi_job([*command, "--stop_file", str(stop)], stop, echo)
     if config.train.num_cpu != workers.size:
         raise HerdemosError(
             f"--num_cpu {config.train.num_cpu} but this job has {workers.size} MPI ranks"
@@ -241,7 +251,7 @@ def run(
     if lock_error:
         raise HerdemosError(lock_error)
     try:
-        return train_in(path, config, demos, resume is not None, quiet, workers, echo)
+        return train_in(path, config, demos, resume is not None, quiet, workers, echo, stop_file)
     finally:
         if workers.is_main:
             release_run_lock(path)
@@ -255,6 +265,7 @@ def train_in(
     quiet: bool,
     workers: Workers,
     echo: Callable[..., None],
+    stop_file: Path | None = None,
 ) -> int:
     """Trains (or resumes) the run in ``path``, which this process has locked; returns the
     exit code."""
@@ -279,7 +290,7 @@ def train_in(
     )
     progress.restore(rows)
     try:
-        with GracefulStop(echo) as stop:
+        with GracefulStop(echo, stop_file) as stop:
             finished = trainer.train(
                 progress, show_bar=not quiet and workers.is_main, stop_requested=stop
             )

@@ -116,7 +116,13 @@ def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
     from herdemos.experiment.flags import TrainFlags, resolve_config
     from herdemos.experiment.train import main
 
-    options = {p.name for p in main.params} - {"logdir", "resume", "set_items", "quiet"}
+    options = {p.name for p in main.params} - {
+        "logdir",
+        "resume",
+        "set_items",
+        "quiet",
+        "stop_file",
+    }
     assert options == {f.name for f in dataclasses.fields(TrainFlags)}
     given = TrainFlags(
         env="FetchPush-v4",

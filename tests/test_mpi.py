@@ -2,14 +2,17 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from herdemos import load_policy
+from herdemos.checkpoint import list_checkpoints
 from herdemos.environment import make_env
 from herdemos.parallel import mpirun_command
 
@@ -122,3 +125,35 @@ def test_two_rank_run_resumes_with_its_ranks(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     lines = (logdir / "progress.csv").read_text().splitlines()[1:]
     assert [line.split(",")[:2] for line in lines] == [["1", "80"], ["2", "160"]]
+
+
+def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path):
+    """Ctrl-C reaches the terminal's whole foreground group, but mpirun keeps each rank in a
+    group of its own and aborts them on SIGINT; the launcher must pass the stop on instead."""
+    logdir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    proc = subprocess.Popen(
+        [sys.executable, "experiment/train.py", "--env", "point_env:PointGoal-v0",
+         "--num_cpu", "2", "--n_epochs", "500", "--logdir", str(logdir), *SMALL],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, as a job started from a shell
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (logdir / "progress.csv").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-2000:]
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
+    assert f"--resume {logdir} --num_cpu 2" in err and "Traceback" not in err
+    assert "MPI_ABORT" not in err and "Abort" not in err
+    checkpoint = list_checkpoints(logdir)[-1]
+    assert sorted(p.name for p in checkpoint.glob("state-rank*.npz")) == [
+        "state-rank0.npz",
+        "state-rank1.npz",
+    ]
+    assert not (logdir / "train.lock").exists()
+    stopped_at = len((logdir / "progress.csv").read_text().splitlines()) - 1
+    resumed = train_cli("--resume", str(logdir), "--n_epochs", str(stopped_at + 1), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert len((logdir / "progress.csv").read_text().splitlines()) - 1 == stopped_at + 1
