@@ -9,7 +9,7 @@ import math
 import os
 from pathlib import Path
 
-from herdemos.util import atomic_write_text
+from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
 
 class ProgressLog:
@@ -71,6 +71,30 @@ def read_progress(path: str | os.PathLike) -> list[dict[str, float]]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     return [{k: _number(v) for k, v in r.items() if k is not None} for r in rows]
+
+
+def read_run_progress(path: Path) -> list[dict[str, float]]:
+    """The rows of a run's ``progress.csv`` (none if it has none yet), for resuming it.
+
+    Raises:
+        HerdemosError: the file is unreadable, or its rows lack a numeric epoch, in one line
+            naming it (the run's checkpoints are untouched; move the file away to resume).
+    """
+    progress = path / "progress.csv"
+    if not progress.exists():
+        return []
+    try:
+        rows = read_progress(progress)
+        for row in rows:
+            if not math.isfinite(row["epoch"]):
+                raise ValueError("a row without an epoch")
+    except KeyError:
+        raise HerdemosError(f"{progress}: no 'epoch' column; move it away to resume") from None
+    except (ValueError, UnicodeDecodeError, csv.Error) as e:
+        raise HerdemosError(f"{progress}: unreadable ({e}); move it away to resume") from None
+    except OSError as e:
+        raise HerdemosError(os_error_line(e)) from None
+    return rows
 
 
 def epoch_line(row: dict[str, float], n_epochs: int) -> str:

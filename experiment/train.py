@@ -20,6 +20,7 @@ import click
 from herdemos.experiment.config import PRESETS, Config
 from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
 from herdemos.experiment.stopping import GracefulStop, run_mpi_job
+from herdemos.logger import read_run_progress
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
@@ -205,8 +206,10 @@ def run(
     if resume:
         path = Path(resume)
         config = resume_config(path, flags, set_items)
+        logged: list[dict[str, float]] | None = read_run_progress(path)  # damaged: stop now
     else:
         config = resolve_config(flags, set_items)
+        logged = None  # a new run
         stamp = time.strftime("%Y%m%d-%H%M%S")
         env_name = config.train.env.replace(":", "_")
         default = str(Path("runs") / f"{env_name}-{stamp}")
@@ -251,7 +254,7 @@ def run(
     if lock_error:
         raise HerdemosError(lock_error)
     try:
-        return train_in(path, config, demos, resume is not None, quiet, workers, echo, stop_file)
+        return train_in(path, config, demos, logged, quiet, workers, echo, stop_file)
     finally:
         if workers.is_main:
             release_run_lock(path)
@@ -261,27 +264,28 @@ def train_in(
     path: Path,
     config: Config,
     demos: DemoData | None,
-    resume: bool,
+    logged: list[dict[str, float]] | None,
     quiet: bool,
     workers: Workers,
     echo: Callable[..., None],
     stop_file: Path | None = None,
 ) -> int:
-    """Trains (or resumes) the run in ``path``, which this process has locked; returns the
-    exit code."""
+    """Trains the run in ``path``, which this process has locked; returns the exit code.
+
+    ``logged`` holds the rows of a resumed run's ``progress.csv`` (None: a new run); those past
+    the restored checkpoint are dropped, as that training is redone.
+    """
     from herdemos.checkpoint import list_checkpoints
-    from herdemos.logger import ProgressLog, read_progress
+    from herdemos.logger import ProgressLog
     from herdemos.trainer import Trainer
 
     trainer = Trainer(config, path, demos, log=click.echo, workers=workers)
     rows: list[dict[str, float]] = []
-    if resume:
+    resume = logged is not None
+    if logged is not None:
         restored = restore_latest(trainer, list_checkpoints(path))
         echo(f"resuming {path} from {restored.name}")
-        if (path / "progress.csv").exists():
-            rows = [
-                r for r in read_progress(path / "progress.csv") if r["epoch"] <= trainer.state.epoch
-            ]
+        rows = [r for r in logged if r["epoch"] <= trainer.state.epoch]
     if workers.is_main:
         atomic_write_text(path / "params.json", config.to_json() + "\n")
         echo(f"logging to {path}")

@@ -246,3 +246,25 @@ def test_demo_rows_keep_their_goals_only_with_demo_replay_k_0(tmp_path, demo_rep
     original = np.all(demo_g == episodes["g"][episode, time_step], axis=1)
     assert demo_g.shape[0] == 16
     assert original.all() != relabelled
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("epoch,total_env_steps\nabc,1\n", "unreadable"),
+        ("\x00poch,total_env_steps\n1,10\n", "no 'epoch' column"),
+    ],
+)
+def test_resume_with_a_damaged_progress_log_is_one_line_and_keeps_the_run(
+    tmp_path, content, problem
+):
+    logdir = tmp_path / "run"
+    first = cli("--env", "point_env:PointGoal-v0", "--n_epochs", "1", "--logdir", str(logdir),
+                *CLI_SMALL)  # fmt: skip
+    assert first.wait(timeout=300) == 0
+    (logdir / "progress.csv").write_text(content)
+    checkpoints = list_checkpoints(logdir)
+    _, err = cli("--resume", str(logdir), "--n_epochs", "2").communicate(timeout=300)
+    assert f"{logdir / 'progress.csv'}: {problem}" in err and "Traceback" not in err
+    assert list_checkpoints(logdir) == checkpoints
+    assert (logdir / "progress.csv").read_text() == content
