@@ -510,7 +510,7 @@ def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) ->
     demo = config.demo
     if demo.num_demo <= 0:
         return None
-    if demo.demo_file:
+    if demo.demo_file is not None:
         data = load_demos(demo.demo_file, info, demo.num_demo)
         log(f"loaded {data.n_episodes} demos from {demo.demo_file}")
         log(f"demo success rate {data.success_rate:.2f}")

@@ -203,29 +203,49 @@ def _parse_value(section: str, name: str, text: str) -> Any:
         ) from None
 
 
+def field_key(key: str) -> str:
+    """The full ``section.name`` of a config field given as ``name`` or ``section.name``.
+
+    Raises:
+        HerdemosError: no such section or field, in a line naming ``--set key``.
+    """
+    section, name = key.split(".", 1) if "." in key else (field_section(key), key)
+    if section not in SECTIONS:
+        raise HerdemosError(f"--set {key}: unknown section {section!r}; use one of {SECTIONS}")
+    if name not in {f.name for f in fields(_section_type(section))}:
+        raise HerdemosError(f"--set {key}: {section} has no field {name!r}")
+    return f"{section}.{name}"
+
+
 def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
-    """Returns ``config`` with ``{field: value}`` applied; values may be strings to parse."""
+    """Returns ``config`` with ``{field: value}`` applied (``name`` or ``section.name`` keys).
+
+    Values must already have the field's type: text from the command line goes through
+    :func:`parse_set_options` first, so a flag's own text (a ``--demo_file`` named ``none``)
+    is never reinterpreted.
+    """
     sections = {s: getattr(config, s) for s in SECTIONS}
     for key, value in overrides.items():
-        section, name = key.split(".", 1) if "." in key else (field_section(key), key)
-        if section not in SECTIONS:
-            raise HerdemosError(f"--set {key}: unknown section {section!r}; use one of {SECTIONS}")
-        if name not in {f.name for f in fields(_section_type(section))}:
-            raise HerdemosError(f"--set {key}: {section} has no field {name!r}")
-        if isinstance(value, str):
-            value = _parse_value(section, name, value)
+        section, name = field_key(key).split(".")
         sections[section] = replace(sections[section], **{name: value})
     return Config(**sections)
 
 
-def parse_set_options(items: tuple[str, ...]) -> dict[str, str]:
-    """Turns ``('n_cycles=10', 'ddpg.polyak=0.9')`` into a dict, rejecting malformed items."""
-    parsed: dict[str, str] = {}
+def parse_set_options(items: tuple[str, ...]) -> dict[str, Any]:
+    """Turns ``('n_cycles=10', 'ddpg.polyak=0.9')`` into ``{'train.n_cycles': 10,
+    'ddpg.polyak': 0.9}``: full field keys, values parsed to the field's type.
+
+    Raises:
+        HerdemosError: a malformed item, unknown field or unparsable value, naming it.
+    """
+    parsed: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise HerdemosError(f"--set {item!r}: expected FIELD=VALUE, e.g. --set n_cycles=10")
-        parsed[key.strip()] = value.strip()
+        full = field_key(key.strip())
+        section, name = full.split(".")
+        parsed[full] = _parse_value(section, name, value.strip())
     return parsed
 
 
@@ -262,6 +282,8 @@ def validate(config: Config) -> None:
         raise HerdemosError("demo_replay_k must be >= 0 (0: demo rows keep their own goals)")
     if demo.num_demo < 0:
         raise HerdemosError("--num_demo must be >= 0")
+    if demo.demo_file is not None and not demo.demo_file.strip():
+        raise HerdemosError("--demo_file: empty path (omit the flag for scripted demos)")
     threshold = config.her.reward_threshold
     if threshold is not None and not threshold > 0:
         raise HerdemosError(f"--set reward_threshold={threshold}: must be > 0 (metres)")

@@ -16,7 +16,7 @@ from herdemos.experiment.config import (
     PRESETS,
     Config,
     env_family,
-    field_section,
+    field_key,
     parse_set_options,
     validate,
     with_overrides,
@@ -58,30 +58,28 @@ class TrainFlags:
         }
 
 
-FLAG_CONFIG_FIELDS = frozenset(f.metadata["config"] for f in fields(TrainFlags) if f.metadata)
-"""Config fields that have their own flag (named after the field), so errors can name it."""
-
-
 def explicit_overrides(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, Any]:
-    """The config changes the user asked for: given flags, then ``--set`` items."""
+    """The config changes the user asked for, by full field key: flags, then ``--set`` items
+    (which win, on a new run and on a resumed one alike)."""
     return {**flags.overrides(), **parse_set_options(set_items)}
 
 
 def resolve_config(flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
     """defaults < per-env table < ``--preset`` < explicit flags < ``--set`` items."""
-    config = Config()
-    env = flags.env or config.train.env
-    config = with_overrides(config, {"env": env})
+    explicit = explicit_overrides(flags, set_items)
+    env = explicit.get("train.env", Config().train.env)  # --env, or --set env=...
+    config = with_overrides(Config(), {"env": env})
     config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
     if flags.preset:
         config = with_overrides(config, PRESETS[flags.preset])
-    config = with_overrides(config, explicit_overrides(flags, set_items))
+    config = with_overrides(config, explicit)
     validate(config)
     return config
 
 
 def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
-    """The run's own ``params.json``; flags may only repeat it, except a larger ``--n_epochs``."""
+    """The run's own ``params.json``. Flags and ``--preset`` may only repeat it, except
+    ``--n_epochs``, which sets a new epoch budget (training stops once it is reached)."""
     params_file = logdir / "params.json"
     try:
         stored = Config.from_dict(json.loads(params_file.read_text()))
@@ -91,20 +89,37 @@ def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -
         ) from None
     except (json.JSONDecodeError, ValueError, TypeError) as e:
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
-    wanted = {**PRESETS.get(flags.preset or "", {}), **explicit_overrides(flags, set_items)}
-    n_epochs = wanted.pop("train.n_epochs", wanted.pop("n_epochs", None))
-    for key, value in wanted.items():
-        if with_overrides(stored, {key: value}) != stored:
-            name = key.split(".")[-1]
-            section = key.split(".")[0] if "." in key else field_section(name)
-            old = getattr(getattr(stored, section), name)
-            flag = f"--{name}" if key in FLAG_CONFIG_FIELDS else f"--set {key}"
-            raise HerdemosError(
-                f"{flag} {value} conflicts with the run's params.json ({name}={old!r}); "
-                "a resumed run keeps its configuration"
-            )
+    given = {key: _flag_text(key, value) for key, value in flags.overrides().items()}
+    set_values = parse_set_options(set_items)
+    given.update({key: f"--set {key}={value}" for key, value in set_values.items()})
+    explicit = {**flags.overrides(), **set_values}
+    n_epochs = explicit.pop("train.n_epochs", None)
+    for key, value in explicit.items():
+        _refuse_change(stored, key, value, given[key])
+    if flags.preset:
+        for key, value in PRESETS[flags.preset].items():
+            full = field_key(key)
+            if full not in explicit:
+                _refuse_change(stored, full, value, f"--preset {flags.preset} (sets {key}={value})")
     merged = stored
     if n_epochs is not None:
         merged = with_overrides(merged, {"n_epochs": n_epochs})
     validate(merged)
     return merged
+
+
+def _flag_text(key: str, value: Any) -> str:
+    """How the user wrote a flag: ``--bc_loss 1``, ``--seed 3``."""
+    shown = int(value) if isinstance(value, bool) else value
+    return f"--{key.split('.')[1]} {shown}"
+
+
+def _refuse_change(stored: Config, key: str, value: Any, given: str) -> None:
+    """Raises if setting ``key`` to ``value`` would change the resumed run's configuration."""
+    if with_overrides(stored, {key: value}) != stored:
+        section, name = key.split(".")
+        old = getattr(getattr(stored, section), name)
+        raise HerdemosError(
+            f"{given} conflicts with the run's params.json ({name}={old!r}); "
+            "a resumed run keeps its configuration"
+        )

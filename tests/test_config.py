@@ -143,3 +143,56 @@ def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
         section, name = key.split(".")
         assert getattr(getattr(config, section), name) == value, key
     assert len(given.overrides()) == len(dataclasses.fields(TrainFlags)) - 1  # all but --preset
+
+
+def test_flag_text_is_never_parsed_as_a_set_value():
+    """``--demo_file none`` names a file; only ``--set demo_file=none`` clears the field."""
+    from herdemos.experiment.flags import TrainFlags, resolve_config
+
+    for name in ("none", "null"):
+        flags = TrainFlags(num_demo=5, demo_file=name)
+        assert resolve_config(flags, ()).demo.demo_file == name
+    with pytest.raises(HerdemosError, match="--demo_file: empty path"):
+        resolve_config(TrainFlags(num_demo=5, demo_file=" "), ())  # "$DEMOS" unset
+    assert resolve_config(TrainFlags(demo_file="d.npz"), ("demo_file=none",)).demo.demo_file is None
+
+
+def test_set_env_gets_that_envs_defaults_like_the_env_flag():
+    from herdemos.experiment.flags import TrainFlags, resolve_config
+
+    by_set = resolve_config(TrainFlags(env="FetchPush-v4"), ("env=FetchReach-v4",))
+    by_flag = resolve_config(TrainFlags(env="FetchReach-v4"), ())
+    assert by_set == by_flag and by_set.train.n_epochs == 10
+
+
+def _stored_run(tmp_path, flags, set_items=()):
+    from herdemos.experiment.flags import resolve_config
+
+    (tmp_path / "params.json").write_text(resolve_config(flags, set_items).to_json())
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("flags", "set_items", "named"),
+    [
+        ({"bc_loss": False}, (), "--bc_loss 0 conflicts"),
+        ({"seed": 4}, (), "--seed 4 conflicts"),
+        ({}, ("seed=4",), "--set train.seed=4 conflicts"),
+        ({"preset": "stacking"}, (), "--preset stacking (sets n_cycles=20) conflicts"),
+    ],
+)
+def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, named):
+    from herdemos.experiment.flags import TrainFlags, resume_config
+
+    run = _stored_run(tmp_path, TrainFlags(bc_loss=True, num_demo=5, seed=3))
+    with pytest.raises(HerdemosError, match=re.escape(named)):
+        resume_config(run, TrainFlags(**flags), set_items)
+
+
+def test_resume_accepts_repeated_flags_and_takes_the_n_epochs_set_last(tmp_path):
+    from herdemos.experiment.flags import TrainFlags, resume_config
+
+    run = _stored_run(tmp_path, TrainFlags(bc_loss=True, num_demo=5, preset="stacking"))
+    again = TrainFlags(bc_loss=True, num_demo=5, preset="stacking", n_epochs=200)
+    assert resume_config(run, again, ("n_epochs=300",)).train.n_epochs == 300
+    assert resume_config(run, again, ()).train.n_epochs == 200
