@@ -8,6 +8,7 @@ point. Simulator state save/restore is what demo files record and what resets to
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -44,6 +45,23 @@ def _resolve_entry_point(env_id: str) -> str | gym.envs.registration.EnvSpec:
         raise HerdemosError(f"--env {env_id}: module {module_name!r} has no {attr!r}")
     steps = getattr(entry, "max_episode_steps", None)
     return gym.envs.registration.EnvSpec(id=env_id, entry_point=entry, max_episode_steps=steps)
+
+
+def env_id_from_file(env_id: str, source: str | os.PathLike) -> str:
+    """An env id read from a policy file, refused if it is a ``module:Name`` entry point.
+
+    Building such an env imports ``module``, so a policy file, which may come from anyone,
+    would choose code to run; the user must name it on the command line instead.
+
+    Raises:
+        HerdemosError: ``env_id`` is an entry point, in a line saying how to trust it.
+    """
+    if ":" in env_id:
+        raise HerdemosError(
+            f"{source}: its env {env_id!r} is a module:Name entry point, which would import "
+            f"that module; pass --env {env_id} if you trust it"
+        )
+    return env_id
 
 
 def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:

@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.environment import make_env
+from herdemos.environment import env_id_from_file, make_env
 from herdemos.envs.stack import BLOCK_HALF_SIZE, BLOCK_SIZE, DISTANCE_THRESHOLD
 from herdemos.policy import load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_output_file
@@ -123,6 +123,7 @@ def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
     try:
         path = check_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
+        env_id_from_file(policy.env_id, policy_file)
         if "Stack" not in policy.env_id:
             raise HerdemosError(f"{policy_file}: {policy.env_id} is not a stacking env")
         path = path or check_output_file(RESULTS / f"failures-{policy.env_id}.json", "output")

@@ -101,11 +101,11 @@ def play(
 
     from tqdm import tqdm
 
-    from herdemos.environment import EnvInfo, make_env
+    from herdemos.environment import EnvInfo, env_id_from_file, make_env
 
-    env_id = env_override or policy.env_id
-    if not env_id:
+    if not (env_override or policy.env_id):
         raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
+    env_id = env_override or env_id_from_file(policy.env_id, policy_file)
     render_mode = "human" if render else "rgb_array" if filming else None
     env = make_env(env_id, render_mode=render_mode)
     info = EnvInfo.of(env, env_id)

@@ -230,3 +230,23 @@ def test_play_refuses_a_negative_seed_and_an_empty_env(tmp_path):
     assert "Traceback" not in result.stderr
     result = run("experiment/play.py", policy, "--env", "")
     assert result.returncode != 0 and "--env '': give an env id" in result.stderr
+
+
+def test_a_policy_file_cannot_choose_a_module_to_import(tmp_path):
+    """A policy's env id ``module:Name`` would import ``module``: refused unless the user
+    names it with --env."""
+    (tmp_path / "planted.py").write_text(
+        f"open({str(tmp_path / 'imported')!r}, 'w').close()\nNothing = None\n"
+    )
+    policy = str(random_policy(tmp_path / "p.pkl", env_id="planted:Nothing"))
+    extra = {"PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{tmp_path}"}
+    result = run("experiment/play.py", policy, extra_env=extra)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "p.pkl: its env 'planted:Nothing' is a module:Name entry point" in result.stderr
+    assert "pass --env planted:Nothing" in result.stderr
+    result = run("-m", "benchmarks.stack_failures", policy, extra_env=extra)
+    assert result.returncode != 0 and "module:Name entry point" in result.stderr
+    assert not (tmp_path / "imported").exists()
+    trusted = run("experiment/play.py", policy, "--env", "planted:Nothing", extra_env=extra)
+    assert (tmp_path / "imported").exists()  # the user asked for it by name
+    assert "Traceback" not in trusted.stderr
