@@ -165,6 +165,8 @@ def demos_from_arrays(
         episodes["u"] = np.clip(episodes["u"], -info.max_u, info.max_u)
     sim_state = arrays.get("sim_state")
     if sim_state is not None:
+        if sim_state.dtype.kind not in "fiu":
+            raise HerdemosError(f"{path}: 'sim_state' must be numeric, got {sim_state.dtype}")
         if sim_state.ndim != 3 or sim_state.shape[:2] != (n, horizon + 1):
             raise HerdemosError(f"{path}: 'sim_state' has shape {sim_state.shape}")
         sim_state = sim_state[:take].astype(np.float64)

@@ -147,3 +147,10 @@ def test_success_flags_must_be_one_column(tmp_path):
     data = demo_data()
     data.episodes["info_is_success"] = np.ones((5, 4, 2))
     assert_one_line_error(write(tmp_path, data), "'info_is_success' must have last dimension 1")
+
+
+def test_a_non_numeric_sim_state_is_refused(tmp_path):
+    data = demo_data()
+    path = tmp_path / "strings.npz"
+    np.savez(path, **data.episodes, sim_state=np.full(data.sim_state.shape, "x"))
+    assert_one_line_error(path, "'sim_state' must be numeric")
