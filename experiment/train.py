@@ -219,7 +219,18 @@ def run(
                 f"--logdir {path}: already holds a run; choose another folder or --resume it"
             )
         workers.barrier()  # every rank has checked before rank 0 writes anything
+    # Heavy imports only after the flags are known to be good: --help and typos stay fast.
+    from herdemos.environment import EnvInfo, make_env
+
+    probe = make_env(config.train.env)
+    info = EnvInfo.of(probe, config.train.env)
+    probe.close()
     if config.train.num_cpu > 1 and workers.size == 1:
+        if config.demo.num_demo > 0 and config.demo.demo_file is not None:
+            from herdemos.demos import load_demos
+
+            # A bad file is one line here, not N ranks' errors and an MPI abort report.
+            load_demos(config.demo.demo_file, info, config.demo.num_demo)
         # Re-launch this very command under mpirun with N ranks, as baselines did.
         command = mpirun_command(config.train.num_cpu, ["-m", "mpi4py", *sys.argv])
         echo(f"launching {config.train.num_cpu} MPI ranks: {' '.join(command)}")
@@ -232,13 +243,8 @@ def run(
             + ("; a run resumes with the number of ranks it started with" if resume else "")
         )
 
-    # Heavy imports only after the flags are known to be good: --help and typos stay fast.
-    from herdemos.environment import EnvInfo, make_env
     from herdemos.trainer import load_run_demos
 
-    probe = make_env(config.train.env)
-    info = EnvInfo.of(probe, config.train.env)
-    probe.close()
     if not workers.is_main:
         workers.barrier()  # rank 0 generates (and caches) the default demos first
     demos = load_run_demos(config, info, echo)

@@ -157,3 +157,17 @@ def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path):
     resumed = train_cli("--resume", str(logdir), "--n_epochs", str(stopped_at + 1), "--quiet")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert len((logdir / "progress.csv").read_text().splitlines()) - 1 == stopped_at + 1
+
+
+def test_a_bad_demo_file_stops_a_num_cpu_run_before_mpirun(tmp_path):
+    bad = tmp_path / "text.npz"
+    bad.write_text("not demos")
+    result = train_cli(
+        "--env", "point_env:PointGoal-v0", "--num_cpu", "2", "--num_demo", "5",
+        "--demo_file", str(bad), "--logdir", str(tmp_path / "run"), *SMALL,
+        "--set", "demo_batch_size=4",
+    )  # fmt: skip
+    assert result.returncode != 0 and "launching" not in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {bad}: not an .npz file (no zip archive inside), or truncated"
+    ]
