@@ -42,14 +42,36 @@ def check_output_file(path: str | os.PathLike, flag: str) -> Path:
     path = Path(path)
     if str(path) in ("", ".") or path.is_dir():
         raise HerdemosError(f"{flag} {str(path)!r}: is a folder, not a file")
-    for parent in (path.parent, *path.parent.parents):
+    _check_can_create_in(path.parent, flag, path)
+    return path
+
+
+def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
+    """Like :func:`check_output_file`, for a folder that files will be written into."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise HerdemosError(f"{flag} {path}: is a file, not a folder")
+    _check_can_create_in(path, flag, path)
+    return path
+
+
+def _check_can_create_in(folder: Path, flag: str, shown: Path) -> None:
+    """Raises unless files can be created in ``folder``, or in the nearest existing folder
+    above it (where the missing ones will be made)."""
+    for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
-                raise HerdemosError(f"{flag} {path}: {parent} is a file, not a folder")
+                raise HerdemosError(f"{flag} {shown}: {parent} is a file, not a folder")
             if not os.access(parent, os.W_OK | os.X_OK):
-                raise HerdemosError(f"{flag} {path}: {parent} is not writable")
-            break
-    return path
+                raise HerdemosError(f"{flag} {shown}: {parent} is not writable")
+            try:  # root passes os.access everywhere; /proc or a read-only mount still refuse
+                with tempfile.TemporaryFile(dir=parent):
+                    pass
+            except OSError as e:
+                raise HerdemosError(
+                    f"{flag} {shown}: cannot create files in {parent} ({e.strerror or e})"
+                ) from None
+            return
 
 
 def _umask() -> int:
@@ -90,7 +112,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
-        raise HerdemosError(os_error_line(e)) from None
+        raise HerdemosError(f"{path}: cannot write ({e.strerror or e})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -100,8 +122,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise HerdemosError(os_error_line(e)) from None
+        if isinstance(e, OSError):  # named after the file asked for, not the temporary one
+            raise HerdemosError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
 
 

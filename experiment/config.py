@@ -32,7 +32,7 @@ class DDPGConfig:
     batch_size: int = 1024  # seed: transitions per update, demo rows included
     demo_batch_size: int = 128  # seed: rows of each batch drawn from the demo buffer
     gamma: float | None = None  # paper/baselines: None means 1 - 1/T (0.98 for T = 50)
-    clip_return: bool = True  # baselines: clip targets to [-1/(1-gamma), 0]
+    clip_return: bool = True  # baselines: clip targets to [r_min/(1-gamma), 0] (r_min -1 there)
     bc_loss: bool = False  # seed: add the behaviour-cloning loss on demo rows
     q_filter: bool = False  # seed/paper: clone only where Q(s, a_demo) > Q(s, pi(s))
     bc_only: bool = False  # paper's baseline: the actor learns by behaviour cloning alone

@@ -22,7 +22,7 @@ from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
 from herdemos.experiment.stopping import GracefulStop, run_mpi_job
 from herdemos.logger import read_run_progress
 from herdemos.run_lock import acquire_run_lock, release_run_lock
-from herdemos.util import HerdemosError, atomic_write_text, os_error_line
+from herdemos.util import HerdemosError, atomic_write_text, check_output_folder, os_error_line
 
 if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags are checked
     from herdemos.demos import DemoData
@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     "--clip_return",
     type=click.IntRange(0, 1),
     default=None,
-    help="Clip target returns to [-1/(1-gamma), 0].  [default: 1]",
+    help="Clip target returns to [r_min/(1-gamma), 0], r_min the lowest step reward.  [default: 1]",
 )
 @click.option(
     "--demo_file",
@@ -213,7 +213,7 @@ def run(
         stamp = time.strftime("%Y%m%d-%H%M%S")
         env_name = config.train.env.replace(":", "_")
         default = str(Path("runs") / f"{env_name}-{stamp}")
-        path = Path(logdir or workers.broadcast_object(default))
+        path = check_output_folder(logdir or workers.broadcast_object(default), "--logdir")
         if (path / "progress.csv").exists() or (path / "params.json").exists():
             raise HerdemosError(
                 f"--logdir {path}: already holds a run; choose another folder or --resume it"

@@ -2,10 +2,17 @@
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from herdemos.util import HerdemosError, atomic_write, atomic_write_text, check_output_file
+from herdemos.util import (
+    HerdemosError,
+    atomic_write,
+    atomic_write_text,
+    check_output_file,
+    check_output_folder,
+)
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -54,4 +61,23 @@ def test_impossible_outputs_are_one_line_errors_naming_the_flag(tmp_path, make_p
         check_output_file(path, "--out")
     with pytest.raises(HerdemosError, match=message):
         atomic_write_text(path, "x")
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_folder_that_refuses_new_files_is_caught_up_front_even_for_root():
+    """os.access says yes to root everywhere; /proc still cannot hold a new file."""
+    with pytest.raises(HerdemosError, match="--out /proc/x.npz: cannot create files in /proc"):
+        check_output_file("/proc/x.npz", "--out")
+    with pytest.raises(HerdemosError, match="--logdir /proc/run: cannot create files in /proc"):
+        check_output_folder("/proc/run", "--logdir")
+    with pytest.raises(HerdemosError, match="/proc/x.npz: cannot create files in /proc"):
+        atomic_write_text("/proc/x.npz", "x")  # named after the file, not its temporary
+
+
+def test_an_output_folder_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(HerdemosError, match="notes.txt: is a file, not a folder"):
+        check_output_folder(tmp_path / "notes.txt", "--logdir")
+    assert check_output_folder(tmp_path / "new" / "run", "--logdir") == tmp_path / "new" / "run"
     assert (tmp_path / "notes.txt").read_text() == "keep me"

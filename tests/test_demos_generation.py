@@ -104,7 +104,9 @@ def test_demo_starts_come_from_successful_demos_only():
 def test_no_controller_asks_for_a_demo_file():
     from herdemos.util import HerdemosError
 
-    with pytest.raises(HerdemosError, match="pass --demo_file"):
+    with pytest.raises(
+        HerdemosError, match="no scripted controller for HandReach-v3 .*--demo_file"
+    ):
         generate_demos("HandReach-v3", 2)
 
 
