@@ -92,8 +92,9 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
         except KeyboardInterrupt:
             process.kill()
         raise click.ClickException(f"{label} interrupted; rerun to resume") from None
-    if returncode in (130, -signal.SIGINT):  # train.py was interrupted on its own
-        raise click.ClickException(f"{label} interrupted; rerun to resume from {logdir}")
+    stopped = (128 + signal.SIGINT, 128 + signal.SIGTERM, -signal.SIGINT, -signal.SIGTERM)
+    if returncode in stopped:  # train.py was stopped on its own, after a checkpoint
+        raise click.ClickException(f"{label} stopped; rerun to resume from {logdir}")
     if returncode != 0:
         raise click.ClickException(
             f"{label}: train.py exited with code {returncode} (its error is printed above); "
@@ -105,7 +106,7 @@ def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
     """Generates (once) the suite's imperfect demos and returns the ``--demo_file`` flags."""
     path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}.npz"
     if not path.exists():
-        subprocess.run(
+        generation = subprocess.run(
             [
                 sys.executable,
                 str(ROOT / "data_generation/fetch_data_generation.py"),
@@ -118,8 +119,12 @@ def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
                 "--quiet",
             ],
             cwd=ROOT,
-            check=True,
         )
+        if generation.returncode != 0:
+            raise click.ClickException(
+                f"generating {path.name} failed (exit code {generation.returncode}, its error is "
+                "printed above); rerun to try again"
+            )
     return ["--demo_file", str(path)]
 
 

@@ -60,18 +60,19 @@ def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
     assert stderr.strip() == "Error: suite seed 0 interrupted; rerun to resume"
 
 
-def test_a_child_interrupted_on_its_own_is_reported_as_interrupted_not_failed():
-    """``kill -INT`` of train.py alone (not the runner) ends it with code 130: that is a stop
-    to resume from, not an error to look for above."""
+@pytest.mark.parametrize("code", [130, 143])
+def test_a_child_stopped_on_its_own_is_reported_as_stopped_not_failed(code):
+    """``kill -INT`` or ``kill -TERM`` of train.py alone (not the runner) ends it with code 130
+    or 143 after a checkpoint: a stop to resume from, not an error to look for above."""
     runner = subprocess.run(
-        [sys.executable, "-c", RUNNER, "import sys; sys.exit(130)"],
+        [sys.executable, "-c", RUNNER, f"import sys; sys.exit({code})"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert runner.returncode == 1
-    assert runner.stderr.strip() == "Error: suite seed 0 interrupted; rerun to resume from x"
+    assert runner.stderr.strip() == "Error: suite seed 0 stopped; rerun to resume from x"
 
 
 def test_window_means_reads_ten_epochs_not_one_lucky_epoch():
