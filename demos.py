@@ -192,7 +192,11 @@ def default_cache_dir() -> Path:
     return Path(root) / "demos"
 
 
-def default_demo_name(env_id: str, num_episodes: int, seed: int, noise: float) -> str:
+def default_demo_name(
+    env_id: str, num_episodes: int, seed: int, noise: float, miss_prob: float = 0.0
+) -> str:
     """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``."""
     noise_part = f"_noise{noise:g}" if noise > 0 else ""
-    return f"{env_id.replace(':', '_')}_scripted_{num_episodes}ep_seed{seed}{noise_part}.npz"
+    miss_part = f"_miss{miss_prob:g}" if miss_prob > 0 else ""
+    name = env_id.replace(":", "_")
+    return f"{name}_scripted_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"

@@ -50,7 +50,8 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
         command = [*base, "--resume", str(logdir), "--n_epochs", str(epochs), "--quiet"]
     else:
         shutil.rmtree(logdir, ignore_errors=True)
-        demo_flags = noisy_demo_flags(suite) if suite.demo_noise > 0 else []
+        scripted = suite.demo_noise > 0 or suite.demo_miss_prob > 0
+        demo_flags = noisy_demo_flags(suite) if scripted else []
         command = [
             *base,
             "--env",
@@ -104,7 +105,8 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
 
 def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
     """Generates (once) the suite's imperfect demos and returns the ``--demo_file`` flags."""
-    path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}.npz"
+    miss = f"_miss{suite.demo_miss_prob:g}" if suite.demo_miss_prob > 0 else ""
+    path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}{miss}.npz"
     if not path.exists():
         generation = subprocess.run(
             [
@@ -114,6 +116,8 @@ def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
                 suite.env,
                 "--noise",
                 str(suite.demo_noise),
+                "--miss_prob",
+                str(suite.demo_miss_prob),
                 "--out",
                 str(path),
                 "--quiet",

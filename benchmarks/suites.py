@@ -19,6 +19,7 @@ class TrainingSuite:
     epochs: int
     seeds: tuple[int, ...] = (0, 1, 2)
     demo_noise: float = 0.0  # > 0: imperfect scripted demos, generated with this action noise
+    demo_miss_prob: float = 0.0  # > 0: stacking demos with deliberately missed grasps (recovered)
 
 
 DEMOS = ("--num_demo", "100")
@@ -357,6 +358,30 @@ SUITES.update(
             300,
             seeds=(0,),
             demo_noise=0.2,
+        ),
+        # Demos that show the recovery from a missed grasp: each pick first closes above its
+        # block with probability 0.2 and grasps again (action noise 0.1 as before). A missed
+        # second grasp, after which the policy never tries again, is the trained policies'
+        # largest failure; 100 plain demos hold almost no retry to learn it from.
+        "stack2v1-step-tuned-noisy0.1-miss0.2": TrainingSuite(
+            "step reward, demos (noise 0.1, missed grasps 0.2) + BC + Q-filter + demo resets "
+            "(0.1), --preset original, polyak 0.6, random_eps 0",
+            "FetchStack2-Step-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+            demo_miss_prob=0.2,
+        ),
+        "wam-stack2v1-tuned-noisy0.1-miss0.2": TrainingSuite(
+            "demos (noise 0.1, missed grasps 0.2) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "WAMStack2-v1",
+            STACK_TUNED,
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+            demo_miss_prob=0.2,
         ),
         "wam-stack2v1-tuned": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "

@@ -42,7 +42,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Output .npz.  [default: demos/<env>_scripted_<N>ep_seed<S>[_noise<x>].npz]",
+    help="Output .npz.  [default: demos/<env>_scripted_<N>ep_seed<S>[_noise<x>][_miss<p>].npz]",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Env and noise seed."
@@ -57,6 +57,14 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "Q-filter studies.",
 )
 @click.option(
+    "--miss_prob",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Stacking envs: probability that a pick first closes the fingers too early on purpose "
+    "and then recovers (re-opens and grasps again), so the demos show how to recover.",
+)
+@click.option(
     "--only_successful",
     is_flag=True,
     help="Keep only successful episodes (default: keep all, as the original did).",
@@ -68,6 +76,7 @@ def main(
     out: str | None,
     seed: int,
     noise: float,
+    miss_prob: float,
     only_successful: bool,
     quiet: bool,
 ) -> None:
@@ -77,7 +86,11 @@ def main(
     from herdemos.data_generation.scripted_demos import generate_demos
     from herdemos.demos import default_demo_name
 
-    path = Path(out) if out else Path("demos") / default_demo_name(env, num_episodes, seed, noise)
+    path = (
+        Path(out)
+        if out
+        else Path("demos") / default_demo_name(env, num_episodes, seed, noise, miss_prob)
+    )
     if path.suffix != ".npz":
         raise click.BadParameter(f"{path}: the output must end in .npz", param_hint="--out")
     try:
@@ -92,7 +105,7 @@ def main(
         bar.set_postfix(attempted=attempted)
 
     try:
-        data = generate_demos(env, num_episodes, seed, noise, only_successful, progress)
+        data = generate_demos(env, num_episodes, seed, noise, only_successful, progress, miss_prob)
         data.save(path)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None

@@ -54,6 +54,7 @@ def generate_demos(
     noise: float = 0.0,
     only_successful: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    miss_prob: float = 0.0,
 ) -> DemoData:
     """Runs the env's scripted controller and returns ``num_episodes`` demo episodes.
 
@@ -64,6 +65,7 @@ def generate_demos(
         noise: Gaussian action-noise std as a fraction of ``max_u`` (imperfect demos).
         only_successful: keep only successful episodes (at most 20x attempts are made).
         on_progress: called with ``(kept, attempted)`` after every batch.
+        miss_prob: stacking envs: probability that a pick first misses on purpose and recovers.
 
     Raises:
         HerdemosError: no controller for the env, or too few successes.
@@ -73,7 +75,7 @@ def generate_demos(
     rng = np.random.default_rng(seed)
     n_envs = min(ENVS_PER_BATCH, num_episodes)
     envs = [make_env(env_id) for _ in range(n_envs)]  # an unknown id fails here, by name
-    if make_controller(env_id, rng) is None:
+    if make_controller(env_id, rng, miss_prob) is None:
         for env in envs:
             env.close()
         raise HerdemosError(
@@ -84,7 +86,8 @@ def generate_demos(
     info = EnvInfo.of(envs[0], env_id)
     record = has_sim_state(envs[0])
     worker = RolloutWorker(envs, info, seed=seed, rng=rng, record_sim_state=record)
-    actions = ScriptedActions([make_controller(env_id, rng) for _ in envs], noise, info.max_u, rng)
+    controllers = [make_controller(env_id, rng, miss_prob) for _ in envs]
+    actions = ScriptedActions(controllers, noise, info.max_u, rng)
     kept: list[dict[str, np.ndarray]] = []
     n_kept = attempted = 0
     while n_kept < num_episodes:
@@ -117,6 +120,7 @@ def generate_demos(
         "generator": "herdemos scripted controller",
         "seed": seed,
         "noise": noise,
+        "miss_prob": miss_prob,
         "only_successful": only_successful,
         "attempted_episodes": attempted,
         "success_rate": data.success_rate,

@@ -250,3 +250,22 @@ def test_generator_refuses_bad_flags_before_generating(tmp_path, monkeypatch, ar
     assert message.format(tmp=tmp_path) in one_line_error(result)
     assert keep.read_bytes() == b"demos from an earlier run"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.npz"]
+
+
+def test_missed_grasp_demos_are_named_recorded_and_refused_where_there_is_no_grasp(tmp_path):
+    from herdemos.demos import default_demo_name, load_demos
+
+    assert default_demo_name("FetchStack2-v1", 100, 0, 0.1, 0.2) == (
+        "FetchStack2-v1_scripted_100ep_seed0_noise0.1_miss0.2.npz"
+    )
+    data = generate_demos("FetchStack2-v1", 2, seed=3, miss_prob=1.0)
+    data.save(tmp_path / "miss.npz")
+    assert load_demos(tmp_path / "miss.npz").metadata["miss_prob"] == 1.0
+    result = subprocess.run(
+        [sys.executable, "data_generation/fetch_data_generation.py", "--env", "FetchReach-v4",
+         "--miss_prob", "0.5", "--num_episodes", "2", "--out", str(tmp_path / "r.npz")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: --miss_prob: only the stack")
+    assert not (tmp_path / "r.npz").exists()

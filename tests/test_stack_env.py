@@ -8,6 +8,7 @@ import pytest
 
 import herdemos.envs as stack_envs  # importing registers the FetchStack ids
 from herdemos.data_generation.controllers import StackController, make_controller
+from herdemos.util import HerdemosError
 
 BLOCK = 0.05
 
@@ -149,6 +150,29 @@ def test_scripted_controller_stacks_two_blocks():
             obs, _, _, _, info = env.step(action)
         successes += int(info["is_success"])
     assert successes >= 2
+
+
+def test_a_deliberately_missed_grasp_closes_on_nothing_and_is_recovered():
+    """With miss_prob 1 every pick first closes above its block, then re-opens and grasps
+    again; the tower still gets built, which is the recovery the demos are meant to show."""
+    from herdemos.data_generation.controllers.stack import parse_stack_obs
+
+    env = make("FetchStack2-v1")
+    controller = make_controller("FetchStack2-v1", np.random.default_rng(0), miss_prob=1.0)
+    obs, _ = env.reset(seed=1)
+    controller.reset(obs)
+    empty_grasps = 0
+    for _ in range(env.spec.max_episode_steps):
+        obs, _, _, _, info = env.step(controller.act(obs))
+        state = parse_stack_obs(obs)
+        holding = np.linalg.norm(state.blocks - state.grip_pos, axis=1).min() < 0.02
+        closed = state.finger_pos < StackController.MIN_GRASP_OPENING
+        low = (state.grip_pos[2] - state.blocks[:, 2].min()) < 0.06
+        empty_grasps += int(closed and low and not holding)
+    assert info["is_success"]
+    assert empty_grasps >= 2  # the fingers were shut on nothing near the blocks
+    with pytest.raises(HerdemosError, match="--miss_prob"):
+        make_controller("FetchPickAndPlace-v4", np.random.default_rng(0), miss_prob=0.5)
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from herdemos.data_generation.controllers.push import PushController
 from herdemos.data_generation.controllers.reach import ReachController
 from herdemos.data_generation.controllers.slide import SlideController
 from herdemos.data_generation.controllers.stack import STACK_ENV_PREFIXES, StackController
+from herdemos.util import HerdemosError
 
 __all__ = [
     "CONTROLLER_ENVS",
@@ -60,7 +61,7 @@ CONTROLLER_ENVS: tuple[str, ...] = tuple(_SUPPORTED)
 
 
 def make_controller(
-    env_id: str, rng: np.random.Generator | None = None
+    env_id: str, rng: np.random.Generator | None = None, miss_prob: float = 0.0
 ) -> ScriptedController | None:
     """Returns the scripted controller for an env id, or None if there is none.
 
@@ -73,14 +74,25 @@ def make_controller(
     Args:
         env_id: Gymnasium env id.
         rng: Optional generator for small per-episode variation of the controllers' speed.
+        miss_prob: Stacking only: probability of a deliberately missed grasp per pick (see
+            :class:`StackController`).
 
     Returns:
         A fresh controller, or None for envs without a scripted controller.
+
+    Raises:
+        HerdemosError: ``miss_prob`` > 0 for an env without the stacking controller.
     """
     name = env_id.rsplit("/", 1)[-1].split("-v", 1)[0]
     name = name.removesuffix("Dense")
     for prefix in STACK_ENV_PREFIXES:
         if name.startswith(prefix):
             name = prefix  # one controller for every block count and reward type
+    if name in STACK_ENV_PREFIXES:
+        return StackController(rng, miss_prob)
+    if miss_prob > 0:
+        raise HerdemosError(
+            f"--miss_prob: only the stacking controllers miss on purpose, not {env_id}'s"
+        )
     controller_cls = _SUPPORTED.get(name)
     return None if controller_cls is None else controller_cls(rng)

@@ -259,9 +259,27 @@ class StackController:
     PARK_BLOCK_CLEARANCE = 0.09
     """Minimum horizontal distance (metres) of a parking spot from every other block."""
 
-    def __init__(self, rng: np.random.Generator | None = None) -> None:
-        """Creates the controller; ``rng`` only jitters the speed gain per episode."""
+    EARLY_CLOSE_HEIGHT = 0.065
+    """Grip-site height (metres) above the block centre at which a deliberately missed grasp
+    closes: the finger tips, 2 cm below the grip site, are 2 cm above the block's top, and the
+    hand coasts on by about a centimetre while they shut, so they close on nothing. (Closing
+    lower pinches the block's top edge: a half grasp that drops it, not a clean miss.)"""
+
+    def __init__(self, rng: np.random.Generator | None = None, miss_prob: float = 0.0) -> None:
+        """Creates the controller.
+
+        Args:
+            rng: Jitters the speed gain per episode, and draws the deliberate misses.
+            miss_prob: Probability that a pick closes the fingers too early, above the block,
+                on purpose. The controller then does what it does after any missed grasp: opens,
+                re-aligns and grasps again. Demos made this way show that recovery, which a
+                policy that misses a grasp otherwise never sees (it hovers or wanders off).
+        """
+        if miss_prob > 0 and rng is None:
+            raise ValueError("miss_prob > 0 needs an rng to draw the misses")
         self._rng = rng
+        self._miss_prob = miss_prob
+        self._miss_pending = False
         self._gain = GAIN
         self._centre = np.zeros(3)
         self._move: _Move | None = None
@@ -281,6 +299,8 @@ class StackController:
             if self._move is None:
                 self._move = self._plan(state)
                 self._set_phase(_Carry.APPROACH)
+                if self._move is not None and self._miss_prob > 0:  # no draw: old demos stay
+                    self._miss_pending = bool(self._rng.random() < self._miss_prob)
             if self._move is None:
                 return self._hold(state)
             action = self._phase_action(state, self._move)
@@ -479,6 +499,10 @@ class StackController:
             or planar_distance(grip, block) > 2 * self.ALIGN_TOL
         ):
             self._set_phase(_Carry.APPROACH)
+            return None
+        if self._miss_pending and grip[2] - block[2] <= self.EARLY_CLOSE_HEIGHT:
+            self._miss_pending = False  # one deliberate miss per pick at most
+            self._set_phase(_Carry.GRASP)
             return None
         if np.linalg.norm(block - grip) > self.ARRIVAL_TOL:
             motion = move_toward(grip, block, self._gain)
