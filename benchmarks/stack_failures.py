@@ -123,7 +123,7 @@ def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
     try:
         path = check_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
-        env_id_from_file(policy.env_id, policy_file)
+        env_id_from_file(policy.env_id, policy_file, "this analysis takes herdemos' stacking ids")
         if "Stack" not in policy.env_id:
             raise HerdemosError(f"{policy_file}: {policy.env_id} is not a stacking env")
         path = path or check_output_file(RESULTS / f"failures-{policy.env_id}.json", "output")

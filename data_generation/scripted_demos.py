@@ -74,15 +74,14 @@ def generate_demos(
         raise HerdemosError("--num_episodes must be >= 1")
     rng = np.random.default_rng(seed)
     n_envs = min(ENVS_PER_BATCH, num_episodes)
-    envs = [make_env(env_id) for _ in range(n_envs)]  # an unknown id fails here, by name
+    make_env(env_id).close()  # an unknown id fails here, by name, before the controller check
     if make_controller(env_id, rng, miss_prob) is None:
-        for env in envs:
-            env.close()
         raise HerdemosError(
             f"no scripted controller for {env_id} (there are for FetchReach, FetchPush, "
             "FetchPickAndPlace, FetchSlide and herdemos' own envs); train.py takes your own "
             "demonstrations with --demo_file"
         )
+    envs = [make_env(env_id) for _ in range(n_envs)]
     info = EnvInfo.of(envs[0], env_id)
     record = has_sim_state(envs[0])
     worker = RolloutWorker(envs, info, seed=seed, rng=rng, record_sim_state=record)

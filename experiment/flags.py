@@ -90,8 +90,8 @@ def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -
     except (json.JSONDecodeError, ValueError, TypeError) as e:
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
     given = {key: _flag_text(key, value) for key, value in flags.overrides().items()}
-    set_values = parse_set_options(set_items)
-    given.update({key: f"--set {key}={value}" for key, value in set_values.items()})
+    set_values = parse_set_options(set_items)  # validates every item, so the loop below can't fail
+    given.update({field_key(item.partition("=")[0].strip()): f"--set {item}" for item in set_items})
     explicit = {**flags.overrides(), **set_values}
     n_epochs = explicit.pop("train.n_epochs", None)
     for key, value in explicit.items():

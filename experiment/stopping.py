@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -10,26 +12,37 @@ from pathlib import Path
 
 import click
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that ask training to stop after the current cycle: Ctrl-C, ``kill``, and a closed
+terminal or ssh session."""
+
+
+def stopped_marker(stop_file: Path) -> Path:
+    """The file rank 0 writes next to ``stop_file`` when training stopped before its last epoch
+    (so a stop asked for just as the run finished is not reported as an interruption)."""
+    return stop_file.with_name(stop_file.name + ".stopped")
+
 
 def run_mpi_job(command: list[str], stop_file: Path, echo: Callable[..., None]) -> int:
     """Runs the ``mpirun`` command that re-launches training; returns the exit code to use.
 
     ``mpirun`` (Open MPI's prterun) puts each rank in a process group of its own and answers a
     Ctrl-C by aborting the job, so the ranks would never see the signal and would die without a
-    checkpoint. The job therefore runs in a session of its own, and the first SIGINT/SIGTERM
-    sent here creates ``stop_file``, which the ranks poll between cycles (they were given it as
-    ``--stop_file``): they finish the cycle, write a checkpoint and exit. A second Ctrl-C ends
-    the job at once, without one.
+    checkpoint. The job therefore runs in a session of its own, and the first SIGINT, SIGTERM or
+    SIGHUP sent here creates ``stop_file``, which the ranks poll between cycles (it is in their
+    command as ``--stop_file``): they finish the cycle, write a checkpoint and exit. A second
+    Ctrl-C ends the job at once, without one. If this process dies outright (SIGKILL), Linux
+    sends ``mpirun`` SIGTERM, so no job trains on unseen.
     """
-    job = subprocess.Popen(command, start_new_session=True)
     requested: list[int] = []
+    running: list[subprocess.Popen] = []
 
     def handle(signum: int, frame: object) -> None:
-        if requested and signum == signal.SIGINT:
+        if requested and signum == signal.SIGINT and running:
             echo("\nsecond Ctrl-C: ending the MPI job without a checkpoint", err=True)
-            os.killpg(job.pid, signal.SIGTERM)
+            os.killpg(running[0].pid, signal.SIGTERM)
             return
-        if not requested:
+        if not requested:  # the ranks read the file once they start, if they have not yet
             requested.append(signum)
             stop_file.touch()
             echo(
@@ -38,35 +51,47 @@ def run_mpi_job(command: list[str], stop_file: Path, echo: Callable[..., None]) 
                 err=True,
             )
 
-    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handle) for s in STOP_SIGNALS}
     try:
-        code = job.wait()
+        running.append(
+            subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+        )
+        code = running[0].wait()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if job.poll() is None:  # this process is being torn down: take the job with it
-            os.killpg(job.pid, signal.SIGTERM)
-            job.wait()
-    if requested and code == 0:
+        if running and running[0].poll() is None:  # torn down by an error: take the job along
+            os.killpg(running[0].pid, signal.SIGTERM)
+            running[0].wait()
+    stopped_early = stopped_marker(stop_file).exists()
+    if requested:  # this process made the stop file; a rerun must not find it
+        stop_file.unlink(missing_ok=True)
+        stopped_marker(stop_file).unlink(missing_ok=True)
+    if requested and code == 0 and stopped_early:
         return 128 + requested[0]  # stopped as asked, as a single-process run reports it
     return code
 
 
+def _die_with_parent() -> None:
+    """Runs in the ``mpirun`` child before exec: on Linux, ask for SIGTERM when the launcher
+    dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 class GracefulStop:
-    """SIGINT/SIGTERM (or the launcher's stop file) ask the loop to stop after the current cycle
-    (and checkpoint); a second Ctrl-C stops at once."""
+    """SIGINT, SIGTERM or SIGHUP (or a stop file appearing) ask the loop to stop after the
+    current cycle (and checkpoint); a second Ctrl-C stops at once."""
 
     def __init__(self, echo=click.echo, stop_file: Path | None = None) -> None:
-        """``stop_file``: a file whose appearance also asks for the stop (see
+        """``stop_file``: a file whose appearance also asks for the stop (``--stop_file``; see
         :func:`run_mpi_job`)."""
         self.signal: int | None = None
         self._echo = echo
         self._stop_file = stop_file
 
     def __enter__(self) -> GracefulStop:
-        self._previous = {
-            s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)
-        }
+        self._previous = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
         return self
 
     def __exit__(self, *exc: object) -> None:

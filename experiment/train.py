@@ -19,7 +19,7 @@ import click
 
 from herdemos.experiment.config import PRESETS, Config
 from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
-from herdemos.experiment.stopping import GracefulStop, run_mpi_job
+from herdemos.experiment.stopping import GracefulStop, run_mpi_job, stopped_marker
 from herdemos.logger import read_run_progress
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, check_output_folder, os_error_line
@@ -126,8 +126,8 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     "--stop_file",
     type=click.Path(dir_okay=False),
     default=None,
-    hidden=True,
-    help="Stop after the current cycle once this file exists (how --num_cpu passes Ctrl-C on).",
+    help="Stop after the current cycle, with a checkpoint, once this file exists (for a "
+    "hand-written mpirun or a job scheduler, where Ctrl-C would abort the ranks).",
 )
 def main(
     env: str | None,
@@ -195,12 +195,19 @@ def run(
     flags: TrainFlags,
     stop_file: Path | None = None,
 ) -> int:
+    """Checks the flags, then trains here, or re-launches this command under ``mpirun`` for
+    ``--num_cpu`` > 1; returns the exit code."""
     from herdemos.parallel import connect, mpirun_command
 
     workers = connect()
     echo = click.echo if workers.is_main else (lambda *args, **kwargs: None)
     if resume and logdir:
         raise HerdemosError("--resume and --logdir: give one (a resumed run keeps its folder)")
+    if stop_file is not None and workers.size == 1 and stop_file.exists():
+        # (not checked by MPI ranks: the launcher may have made it already, on a Ctrl-C)
+        raise HerdemosError(
+            f"--stop_file {stop_file}: exists already, so training would stop at once; remove it"
+        )
     if workers.size > 1 and flags.num_cpu is None and not resume:
         flags = replace(flags, num_cpu=workers.size)  # launched as `mpirun -np N train.py`
     if resume:
@@ -234,6 +241,8 @@ def run(
         # Re-launch this very command under mpirun with N ranks, as baselines did.
         command = mpirun_command(config.train.num_cpu, ["-m", "mpi4py", *sys.argv])
         echo(f"launching {config.train.num_cpu} MPI ranks: {' '.join(command)}")
+        if stop_file is not None:  # the user's own stop file is in the command already
+            return run_mpi_job(command, stop_file, echo)
         with tempfile.TemporaryDirectory(prefix="herdemos-") as scratch:
             stop = Path(scratch) / "stop"
             return run_mpi_job([*command, "--stop_file", str(stop)], stop, echo)
@@ -307,6 +316,8 @@ def train_in(
     finally:
         progress.close()
     if not finished:
+        if stop_file is not None and workers.is_main:
+            stopped_marker(stop_file).touch()
         cpu = f" --num_cpu {workers.size}" if workers.size > 1 else ""
         echo(
             f"stopped at epoch {trainer.state.epoch} cycle {trainer.epoch_progress.cycle}; "

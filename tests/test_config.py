@@ -177,7 +177,8 @@ def _stored_run(tmp_path, flags, set_items=()):
     [
         ({"bc_loss": False}, (), "--bc_loss 0 conflicts"),
         ({"seed": 4}, (), "--seed 4 conflicts"),
-        ({}, ("seed=4",), "--set train.seed=4 conflicts"),
+        ({}, ("seed=4",), "--set seed=4 conflicts"),
+        ({}, ("ddpg.bc_loss=0",), "--set ddpg.bc_loss=0 conflicts"),
         ({"preset": "stacking"}, (), "--preset stacking (sets n_cycles=20) conflicts"),
     ],
 )

@@ -127,9 +127,10 @@ def test_two_rank_run_resumes_with_its_ranks(tmp_path):
     assert [line.split(",")[:2] for line in lines] == [["1", "80"], ["2", "160"]]
 
 
-def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path):
-    """Ctrl-C reaches the terminal's whole foreground group, but mpirun keeps each rank in a
-    group of its own and aborts them on SIGINT; the launcher must pass the stop on instead."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path, sig):
+    """Ctrl-C (or a closed terminal) reaches the whole foreground group, but mpirun keeps each
+    rank in a group of its own and aborts them on SIGINT; the launcher passes the stop on."""
     logdir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
     proc = subprocess.Popen(
@@ -142,9 +143,9 @@ def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path):
     while not (logdir / "progress.csv").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-2000:]
         time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+    os.killpg(proc.pid, sig)  # what Ctrl-C (SIGINT) or closing the terminal (SIGHUP) does
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 128 + signal.SIGINT, err[-2000:]
+    assert proc.returncode == 128 + sig, err[-2000:]
     assert f"--resume {logdir} --num_cpu 2" in err and "Traceback" not in err
     assert "MPI_ABORT" not in err and "Abort" not in err
     checkpoint = list_checkpoints(logdir)[-1]

@@ -268,3 +268,20 @@ def test_resume_with_a_damaged_progress_log_is_one_line_and_keeps_the_run(
     assert f"{logdir / 'progress.csv'}: {problem}" in err and "Traceback" not in err
     assert list_checkpoints(logdir) == checkpoints
     assert (logdir / "progress.csv").read_text() == content
+
+
+def test_a_stop_file_stops_training_like_ctrl_c_and_a_stale_one_is_refused(tmp_path):
+    """--stop_file is how a job scheduler or a hand-written mpirun stops a run cleanly."""
+    logdir, stop = tmp_path / "run", tmp_path / "STOP"
+    proc = cli("--env", "point_env:PointGoal-v0", "--n_epochs", "500", "--logdir", str(logdir),
+               "--stop_file", str(stop), *CLI_SMALL)  # fmt: skip
+    wait_for(lambda: (logdir / "progress.csv").exists())
+    stop.touch()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT and "Traceback" not in err
+    assert f"--resume {logdir}" in err and list_checkpoints(logdir)
+    assert (tmp_path / "STOP.stopped").exists()  # it stopped early, not at its last epoch
+    _, err = cli("--resume", str(logdir), "--stop_file", str(stop)).communicate(timeout=120)
+    assert err.strip().splitlines() == [
+        f"Error: --stop_file {stop}: exists already, so training would stop at once; remove it"
+    ]

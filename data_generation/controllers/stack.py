@@ -500,6 +500,10 @@ class StackController:
         ):
             self._set_phase(_Carry.APPROACH)
             return None
+        if self._miss_pending and self._phase_steps == 0:
+            # Only a descent that starts above the miss height can miss cleanly; one that
+            # starts lower (re-picking a block from a low hand) would pinch the block's edge.
+            self._miss_pending = grip[2] - block[2] > self.EARLY_CLOSE_HEIGHT
         if self._miss_pending and grip[2] - block[2] <= self.EARLY_CLOSE_HEIGHT:
             self._miss_pending = False  # one deliberate miss per pick at most
             self._set_phase(_Carry.GRASP)
