@@ -157,6 +157,7 @@ def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
         "env": suite.env,
         "train_flags": list(suite.flags),
         "demo_noise": suite.demo_noise,
+        "demo_miss_prob": suite.demo_miss_prob,
         "seeds": list(seeds),
         "epochs": epochs,
         "summary": {name: summary},
