@@ -187,10 +187,16 @@ def evaluate_suite(
     report_episodes: int,
     min_epoch: int = 0,
     average_last: int = 0,
+    *,
+    env_id: str,
 ) -> dict:
     """Selection pass over the checkpoints under ``suite_dir`` from epoch ``min_epoch`` on (and,
     with ``average_last`` >= 2, each seed's mean of its last ``average_last``), then the report
-    pass on the chosen one. A chosen average is written next to its checkpoints."""
+    pass on the chosen one. A chosen average is written next to its checkpoints.
+
+    Episodes run on ``env_id``, the suite's env, never on an id read from a policy file (an
+    entry point there would choose a module to import); a policy for another env is refused.
+    """
     check_average_last(average_last)
     suite = suite_dir.name
     checkpoints = [c for c in find_checkpoints(suite_dir) if c.epoch >= min_epoch]
@@ -205,11 +211,15 @@ def evaluate_suite(
             f"--average_last {average_last}: no seed of {suite_dir} has that many checkpoints "
             f"from epoch {min_epoch} on"
         )
-    env_id = load_policy(checkpoints[0].path).env_id
     selection = []
     with click.progressbar(pool, label=f"{suite}: {episodes} episodes each") as bar:
         for c in bar:
-            successes = episode_successes(c.policy(), env_id, SELECTION_SEED, episodes)
+            policy = c.policy()
+            if policy.env_id != env_id:
+                raise HerdemosError(
+                    f"{c.last.path}: a policy for {policy.env_id}, not the suite's {env_id}"
+                )
+            successes = episode_successes(policy, env_id, SELECTION_SEED, episodes)
             selection.append({**c.entry(), **rate_entry(successes)})
     # Ties go to the earlier checkpoint (less training for the same measured success), and at
     # the same epoch to the single checkpoint (the simpler policy).
@@ -401,7 +411,14 @@ def main(
         json_path = check_output_file(RESULTS / f"{suite}-eval.json", "output")
         png_path = check_output_file(RESULTS / f"{suite}-eval.png", "output")
         training = read_training_results(RESULTS / f"{suite}.json")
-        payload = evaluate_suite(RUNS / suite, episodes, report_episodes, min_epoch, average_last)
+        payload = evaluate_suite(
+            RUNS / suite,
+            episodes,
+            report_episodes,
+            min_epoch,
+            average_last,
+            env_id=SUITES[suite].env,
+        )
         command = [
             *("python", "-m", "benchmarks.evaluate", suite, "--episodes", str(episodes)),
             *("--report_episodes", str(report_episodes), "--min_epoch", str(min_epoch)),

@@ -135,7 +135,7 @@ def test_evaluate_chooses_the_average_when_it_beats_every_checkpoint(tmp_path):
         seed_dir,
         {10: axis_policy(0, 0, 10), 20: axis_policy(20, 0, 20), 30: axis_policy(0, 20, 30)},
     )
-    payload = evaluate_suite(tmp_path / "suite", 30, 30, average_last=2)
+    payload = evaluate_suite(tmp_path / "suite", 30, 30, average_last=2, env_id=ENV_ID)
     assert [c["epoch"] for c in payload["checkpoints"]] == [10, 20, 30]
     (average,) = payload["averages"]
     assert average["averaged_epochs"] == [20, 30]
@@ -149,8 +149,8 @@ def test_evaluate_chooses_the_average_when_it_beats_every_checkpoint(tmp_path):
 def test_evaluate_prefers_a_single_checkpoint_on_a_tie_and_rejects_a_window_too_long(tmp_path):
     seed_dir = tmp_path / "suite" / "seed0"
     write_seed(seed_dir, {10: axis_policy(20, 20, 10), 20: axis_policy(20, 20, 20)})
-    payload = evaluate_suite(tmp_path / "suite", 10, 10, average_last=2)
+    payload = evaluate_suite(tmp_path / "suite", 10, 10, average_last=2, env_id=ENV_ID)
     assert "averaged_epochs" not in payload["chosen"] and payload["chosen"]["epoch"] == 10
     assert not (seed_dir / "policy_mean_10-20.pkl").exists()
     with pytest.raises(HerdemosError, match="--average_last 3: no seed"):
-        evaluate_suite(tmp_path / "suite", 10, 10, average_last=3)
+        evaluate_suite(tmp_path / "suite", 10, 10, average_last=3, env_id=ENV_ID)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from benchmarks import evaluate
 from benchmarks.evaluate import evaluate_suite, find_checkpoints, wilson_interval
+from benchmarks.suites import TrainingSuite
 from herdemos.policy import Policy
 from herdemos.util import HerdemosError
 
@@ -59,7 +60,7 @@ def test_checkpoints_are_found_per_seed_in_epoch_order_with_their_env_steps(tmp_
 
 def test_the_better_checkpoint_is_chosen_and_reported_on_fresh_episodes(tmp_path):
     write_run(tmp_path / "suite" / "seed0", {10: 0.0, 20: 20.0, 30: 0.0})
-    payload = evaluate_suite(tmp_path / "suite", episodes=40, report_episodes=60)
+    payload = evaluate_suite(tmp_path / "suite", episodes=40, report_episodes=60, env_id=ENV_ID)
     rates = {c["epoch"]: c["success_rate"] for c in payload["checkpoints"]}
     # Standing still succeeds only if the point starts within 0.1 of the goal; steering gets
     # there whenever 10 steps of 0.1 suffice.
@@ -74,21 +75,25 @@ def test_the_better_checkpoint_is_chosen_and_reported_on_fresh_episodes(tmp_path
 def test_a_suite_without_saved_policies_is_a_one_line_error(tmp_path):
     (tmp_path / "empty" / "seed0").mkdir(parents=True)
     with pytest.raises(HerdemosError, match="no policy_<epoch>.pkl files"):
-        evaluate_suite(tmp_path / "empty", episodes=5, report_episodes=5)
+        evaluate_suite(tmp_path / "empty", episodes=5, report_episodes=5, env_id=ENV_ID)
 
 
 def test_min_epoch_leaves_out_earlier_checkpoints(tmp_path):
     write_run(tmp_path / "suite" / "seed0", {10: 20.0, 20: 0.0, 30: 0.0})
-    payload = evaluate_suite(tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=20)
+    payload = evaluate_suite(
+        tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=20, env_id=ENV_ID
+    )
     assert [c["epoch"] for c in payload["checkpoints"]] == [20, 30]
     with pytest.raises(HerdemosError, match="from epoch 40 on"):
-        evaluate_suite(tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=40)
+        evaluate_suite(
+            tmp_path / "suite", episodes=10, report_episodes=10, min_epoch=40, env_id=ENV_ID
+        )
 
 
 @pytest.fixture
 def suite_home(tmp_path, monkeypatch):
     """A fake suite ``suite`` known to the CLI, with its runs and results under ``tmp_path``."""
-    monkeypatch.setattr(evaluate, "SUITES", {"suite": object()})
+    monkeypatch.setattr(evaluate, "SUITES", {"suite": TrainingSuite("test", ENV_ID, (), 1)})
     monkeypatch.setattr(evaluate, "RUNS", tmp_path / "runs")
     monkeypatch.setattr(evaluate, "RESULTS", tmp_path / "results")
     (tmp_path / "results").mkdir()
@@ -142,7 +147,7 @@ def test_average_last_1_is_refused_and_the_help_says_what_is_allowed(suite_home)
     assert_one_line_error(result, "--average_last 1", "give 0 (off) or 2 or more")
     assert snapshot(suite_home) == before
     with pytest.raises(HerdemosError, match="--average_last 1"):
-        evaluate_suite(suite_home / "runs" / "suite", 5, 5, average_last=1)
+        evaluate_suite(suite_home / "runs" / "suite", 5, 5, average_last=1, env_id=ENV_ID)
     help_text = " ".join(CliRunner().invoke(evaluate.main, ["--help"]).output.split())
     assert "0 (off) or N >= 2" in help_text
 
@@ -193,3 +198,14 @@ def test_an_unwritable_results_folder_is_refused_before_any_episode(suite_home, 
     result = CliRunner().invoke(evaluate.main, ["suite", "--episodes", "1"])
     assert_one_line_error(result, "x.pkl is a file, not a folder")
     assert snapshot(suite_home) == before
+
+
+def test_episodes_run_on_the_suites_env_and_a_policy_for_another_is_refused(tmp_path):
+    """The env comes from the suite table, never from a policy file (whose module:Name id
+    would choose a module to import)."""
+    write_run(tmp_path / "suite" / "seed0", {10: 0.0})
+    planted = point_policy(0.0)
+    planted.metadata["env_id"] = "planted:Nothing"
+    planted.save(tmp_path / "suite" / "seed0" / "policy_20.pkl")
+    with pytest.raises(HerdemosError, match="policy_20.pkl: a policy for planted:Nothing"):
+        evaluate_suite(tmp_path / "suite", episodes=2, report_episodes=2, env_id=ENV_ID)
