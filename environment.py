@@ -47,9 +47,7 @@ def _resolve_entry_point(env_id: str) -> str | gym.envs.registration.EnvSpec:
     return gym.envs.registration.EnvSpec(id=env_id, entry_point=entry, max_episode_steps=steps)
 
 
-def env_id_from_file(
-    env_id: str, source: str | os.PathLike, remedy: str = "pass --env {env_id} if you trust it"
-) -> str:
+def env_id_from_file(env_id: str, source: str | os.PathLike, remedy: str) -> str:
     """An env id read from a policy file, refused if it is a ``module:Name`` entry point.
 
     Building such an env imports ``module``, so a policy file, which may come from anyone,
@@ -58,7 +56,7 @@ def env_id_from_file(
     Args:
         env_id: The id stored in the file.
         source: The file, for the message.
-        remedy: What the command offers instead (``{env_id}`` is filled in).
+        remedy: What the command offers instead, for the message.
 
     Raises:
         HerdemosError: ``env_id`` is an entry point, in a line saying what to do.
@@ -66,7 +64,7 @@ def env_id_from_file(
     if ":" in env_id:
         raise HerdemosError(
             f"{source}: its env {env_id!r} is a module:Name entry point, which would import "
-            f"that module; {remedy.format(env_id=env_id)}"
+            f"that module; {remedy}"
         )
     return env_id
 

@@ -73,28 +73,42 @@ def read_progress(path: str | os.PathLike) -> list[dict[str, float]]:
     return [{k: _number(v) for k, v in r.items() if k is not None} for r in rows]
 
 
-def read_run_progress(path: Path) -> list[dict[str, float]]:
-    """The rows of a run's ``progress.csv`` (none if it has none yet), for resuming it.
+def read_progress_checked(progress: Path, columns: tuple[str, ...]) -> list[dict[str, float]]:
+    """The rows of ``progress`` (none if there is no such file), every one with finite numbers
+    in ``columns``; for commands that build on a run's log.
 
     Raises:
-        HerdemosError: the file is unreadable, or its rows lack a numeric epoch, in one line
-            naming it (the run's checkpoints are untouched; move the file away to resume).
+        HerdemosError: the file is unreadable, lacks a column or a number, in one line naming it.
     """
-    progress = path / "progress.csv"
     if not progress.exists():
         return []
     try:
         rows = read_progress(progress)
         for row in rows:
-            if not math.isfinite(row["epoch"]):
-                raise ValueError("a row without an epoch")
-    except KeyError:
-        raise HerdemosError(f"{progress}: no 'epoch' column; move it away to resume") from None
+            for column in columns:
+                if not math.isfinite(row[column]):
+                    raise ValueError(f"a row without {column!r}")
+    except KeyError as e:
+        raise HerdemosError(f"{progress}: no {e.args[0]!r} column") from None
     except (ValueError, UnicodeDecodeError, csv.Error) as e:
-        raise HerdemosError(f"{progress}: unreadable ({e}); move it away to resume") from None
+        raise HerdemosError(
+            f"{progress}: unreadable, not a progress log of numbers ({e})"
+        ) from None
     except OSError as e:
         raise HerdemosError(os_error_line(e)) from None
     return rows
+
+
+def read_run_progress(path: Path) -> list[dict[str, float]]:
+    """The rows of run folder ``path``'s ``progress.csv``, for resuming it.
+
+    Raises:
+        HerdemosError: see :func:`read_progress_checked`; the run's checkpoints are untouched.
+    """
+    try:
+        return read_progress_checked(path / "progress.csv", ("epoch",))
+    except HerdemosError as e:
+        raise HerdemosError(f"{e}; move it away to resume") from None
 
 
 def epoch_line(row: dict[str, float], n_epochs: int) -> str:

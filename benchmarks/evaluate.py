@@ -30,7 +30,7 @@ import numpy as np
 from benchmarks.report import RESULTS, moving_average, provenance, save_figure
 from benchmarks.suites import SUITES
 from herdemos.environment import EnvInfo, make_env
-from herdemos.logger import read_progress
+from herdemos.logger import read_progress_checked
 from herdemos.policy import Policy, average_policies, load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_output_file, os_error_line
 
@@ -95,16 +95,8 @@ def env_steps_by_epoch(progress: Path) -> dict[int, int]:
     Raises:
         HerdemosError: the file cannot be read or holds no numeric epoch / env-step columns.
     """
-    if not progress.exists():
-        return {}
-    try:
-        return {int(r["epoch"]): int(r["total_env_steps"]) for r in read_progress(progress)}
-    except KeyError as e:
-        raise HerdemosError(f"{progress}: no {e.args[0]!r} column") from None
-    except OSError as e:
-        raise HerdemosError(os_error_line(e)) from None
-    except ValueError as e:
-        raise HerdemosError(f"{progress}: not a progress log of numbers ({e})") from None
+    rows = read_progress_checked(progress, ("epoch", "total_env_steps"))
+    return {int(r["epoch"]): int(r["total_env_steps"]) for r in rows}
 
 
 def find_checkpoints(suite_dir: Path) -> list[Checkpoint]:

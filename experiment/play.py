@@ -105,7 +105,8 @@ def play(
 
     if not (env_override or policy.env_id):
         raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
-    env_id = env_override or env_id_from_file(policy.env_id, policy_file)
+    trust = f"pass --env {policy.env_id} if you trust it"
+    env_id = env_override or env_id_from_file(policy.env_id, policy_file, trust)
     render_mode = "human" if render else "rgb_array" if filming else None
     env = make_env(env_id, render_mode=render_mode)
     info = EnvInfo.of(env, env_id)
