@@ -383,6 +383,29 @@ SUITES.update(
             demo_noise=0.1,
             demo_miss_prob=0.2,
         ),
+        # Ten times the actor's RL weight (lambda1 0.01 instead of the seed's 0.001). In the
+        # trained policies' failed episodes the gripper hovers on near-zero actions while the
+        # critic's slope there is large (dQ/da about 10-25) and random actions score far higher:
+        # the actor does not follow its critic off the demos. Per row, the seed's weights make
+        # the summed BC term about 100 times the RL term's mean.
+        "stack2v1-step-tuned-noisy0.1-lambda1-0.01": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0, lambda1 0.01",
+            "FetchStack2-Step-v1",
+            (*STACK_TUNED, "--set", "lambda1=0.01"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        "wam-stack2v1-tuned-noisy0.1-lambda1-0.01": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0, lambda1 0.01",
+            "WAMStack2-v1",
+            (*STACK_TUNED, "--set", "lambda1=0.01"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         "wam-stack2v1-tuned": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
             "random_eps 0",

@@ -1,0 +1,159 @@
+"""Does a trained actor follow its own critic? The *actor gap*, measured on a policy's episodes.
+
+python -m benchmarks.actor_gap runs/benchmarks/stack2v1-step-tuned-noisy0.1/seed0/policy_latest.pkl
+
+DDPG trains the actor to maximise Q(s, pi(s)). With the behaviour-cloning loss the actor is also
+pulled toward the demonstrator's actions, and with the seed's loss weights (lambda1 0.001 on the
+RL term's batch mean, lambda2 0.0078 on the BC term's sum over cloned rows) the BC pull is by
+far the stronger. Off the demonstrations the actor can then sit on actions that its critic
+rates far below others. At every state of the policy's deterministic episodes this tool compares
+Q(s, pi(s)) with the best Q of ``--actions`` uniformly random actions:
+
+    gap(s) = max_k Q(s, u_k) - Q(s, pi(s))
+
+A gap well above 0 means some action the critic prefers was there to be taken (the critic may be
+wrong about it; the gap measures the actor against the critic, not against the env). Gaps are
+in the env's reward units: a gap of 1 is one step of reward. The JSON holds the mean gap and the
+share of states with gap > 1, over all states and split by successful and failed episodes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from herdemos.environment import env_id_from_file, make_env
+from herdemos.policy import Policy, load_policy
+from herdemos.util import HerdemosError, atomic_write_json, check_output_file
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BIG_GAP = 1.0  # reward units: one step of reward
+
+
+def actor_gaps(
+    policy: Policy, o: np.ndarray, g: np.ndarray, n_actions: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``max_k Q(s, u_k) - Q(s, pi(s))`` for each row of ``o``/``g``, the ``u_k`` uniform in
+    ``[-max_u, max_u]`` (fresh ones per row). Shape ``(rows,)``."""
+    o, g = np.atleast_2d(o), np.atleast_2d(g)
+    rows = len(o)
+    q_pi = policy.q_value(o, g, policy.deterministic(o, g))
+    dim_u = policy.actor_weights[-1].shape[-1]
+    u = rng.uniform(-policy.max_u, policy.max_u, (rows * n_actions, dim_u))
+    q_random = policy.q_value(np.repeat(o, n_actions, 0), np.repeat(g, n_actions, 0), u)
+    return q_random.reshape(rows, n_actions).max(axis=1) - q_pi
+
+
+def episode_gaps(
+    env, policy: Policy, seed: int, n_actions: int, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """Runs one deterministic episode; returns the gap at each visited state and its success."""
+    obs, _ = env.reset(seed=seed)
+    observations, goals, info = [], [], {}
+    for _ in range(env.spec.max_episode_steps):
+        observations.append(obs["observation"])
+        goals.append(obs["desired_goal"])
+        obs, _, _, _, info = env.step(policy.act(obs))
+    gaps = actor_gaps(policy, np.array(observations), np.array(goals), n_actions, rng)
+    return gaps, bool(info.get("is_success"))
+
+
+def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
+    """Mean gap, share of states above :data:`BIG_GAP`, and counts, over the given episodes."""
+    if not gaps:
+        return {"episodes": 0, "states": 0}
+    every = np.concatenate(gaps)
+    return {
+        "episodes": len(gaps),
+        "states": int(every.size),
+        "mean_gap": round(float(every.mean()), 3),
+        "median_gap": round(float(np.median(every)), 3),
+        "share_gap_above_1": round(float((every > BIG_GAP).mean()), 3),
+    }
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("policy_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--episodes",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Episodes to run, seeded --seed, --seed + 1, ...",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=7000, show_default=True, help="First seed."
+)
+@click.option(
+    "--actions",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Random actions compared with the actor's at each state.",
+)
+@click.option(
+    "--env",
+    "env_id",
+    default=None,
+    help="Env id or module:Class entry point.  [default: the policy file's own registered id]",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSON file to write.  [default: benchmarks/results/actor-gap-<env>.json]",
+)
+def main(
+    policy_file: str,
+    episodes: int,
+    seed: int,
+    actions: int,
+    env_id: str | None,
+    out: str | None,
+) -> None:
+    """Measures how far POLICY_FILE's actor is from the best action its own critic knows."""
+    try:
+        path = check_output_file(out, "--out") if out is not None else None
+        if path is not None and path.resolve() == Path(policy_file).resolve():
+            raise HerdemosError(f"--out {out}: is the policy file being read; choose another file")
+        if path is not None and path.suffix != ".json":
+            raise HerdemosError(f"--out {out}: must end in .json (the results are JSON)")
+        policy = load_policy(policy_file)
+        env_id = env_id or env_id_from_file(policy.env_id, policy_file, "name the env with --env")
+        env = make_env(env_id)
+        name = env_id.replace(":", "_").replace("/", "_")
+        path = path or check_output_file(RESULTS / f"actor-gap-{name}.json", "output")
+        rng = np.random.default_rng(seed)
+        won: list[np.ndarray] = []
+        lost: list[np.ndarray] = []
+        with click.progressbar(range(episodes), label="episodes") as bar:
+            for i in bar:
+                gaps, success = episode_gaps(env, policy, seed + i, actions, rng)
+                (won if success else lost).append(gaps)
+        env.close()
+        payload = {
+            "policy": str(policy_file),
+            "env": env_id,
+            "first_seed": seed,
+            "random_actions": actions,
+            "all": summarise(won + lost),
+            "successful_episodes": summarise(won),
+            "failed_episodes": summarise(lost),
+        }
+        atomic_write_json(path, payload)
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
+    for key in ("all", "successful_episodes", "failed_episodes"):
+        s = payload[key]
+        if s["episodes"]:
+            click.echo(
+                f"{key:20s} {s['episodes']:4d} episodes: mean gap {s['mean_gap']:.2f}, "
+                f"gap > 1 at {100 * s['share_gap_above_1']:.0f}% of states"
+            )
+    click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
