@@ -46,6 +46,21 @@ def check_output_file(path: str | os.PathLike, flag: str) -> Path:
     return path
 
 
+def check_json_out(out: str, policy_file: str | os.PathLike) -> Path:
+    """Checks an analysis command's ``--out`` before any episode runs: a writable ``.json``
+    path, and not the policy file being read, which writing the results would destroy.
+
+    Raises:
+        HerdemosError: naming ``--out`` and the problem.
+    """
+    path = check_output_file(out, "--out")
+    if path.resolve() == Path(policy_file).resolve():
+        raise HerdemosError(f"--out {out}: is the policy file being read; choose another file")
+    if path.suffix != ".json":
+        raise HerdemosError(f"--out {out}: must end in .json (the results are written as JSON)")
+    return path
+
+
 def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
     """Like :func:`check_output_file`, for a folder that files will be written into."""
     path = Path(path)

@@ -26,7 +26,7 @@ import numpy as np
 
 from herdemos.environment import env_id_from_file, make_env
 from herdemos.policy import Policy, load_policy
-from herdemos.util import HerdemosError, atomic_write_json, check_output_file
+from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BIG_GAP = 1.0  # reward units: one step of reward
@@ -115,11 +115,7 @@ def main(
 ) -> None:
     """Measures how far POLICY_FILE's actor is from the best action its own critic knows."""
     try:
-        path = check_output_file(out, "--out") if out is not None else None
-        if path is not None and path.resolve() == Path(policy_file).resolve():
-            raise HerdemosError(f"--out {out}: is the policy file being read; choose another file")
-        if path is not None and path.suffix != ".json":
-            raise HerdemosError(f"--out {out}: must end in .json (the results are JSON)")
+        path = check_json_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
         env_id = env_id or env_id_from_file(policy.env_id, policy_file, "name the env with --env")
         env = make_env(env_id)

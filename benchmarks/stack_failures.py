@@ -24,7 +24,7 @@ import numpy as np
 from herdemos.environment import env_id_from_file, make_env
 from herdemos.envs.stack import BLOCK_HALF_SIZE, BLOCK_SIZE, DISTANCE_THRESHOLD
 from herdemos.policy import load_policy
-from herdemos.util import HerdemosError, atomic_write_json, check_output_file
+from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LIFT = 0.03  # m above the start height that counts as lifted
@@ -81,21 +81,6 @@ def classify_episode(env, policy, seed: int) -> str:
     return episode_outcome(blocks, success, built, lifted, placed)
 
 
-def check_out(out: str, policy_file: str) -> Path:
-    """Checks ``--out`` before any episode runs: it must be a writable ``.json`` path and not the
-    policy file itself, which writing the results would replace (and destroy the policy).
-
-    Raises:
-        HerdemosError: naming ``--out`` and the problem.
-    """
-    path = check_output_file(out, "--out")
-    if path.resolve() == Path(policy_file).resolve():
-        raise HerdemosError(f"--out {out}: is the policy file being read; choose another file")
-    if path.suffix != ".json":
-        raise HerdemosError(f"--out {out}: must end in .json (the outcomes are written as JSON)")
-    return path
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("policy_file", type=click.Path(dir_okay=False))
 @click.option(
@@ -121,7 +106,7 @@ def check_out(out: str, policy_file: str) -> Path:
 def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
     """Sorts POLICY_FILE's episodes on a FetchStack/WAMStack env into outcomes."""
     try:
-        path = check_out(out, policy_file) if out is not None else None
+        path = check_json_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
         env_id_from_file(policy.env_id, policy_file, "this analysis takes herdemos' stacking ids")
         if "Stack" not in policy.env_id:
