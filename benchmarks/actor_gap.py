@@ -11,10 +11,13 @@ Q(s, pi(s)) with the best Q of ``--actions`` uniformly random actions:
 
     gap(s) = max_k Q(s, u_k) - Q(s, pi(s))
 
-A gap well above 0 means some action the critic prefers was there to be taken (the critic may be
-wrong about it; the gap measures the actor against the critic, not against the env). Gaps are
-in the env's reward units: a gap of 1 is one step of reward. The JSON holds the mean gap and the
-share of states with gap > 1, over all states and split by successful and failed episodes.
+A gap well above 0 means some action the critic prefers was there to be taken. Whether the
+critic is right about it is a separate question, which ``--follow_critic`` answers: it plays the
+episodes with the critic's best action instead of the actor's. If success rises, the actor is
+lagging a good critic (weight the RL term more); if it falls, the gap is the critic's error on
+actions it was never trained on. Gaps are in the env's reward units: a gap of 1 is one step of
+reward. The JSON holds the success rate, the mean gap and the share of states with gap > 1, over
+all states and split by successful and failed episodes.
 """
 
 from __future__ import annotations
@@ -34,30 +37,45 @@ BIG_GAP = 1.0  # reward units: one step of reward
 
 def actor_gaps(
     policy: Policy, o: np.ndarray, g: np.ndarray, n_actions: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``max_k Q(s, u_k) - Q(s, pi(s))`` for each row of ``o``/``g``, the ``u_k`` uniform in
-    ``[-max_u, max_u]`` (fresh ones per row). Shape ``(rows,)``."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compares pi(s) with ``n_actions`` actions drawn uniformly in ``[-max_u, max_u]`` (fresh
+    ones per row of ``o``/``g``).
+
+    Returns:
+        ``(gaps, best)``: ``max_k Q(s, u_k) - Q(s, pi(s))`` per row, shape ``(rows,)``, and the
+        action the critic rates highest among pi(s) and the ``u_k``, shape ``(rows, dim_u)``.
+    """
     o, g = np.atleast_2d(o), np.atleast_2d(g)
     rows = len(o)
-    q_pi = policy.q_value(o, g, policy.deterministic(o, g))
-    dim_u = policy.actor_weights[-1].shape[-1]
-    u = rng.uniform(-policy.max_u, policy.max_u, (rows * n_actions, dim_u))
-    q_random = policy.q_value(np.repeat(o, n_actions, 0), np.repeat(g, n_actions, 0), u)
-    return q_random.reshape(rows, n_actions).max(axis=1) - q_pi
+    pi = policy.deterministic(o, g)
+    q_pi = policy.q_value(o, g, pi)
+    u = rng.uniform(-policy.max_u, policy.max_u, (rows, n_actions, pi.shape[-1]))
+    q_random = policy.q_value(
+        np.repeat(o, n_actions, 0), np.repeat(g, n_actions, 0), u.reshape(rows * n_actions, -1)
+    ).reshape(rows, n_actions)
+    top = q_random.argmax(axis=1)
+    gaps = q_random[np.arange(rows), top] - q_pi
+    best = np.where((gaps > 0)[:, None], u[np.arange(rows), top], pi)
+    return gaps, best.astype(np.float32)
 
 
 def episode_gaps(
-    env, policy: Policy, seed: int, n_actions: int, rng: np.random.Generator
+    env,
+    policy: Policy,
+    seed: int,
+    n_actions: int,
+    rng: np.random.Generator,
+    follow_critic: bool = False,
 ) -> tuple[np.ndarray, bool]:
-    """Runs one deterministic episode; returns the gap at each visited state and its success."""
+    """Runs one episode, acting with pi(s), or with ``follow_critic`` with the critic's best
+    action of :func:`actor_gaps`; returns the gap at each visited state and the success."""
     obs, _ = env.reset(seed=seed)
-    observations, goals, info = [], [], {}
+    gaps, info = [], {}
     for _ in range(env.spec.max_episode_steps):
-        observations.append(obs["observation"])
-        goals.append(obs["desired_goal"])
-        obs, _, _, _, info = env.step(policy.act(obs))
-    gaps = actor_gaps(policy, np.array(observations), np.array(goals), n_actions, rng)
-    return gaps, bool(info.get("is_success"))
+        gap, best = actor_gaps(policy, obs["observation"], obs["desired_goal"], n_actions, rng)
+        gaps.append(gap[0])
+        obs, _, _, _, info = env.step(best[0] if follow_critic else policy.act(obs))
+    return np.array(gaps), bool(info.get("is_success"))
 
 
 def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
@@ -94,6 +112,13 @@ def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
     help="Random actions compared with the actor's at each state.",
 )
 @click.option(
+    "--follow_critic",
+    is_flag=True,
+    help="Act with the critic's best action (of pi(s) and the random ones) instead of pi(s): "
+    "if the critic is right where the gap is large, success rises; if it falls, the gap is "
+    "the critic's error.",
+)
+@click.option(
     "--env",
     "env_id",
     default=None,
@@ -103,13 +128,14 @@ def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="JSON file to write.  [default: benchmarks/results/actor-gap-<env>.json]",
+    help="JSON file to write.  [default: benchmarks/results/actor-gap-<env>[-follow-critic].json]",
 )
 def main(
     policy_file: str,
     episodes: int,
     seed: int,
     actions: int,
+    follow_critic: bool,
     env_id: str | None,
     out: str | None,
 ) -> None:
@@ -120,13 +146,14 @@ def main(
         env_id = env_id or env_id_from_file(policy.env_id, policy_file, "name the env with --env")
         env = make_env(env_id)
         name = env_id.replace(":", "_").replace("/", "_")
-        path = path or check_output_file(RESULTS / f"actor-gap-{name}.json", "output")
+        suffix = "-follow-critic" if follow_critic else ""
+        path = path or check_output_file(RESULTS / f"actor-gap-{name}{suffix}.json", "output")
         rng = np.random.default_rng(seed)
         won: list[np.ndarray] = []
         lost: list[np.ndarray] = []
         with click.progressbar(range(episodes), label="episodes") as bar:
             for i in bar:
-                gaps, success = episode_gaps(env, policy, seed + i, actions, rng)
+                gaps, success = episode_gaps(env, policy, seed + i, actions, rng, follow_critic)
                 (won if success else lost).append(gaps)
         env.close()
         payload = {
@@ -134,6 +161,8 @@ def main(
             "env": env_id,
             "first_seed": seed,
             "random_actions": actions,
+            "acting": "critic's best action" if follow_critic else "actor",
+            "success_rate": round(len(won) / episodes, 3),
             "all": summarise(won + lost),
             "successful_episodes": summarise(won),
             "failed_episodes": summarise(lost),
@@ -141,6 +170,8 @@ def main(
         atomic_write_json(path, payload)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
+    acting = "the critic's best action" if follow_critic else "the actor"
+    click.echo(f"acting with {acting}: success {len(won)}/{episodes}")
     for key in ("all", "successful_episodes", "failed_episodes"):
         s = payload[key]
         if s["episodes"]:

@@ -6,8 +6,9 @@ import numpy as np
 from cli_asserts import assert_one_line_error
 from click.testing import CliRunner
 
-from benchmarks.actor_gap import actor_gaps, main, summarise
-from herdemos.policy import Policy
+from benchmarks.actor_gap import actor_gaps, episode_gaps, main, summarise
+from herdemos.environment import make_env
+from herdemos.policy import Policy, load_policy
 
 W = np.array([3.0, -1.0], np.float32)  # the critic: Q(s, u) = W . u / max_u, best at sign(W)
 
@@ -26,16 +27,22 @@ STATES = np.random.default_rng(0).uniform(-1, 1, (20, 2))
 
 
 def test_an_actor_on_zero_actions_misses_what_its_critic_offers():
-    gaps = actor_gaps(linear_policy([0.0, 0.0]), STATES, STATES, 512, np.random.default_rng(1))
+    policy = linear_policy([0.0, 0.0])
+    gaps, best = actor_gaps(policy, STATES, STATES, 512, np.random.default_rng(1))
     # Q(pi) = 0; the best of 512 uniform actions comes close to the maximum, |3| + |-1| = 4.
-    assert gaps.shape == (20,)
+    assert gaps.shape == (20,) and best.shape == (20, 2)
     assert np.all(gaps > 3.5) and np.all(gaps <= 4.0 + 1e-5)
+    # The critic's best action is the random one it rated highest: Q(best) = Q(pi) + gap.
+    np.testing.assert_allclose(policy.q_value(STATES, STATES, best), gaps, rtol=1e-5)
+    assert np.all(best[:, 0] > 0.5) and np.all(best[:, 1] < 0)
 
 
 def test_an_actor_on_its_critics_best_action_has_no_gap():
     best = linear_policy([20.0, -20.0])  # tanh saturates at sign(W)
-    gaps = actor_gaps(best, STATES, STATES, 512, np.random.default_rng(1))
+    gaps, chosen = actor_gaps(best, STATES, STATES, 512, np.random.default_rng(1))
     assert np.all(gaps <= 1e-5) and np.all(gaps > -0.5)
+    # No random action beats pi(s), so pi(s) is the critic's choice.
+    np.testing.assert_allclose(chosen, best.deterministic(STATES, STATES))
 
 
 def test_summary_counts_states_with_a_gap_above_one_step_of_reward():
@@ -64,6 +71,25 @@ def test_episodes_on_a_goal_env_are_split_by_success(tmp_path):
     assert payload["failed_episodes"]["episodes"] + payload["successful_episodes"]["episodes"] == 3
     assert payload["all"]["states"] == 30
     assert payload["all"]["mean_gap"] > 3.0
+    assert payload["acting"] == "actor" and payload["success_rate"] == 0.0
+
+
+def test_following_the_critic_acts_on_its_best_action(tmp_path):
+    """The linear critic prefers moving along (+x, -y): the point's path shows which one acted."""
+    policy_file = tmp_path / "policy.pkl"
+    linear_policy([0.0, 0.0], env_id="point_env:PointGoalEnv").save(policy_file)
+    env = make_env("point_env:PointGoalEnv")
+    start, _ = env.reset(seed=5)
+    gaps, _ = episode_gaps(env, load_policy(policy_file), 5, 256, np.random.default_rng(0), True)
+    moved = env.unwrapped.pos - start["observation"]
+    assert len(gaps) == 10 and moved[0] > 0.3 and moved[1] < 0
+    gaps, _ = episode_gaps(env, load_policy(policy_file), 5, 256, np.random.default_rng(0))
+    np.testing.assert_allclose(env.unwrapped.pos, start["observation"])  # the actor stands still
+    out = tmp_path / "gap.json"
+    args = [str(policy_file), "--env", "point_env:PointGoalEnv", "--episodes", "2"]
+    result = CliRunner().invoke(main, [*args, "--follow_critic", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["acting"] == "critic's best action"
 
 
 def test_an_entry_point_env_in_the_file_is_refused_unless_named(tmp_path):
