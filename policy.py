@@ -59,6 +59,14 @@ class Policy:
     def env_id(self) -> str:
         return str(self.metadata.get("env_id", ""))
 
+    def check_fits(self, dims: tuple[int, int, int], env_id: str, source: str) -> None:
+        """Raises unless ``dims`` (the env's observation, goal and action sizes) are the
+        policy's: a policy run on another env (``--env``) fails here in one line, not in a
+        matrix product."""
+        own = (self.o_mean.size, self.g_mean.size, self.actor_weights[-1].shape[-1])
+        if tuple(dims) != own:
+            raise HerdemosError(f"{source}: the policy's dims do not fit {env_id}")
+
     def _inputs(self, o: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c, n = self.clip_obs, self.norm_clip
         o_n = np.clip((np.clip(o, -c, c) - self.o_mean) / self.o_std, -n, n)

@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.environment import env_id_from_file, make_env
+from herdemos.environment import EnvInfo, env_id_from_file, make_env
 from herdemos.policy import Policy, load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
@@ -145,6 +145,8 @@ def main(
         policy = load_policy(policy_file)
         env_id = env_id or env_id_from_file(policy.env_id, policy_file, "name the env with --env")
         env = make_env(env_id)
+        info = EnvInfo.of(env, env_id)
+        policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, policy_file)
         name = env_id.replace(":", "_").replace("/", "_")
         suffix = "-follow-critic" if follow_critic else ""
         path = path or check_output_file(RESULTS / f"actor-gap-{name}{suffix}.json", "output")

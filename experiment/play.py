@@ -110,12 +110,7 @@ def play(
     render_mode = "human" if render else "rgb_array" if filming else None
     env = make_env(env_id, render_mode=render_mode)
     info = EnvInfo.of(env, env_id)
-    if (info.dim_o, info.dim_g, info.dim_u) != (
-        policy.o_mean.size,
-        policy.g_mean.size,
-        policy.actor_weights[-1].shape[-1],
-    ):
-        raise HerdemosError(f"{policy_file}: the policy's dims do not fit {env_id}")
+    policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, policy_file)
     frames: list[np.ndarray] = []
     first_episode_frames = 0
     successes, returns, qs = [], [], []

@@ -108,3 +108,10 @@ def test_a_bad_out_is_refused_before_the_policy_is_read(tmp_path):
     result = CliRunner().invoke(main, [str(policy_file), "--out", str(policy_file)])
     assert_one_line_error(result, "--out", "is the policy file being read")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy.pkl"]
+
+
+def test_a_policy_for_another_env_is_refused_in_one_line(tmp_path):
+    policy_file = tmp_path / "policy.pkl"
+    linear_policy([0.0, 0.0]).save(policy_file)
+    result = CliRunner().invoke(main, [str(policy_file), "--env", "FetchReach-v4"])
+    assert_one_line_error(result, str(policy_file), "dims do not fit FetchReach-v4")
