@@ -7,7 +7,8 @@ pulled toward the demonstrator's actions, and with the seed's loss weights (lamb
 RL term's batch mean, lambda2 0.0078 on the BC term's sum over cloned rows) the BC pull is by
 far the stronger. Off the demonstrations the actor can then sit on actions that its critic
 rates far below others. At every state of the policy's deterministic episodes this tool compares
-Q(s, pi(s)) with the best Q of ``--actions`` uniformly random actions:
+Q(s, pi(s)) with the best Q of ``--actions`` random actions (uniform, or with ``--spread`` near
+pi(s)):
 
     gap(s) = max_k Q(s, u_k) - Q(s, pi(s))
 
@@ -36,10 +37,16 @@ BIG_GAP = 1.0  # reward units: one step of reward
 
 
 def actor_gaps(
-    policy: Policy, o: np.ndarray, g: np.ndarray, n_actions: int, rng: np.random.Generator
+    policy: Policy,
+    o: np.ndarray,
+    g: np.ndarray,
+    n_actions: int,
+    rng: np.random.Generator,
+    spread: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Compares pi(s) with ``n_actions`` actions drawn uniformly in ``[-max_u, max_u]`` (fresh
-    ones per row of ``o``/``g``).
+    """Compares pi(s) with ``n_actions`` other actions, fresh ones per row of ``o``/``g``: drawn
+    uniformly in ``[-max_u, max_u]``, or with ``spread`` > 0 around pi(s) (Gaussian, std
+    ``spread * max_u``, clipped to the box), which stays where training noise put the data.
 
     Returns:
         ``(gaps, best)``: ``max_k Q(s, u_k) - Q(s, pi(s))`` per row, shape ``(rows,)``, and the
@@ -49,7 +56,12 @@ def actor_gaps(
     rows = len(o)
     pi = policy.deterministic(o, g)
     q_pi = policy.q_value(o, g, pi)
-    u = rng.uniform(-policy.max_u, policy.max_u, (rows, n_actions, pi.shape[-1]))
+    shape = (rows, n_actions, pi.shape[-1])
+    if spread > 0:
+        noise = spread * policy.max_u * rng.standard_normal(shape)
+        u = np.clip(pi[:, None, :] + noise, -policy.max_u, policy.max_u)
+    else:
+        u = rng.uniform(-policy.max_u, policy.max_u, shape)
     q_random = policy.q_value(
         np.repeat(o, n_actions, 0), np.repeat(g, n_actions, 0), u.reshape(rows * n_actions, -1)
     ).reshape(rows, n_actions)
@@ -66,13 +78,15 @@ def episode_gaps(
     n_actions: int,
     rng: np.random.Generator,
     follow_critic: bool = False,
+    spread: float = 0.0,
 ) -> tuple[np.ndarray, bool]:
     """Runs one episode, acting with pi(s), or with ``follow_critic`` with the critic's best
     action of :func:`actor_gaps`; returns the gap at each visited state and the success."""
     obs, _ = env.reset(seed=seed)
     gaps, info = [], {}
     for _ in range(env.spec.max_episode_steps):
-        gap, best = actor_gaps(policy, obs["observation"], obs["desired_goal"], n_actions, rng)
+        o, g = obs["observation"], obs["desired_goal"]
+        gap, best = actor_gaps(policy, o, g, n_actions, rng, spread)
         gaps.append(gap[0])
         obs, _, _, _, info = env.step(best[0] if follow_critic else policy.act(obs))
     return np.array(gaps), bool(info.get("is_success"))
@@ -112,6 +126,14 @@ def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
     help="Random actions compared with the actor's at each state.",
 )
 @click.option(
+    "--spread",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    show_default=True,
+    help="0: the other actions are uniform over the action box; > 0: Gaussian around pi(s) "
+    "with this std, as a fraction of max_u (0.1 is the training noise).",
+)
+@click.option(
     "--follow_critic",
     is_flag=True,
     help="Act with the critic's best action (of pi(s) and the random ones) instead of pi(s): "
@@ -128,13 +150,15 @@ def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="JSON file to write.  [default: benchmarks/results/actor-gap-<env>[-follow-critic].json]",
+    help="JSON file to write.  [default: benchmarks/results/"
+    "actor-gap-<env>[-spread<s>][-follow-critic].json]",
 )
 def main(
     policy_file: str,
     episodes: int,
     seed: int,
     actions: int,
+    spread: float,
     follow_critic: bool,
     env_id: str | None,
     out: str | None,
@@ -148,14 +172,17 @@ def main(
         info = EnvInfo.of(env, env_id)
         policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, policy_file)
         name = env_id.replace(":", "_").replace("/", "_")
-        suffix = "-follow-critic" if follow_critic else ""
+        suffix = f"-spread{spread:g}" if spread > 0 else ""
+        suffix += "-follow-critic" if follow_critic else ""
         path = path or check_output_file(RESULTS / f"actor-gap-{name}{suffix}.json", "output")
         rng = np.random.default_rng(seed)
         won: list[np.ndarray] = []
         lost: list[np.ndarray] = []
         with click.progressbar(range(episodes), label="episodes") as bar:
             for i in bar:
-                gaps, success = episode_gaps(env, policy, seed + i, actions, rng, follow_critic)
+                gaps, success = episode_gaps(
+                    env, policy, seed + i, actions, rng, follow_critic, spread
+                )
                 (won if success else lost).append(gaps)
         env.close()
         payload = {
@@ -163,6 +190,7 @@ def main(
             "env": env_id,
             "first_seed": seed,
             "random_actions": actions,
+            "spread": spread,
             "acting": "critic's best action" if follow_critic else "actor",
             "success_rate": round(len(won) / episodes, 3),
             "all": summarise(won + lost),

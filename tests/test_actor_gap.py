@@ -115,3 +115,10 @@ def test_a_policy_for_another_env_is_refused_in_one_line(tmp_path):
     linear_policy([0.0, 0.0]).save(policy_file)
     result = CliRunner().invoke(main, [str(policy_file), "--env", "FetchReach-v4"])
     assert_one_line_error(result, str(policy_file), "dims do not fit FetchReach-v4")
+
+
+def test_a_spread_keeps_the_other_actions_near_the_actors():
+    policy = linear_policy([0.0, 0.0])  # pi(s) = 0
+    gaps, best = actor_gaps(policy, STATES, STATES, 64, np.random.default_rng(2), spread=0.05)
+    # Within 4 std (0.2) of pi(s) = 0 the critic gains at most 3 * 0.2 + 0.2 = 0.8.
+    assert np.all(np.abs(best) < 0.25) and np.all(gaps > 0) and np.all(gaps < 0.8)
