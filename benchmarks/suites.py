@@ -406,6 +406,18 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # Half the Gaussian exploration noise (noise_eps 0.05): with 0.1 the training episodes
+        # succeed about half as often as the deterministic test episodes, so little of the
+        # agent's own data comes from the states its test episodes fail in.
+        "stack2v1-step-tuned-noisy0.1-noise0.05": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0, noise_eps 0.05",
+            "FetchStack2-Step-v1",
+            (*STACK_TUNED, "--set", "noise_eps=0.05"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         "wam-stack2v1-tuned": TrainingSuite(
             "demos + BC + Q-filter + demo resets (0.1), --preset original, polyak 0.6, "
             "random_eps 0",
