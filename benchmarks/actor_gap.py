@@ -167,6 +167,8 @@ def main(
     try:
         path = check_json_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
+        if not (env_id or policy.env_id):
+            raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
         env_id = env_id or env_id_from_file(policy.env_id, policy_file, "name the env with --env")
         env = make_env(env_id)
         info = EnvInfo.of(env, env_id)

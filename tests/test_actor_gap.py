@@ -122,3 +122,10 @@ def test_a_spread_keeps_the_other_actions_near_the_actors():
     gaps, best = actor_gaps(policy, STATES, STATES, 64, np.random.default_rng(2), spread=0.05)
     # Within 4 std (0.2) of pi(s) = 0 the critic gains at most 3 * 0.2 + 0.2 = 0.8.
     assert np.all(np.abs(best) < 0.25) and np.all(gaps > 0) and np.all(gaps < 0.8)
+
+
+def test_a_policy_naming_no_env_asks_for_env(tmp_path):
+    policy_file = tmp_path / "policy.pkl"
+    linear_policy([0.0, 0.0], env_id="").save(policy_file)
+    result = CliRunner().invoke(main, [str(policy_file)])
+    assert_one_line_error(result, str(policy_file), "names no env; pass --env")
