@@ -11,11 +11,15 @@ import importlib
 import os
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gymnasium as gym
 import numpy as np
 
 from herdemos.util import HerdemosError
+
+if TYPE_CHECKING:
+    from herdemos.policy import Policy
 
 GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
 
@@ -235,3 +239,35 @@ def set_sim_state(env: gym.Env, state: np.ndarray, goal: np.ndarray) -> dict[str
     u.goal = np.asarray(goal, np.float64).copy()
     mujoco.mj_forward(u.model, u.data)
     return u._get_obs()
+
+
+def env_for_policy(
+    policy: Policy,
+    policy_file: str | os.PathLike,
+    env_override: str | None,
+    render_mode: str | None = None,
+) -> tuple[str, gym.Env, EnvInfo]:
+    """The env a loaded policy runs on: ``env_override`` (the command's ``--env``), else the
+    policy file's own registered id (an entry point from a file is refused, see
+    :func:`env_id_from_file`). Commands that run a policy share this, so each refuses the same
+    inputs with the same line.
+
+    Returns:
+        ``(env_id, env, info)``.
+
+    Raises:
+        HerdemosError: no env named anywhere, an untrusted or unknown id, or an env whose
+            observation, goal or action sizes are not the policy's (the env is closed then).
+    """
+    if not (env_override or policy.env_id):
+        raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
+    trust = f"pass --env {policy.env_id} if you trust it"
+    env_id = env_override or env_id_from_file(policy.env_id, policy_file, trust)
+    env = make_env(env_id, render_mode=render_mode)
+    info = EnvInfo.of(env, env_id)
+    try:
+        policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, str(policy_file))
+    except HerdemosError:
+        env.close()
+        raise
+    return env_id, env, info

@@ -28,7 +28,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.environment import EnvInfo, env_id_from_file, make_env
+from herdemos.environment import env_for_policy
 from herdemos.policy import Policy, load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
@@ -167,12 +167,7 @@ def main(
     try:
         path = check_json_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
-        if not (env_id or policy.env_id):
-            raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
-        env_id = env_id or env_id_from_file(policy.env_id, policy_file, "name the env with --env")
-        env = make_env(env_id)
-        info = EnvInfo.of(env, env_id)
-        policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, policy_file)
+        env_id, env, _ = env_for_policy(policy, policy_file, env_id)
         name = env_id.replace(":", "_").replace("/", "_")
         suffix = f"-spread{spread:g}" if spread > 0 else ""
         suffix += "-follow-critic" if follow_critic else ""

@@ -101,16 +101,10 @@ def play(
 
     from tqdm import tqdm
 
-    from herdemos.environment import EnvInfo, env_id_from_file, make_env
+    from herdemos.environment import env_for_policy
 
-    if not (env_override or policy.env_id):
-        raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
-    trust = f"pass --env {policy.env_id} if you trust it"
-    env_id = env_override or env_id_from_file(policy.env_id, policy_file, trust)
     render_mode = "human" if render else "rgb_array" if filming else None
-    env = make_env(env_id, render_mode=render_mode)
-    info = EnvInfo.of(env, env_id)
-    policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, policy_file)
+    env_id, env, info = env_for_policy(policy, policy_file, env_override, render_mode)
     frames: list[np.ndarray] = []
     first_episode_frames = 0
     successes, returns, qs = [], [], []
