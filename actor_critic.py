@@ -23,21 +23,34 @@ def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, name: str) -> keras
 
 
 class ActorCritic:
-    """One actor ``pi(o, g)`` and one critic ``Q(o, g, u)``.
+    """One actor ``pi(o, g)`` and one critic ``Q(o, g, u)``, plus an optional second critic.
 
     Args:
         dim_o, dim_g, dim_u: input and action sizes.
         max_u: action bound; the actor outputs lie in ``[-max_u, max_u]``.
         hidden, layers: MLP size (3 x 256 in the paper and baselines).
         name: prefix for variable names ("main" or "target").
+        twin: also build ``critic2``, an independently initialised copy of the critic, for
+            TD3's clipped double-Q target (the learner takes the smaller of the two).
     """
 
     def __init__(
-        self, dim_o: int, dim_g: int, dim_u: int, max_u: float, hidden: int, layers: int, name: str
+        self,
+        dim_o: int,
+        dim_g: int,
+        dim_u: int,
+        max_u: float,
+        hidden: int,
+        layers: int,
+        name: str,
+        twin: bool = False,
     ) -> None:
         self.max_u = float(max_u)
         self.actor = mlp(dim_o + dim_g, hidden, layers, dim_u, f"{name}_actor")
         self.critic = mlp(dim_o + dim_g + dim_u, hidden, layers, 1, f"{name}_critic")
+        self.critic2 = (
+            mlp(dim_o + dim_g + dim_u, hidden, layers, 1, f"{name}_critic2") if twin else None
+        )
 
     def pi(self, o: tf.Tensor, g: tf.Tensor) -> tf.Tensor:
         return self.max_u * tf.tanh(self.actor(tf.concat([o, g], axis=-1)))
@@ -46,9 +59,19 @@ class ActorCritic:
         """Q-values of shape ``(batch,)``."""
         return tf.squeeze(self.critic(tf.concat([o, g, u / self.max_u], axis=-1)), axis=-1)
 
+    def q2(self, o: tf.Tensor, g: tf.Tensor, u: tf.Tensor) -> tf.Tensor:
+        """The second critic's Q-values (only with ``twin``)."""
+        return tf.squeeze(self.critic2(tf.concat([o, g, u / self.max_u], axis=-1)), axis=-1)
+
+    @property
+    def critic_variables(self) -> list[tf.Variable]:
+        """Every critic weight: the one critic, or both with ``twin``."""
+        second = self.critic2.trainable_variables if self.critic2 is not None else []
+        return [*self.critic.trainable_variables, *second]
+
     @property
     def variables(self) -> list[tf.Variable]:
-        return [*self.actor.trainable_variables, *self.critic.trainable_variables]
+        return [*self.actor.trainable_variables, *self.critic_variables]
 
     def copy_from(self, other: ActorCritic) -> None:
         for mine, theirs in zip(self.variables, other.variables, strict=True):

@@ -93,6 +93,14 @@ def actor_loss(
     return lambda1 * rl + lambda2 * bc, bc, mask
 
 
+def smoothed_action(u: tf.Tensor, noise: tf.Tensor, std: float, max_u: float) -> tf.Tensor:
+    """TD3's target policy smoothing: ``u`` plus ``noise`` clipped to 2.5 ``std`` (TD3's 0.5 for
+    std 0.2), then clipped to the action bound. Nearby actions then share one target value, so
+    the critic cannot fit a narrow spike that the actor would chase."""
+    noise = tf.clip_by_value(noise, -2.5 * std, 2.5 * std)
+    return tf.clip_by_value(u + noise, -max_u, max_u)
+
+
 class DDPG:
     """Main and target actor-critic, their optimisers, and the normalisers of o and g.
 
@@ -132,13 +140,13 @@ class DDPG:
         self.o_stats = Normalizer(dims.o, config.norm_eps, config.norm_clip, reduce_sum)
         self.g_stats = Normalizer(dims.g, config.norm_eps, config.norm_clip, reduce_sum)
         args = (dims.o, dims.g, dims.u, max_u, config.hidden, config.layers)
-        self.main = ActorCritic(*args, name="main")
-        self.target = ActorCritic(*args, name="target")
+        self.main = ActorCritic(*args, name="main", twin=config.twin_q)
+        self.target = ActorCritic(*args, name="target", twin=config.twin_q)
         self.target.copy_from(self.main)
         self.pi_optimizer = keras.optimizers.Adam(config.pi_lr)
         self.q_optimizer = keras.optimizers.Adam(config.q_lr)
         self.pi_optimizer.build(self.main.actor.trainable_variables)
-        self.q_optimizer.build(self.main.critic.trainable_variables)
+        self.q_optimizer.build(self.main.critic_variables)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.clip_return = (
             -float(worst_reward) / (1.0 - self.gamma) if config.clip_return else np.inf
@@ -164,14 +172,32 @@ class DDPG:
         self.g_stats.recompute_stats()
 
     # ----- the update -----
-    def _losses(self, o, g, u, r, o_2, is_demo):
-        """Critic and actor losses from one batch of normalised inputs."""
+    def target_q(self, g, r, o_2) -> tf.Tensor:
+        """The critic's regression target ``r + gamma * Q'(s', pi'(s'))``, clipped to the
+        reachable returns. With ``target_noise`` the target action is smoothed with clipped
+        Gaussian noise; with ``twin_q`` ``Q'`` is the smaller of the two target critics."""
         cfg = self.config
         pi_2 = self.target.pi(o_2, g)
-        target_q = r + self.gamma * self.target.q(o_2, g, pi_2)
-        target_q = tf.stop_gradient(tf.clip_by_value(target_q, -self.clip_return, 0.0))
+        if cfg.target_noise > 0:
+            std = cfg.target_noise * self.max_u
+            pi_2 = smoothed_action(
+                pi_2, tf.random.normal(tf.shape(pi_2), stddev=std), std, self.max_u
+            )
+        next_q = self.target.q(o_2, g, pi_2)
+        if cfg.twin_q:
+            next_q = tf.minimum(next_q, self.target.q2(o_2, g, pi_2))
+        target = r + self.gamma * next_q
+        return tf.stop_gradient(tf.clip_by_value(target, -self.clip_return, 0.0))
+
+    def _losses(self, o, g, u, r, o_2, is_demo):
+        """Critic and actor losses from one batch of normalised inputs. The actor and the
+        Q-filter use the first critic, as TD3's actor does."""
+        cfg = self.config
+        target_q = self.target_q(g, r, o_2)
         q_demo = self.main.q(o, g, u)  # Q(s, a) of the stored (possibly demo) action
         critic_loss = tf.reduce_mean(tf.square(target_q - q_demo))
+        if cfg.twin_q:
+            critic_loss += tf.reduce_mean(tf.square(target_q - self.main.q2(o, g, u)))
         pi = self.main.pi(o, g)
         q_pi = self.main.q(o, g, pi)
         loss, bc, mask = actor_loss(
@@ -204,15 +230,13 @@ class DDPG:
         with tf.GradientTape(persistent=True) as tape:
             critic_loss, pi_loss, stats = self._losses(o, g, u, r, o_2, is_demo)
         # The actor loss depends on critic weights too; only actor weights get its gradient.
-        q_grads = tape.gradient(critic_loss, self.main.critic.trainable_variables)
+        q_grads = tape.gradient(critic_loss, self.main.critic_variables)
         pi_grads = tape.gradient(pi_loss, self.main.actor.trainable_variables)
         del tape
         return q_grads, pi_grads, stats
 
     def _apply_gradients(self, q_grads, pi_grads):
-        self.q_optimizer.apply_gradients(
-            zip(q_grads, self.main.critic.trainable_variables, strict=True)
-        )
+        self.q_optimizer.apply_gradients(zip(q_grads, self.main.critic_variables, strict=True))
         self.pi_optimizer.apply_gradients(
             zip(pi_grads, self.main.actor.trainable_variables, strict=True)
         )
@@ -282,15 +306,19 @@ class DDPG:
 
     # ----- checkpoints -----
     def _checkpoint(self) -> tf.train.Checkpoint:
-        return tf.train.Checkpoint(
-            actor=self.main.actor,
-            critic=self.main.critic,
-            target_actor=self.target.actor,
-            target_critic=self.target.critic,
-            pi_optimizer=self.pi_optimizer,
-            q_optimizer=self.q_optimizer,
-            step=self.step,
-        )
+        objects = {
+            "actor": self.main.actor,
+            "critic": self.main.critic,
+            "target_actor": self.target.actor,
+            "target_critic": self.target.critic,
+            "pi_optimizer": self.pi_optimizer,
+            "q_optimizer": self.q_optimizer,
+            "step": self.step,
+        }
+        if self.config.twin_q:  # absent otherwise, so single-critic checkpoints keep their form
+            objects["critic2"] = self.main.critic2
+            objects["target_critic2"] = self.target.critic2
+        return tf.train.Checkpoint(**objects)
 
     def save_tf_state(self, prefix: str) -> None:
         """Networks, targets, optimiser slots and the step counter, via ``tf.train.Checkpoint``."""
@@ -325,4 +353,5 @@ class DDPG:
         return [w.numpy() for w in self.main.actor.trainable_variables]
 
     def critic_weights(self) -> list[np.ndarray]:
+        """The first critic's weights (the one the actor and Q-filter follow)."""
         return [w.numpy() for w in self.main.critic.trainable_variables]

@@ -199,6 +199,7 @@ STACK_TUNED = (
     "--set",
     "random_eps=0",
 )
+TD3_CRITIC = ("--set", "twin_q=1", "--set", "target_noise=0.2")
 SUITES.update(
     {
         "stack3v1-tuned": TrainingSuite(
@@ -402,6 +403,28 @@ SUITES.update(
             "polyak 0.6, random_eps 0, lambda1 0.01",
             "WAMStack2-v1",
             (*STACK_TUNED, "--set", "lambda1=0.01"),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        # TD3's critic (Fujimoto et al. 2018) with its default smoothing: twin critics whose
+        # smaller value is the target, and target actions jittered by noise 0.2 clipped at 0.5.
+        # benchmarks/actor_gap.py found the single critic rating actions near the actor's far
+        # above the actor's own in the failed episodes; following it loses nearly every episode.
+        "stack2v1-step-tuned-noisy0.1-td3": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.1), "
+            "--preset original, polyak 0.6, random_eps 0, twin critics + target noise 0.2",
+            "FetchStack2-Step-v1",
+            (*STACK_TUNED, *TD3_CRITIC),
+            300,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        "wam-stack2v1-tuned-noisy0.1-td3": TrainingSuite(
+            "demos (noise 0.1) + BC + Q-filter + demo resets (0.1), --preset original, "
+            "polyak 0.6, random_eps 0, twin critics + target noise 0.2",
+            "WAMStack2-v1",
+            (*STACK_TUNED, *TD3_CRITIC),
             300,
             seeds=(0,),
             demo_noise=0.1,

@@ -38,6 +38,13 @@ class DDPGConfig:
     bc_only: bool = False  # paper's baseline: the actor learns by behaviour cloning alone
     lambda1: float = 0.001  # seed: weight of the RL actor loss when BC is on
     lambda2: float = 0.0078  # seed: weight of the (summed) BC loss
+    # herdemos, opt-in from TD3 (Fujimoto et al. 2018): the critic's target takes the smaller of
+    # two critics' values, which curbs the overestimation the actor climbs into. benchmarks/
+    # actor_gap.py measured the single critic rating off-policy actions far above the actor's.
+    twin_q: bool = False
+    # TD3's target policy smoothing: Gaussian noise of this std (fraction of max_u), clipped at
+    # 2.5 std as in TD3 (0.2 clipped at 0.5), on the target action; 0 is DDPG's exact target.
+    target_noise: float = 0.0
     clip_obs: float = 200.0  # baselines: raw o and g are clipped to this before normalising
     norm_eps: float = 0.01  # baselines: lower bound on the normaliser's std
     norm_clip: float = 5.0  # baselines: normalised inputs are clipped to +-norm_clip
@@ -305,6 +312,8 @@ def validate(config: Config) -> None:
         raise HerdemosError("clip_obs, norm_eps and norm_clip must be > 0")
     if min(d.action_l2, d.lambda1, d.lambda2) < 0:
         raise HerdemosError("action_l2, lambda1 and lambda2 must be >= 0 (they weight losses)")
+    if not 0.0 <= d.target_noise <= 1.0:
+        raise HerdemosError("target_noise must lie in [0, 1] (a fraction of max_u)")
     if not 0.0 <= d.polyak <= 1.0:
         raise HerdemosError("polyak must lie in [0, 1]")
     if t.seed < 0:
