@@ -429,6 +429,15 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        "stack3v1-step-tuned-noisy0.1-resets0.5-td3": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0, twin critics + target noise 0.2",
+            "FetchStack3-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5", *TD3_CRITIC),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Half the Gaussian exploration noise (noise_eps 0.05): with 0.1 the training episodes
         # succeed about half as often as the deterministic test episodes, so little of the
         # agent's own data comes from the states its test episodes fail in.
