@@ -8,6 +8,7 @@ import os
 import platform
 import subprocess
 import sys
+import textwrap
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,9 @@ LONG_RUN_EPOCHS = 50
 SMOOTHING_EPOCHS = 10
 """Moving-average window (epochs): test success from 10 episodes per epoch is very noisy."""
 
+LEGEND_WIDTH = 85
+"""Characters per legend line: two columns of this fit the 12-inch figure at font size 8."""
+
 
 def save_figure(fig, out: Path) -> None:
     """Writes a matplotlib figure through a temporary file renamed into place, so an interrupted
@@ -235,10 +239,13 @@ def plot_training_results(
         ax.axhline(0.95, color="grey", lw=0.8, ls="--")
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
+    # Suite descriptions are long: wrap them so two columns fit the figure's width.
+    labels = ["\n".join(textwrap.wrap(label, LEGEND_WIDTH)) for label in labels]
     fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=2, frameon=False)
     fig.suptitle(title)
-    rows = (len(labels) + 1) // 2
-    fig.tight_layout(rect=(0, 0.05 * rows + 0.02, 1, 1))
+    lines = [label.count("\n") + 1 for label in labels]
+    text_lines = sum(max(lines[i : i + 2]) for i in range(0, len(lines), 2))
+    fig.tight_layout(rect=(0, 0.028 * text_lines + 0.02, 1, 1))
     try:
         save_figure(fig, out)
     finally:

@@ -278,6 +278,29 @@ def write_summary_and_figures() -> None:
         plot_training_results(group, out, title, references)
         click.echo(f"wrote {out}")
 
+    # Each variant beside the run it changes one thing of, where the figures above are crowded.
+    for name, base in sorted(variant_pairs(set(results)).items()):
+        out = RESULTS / "variants" / f"{name}.png"
+        out.parent.mkdir(exist_ok=True)
+        title = f"{results[name]['env']}: {name} against {base}"
+        plot_training_results({base: results[base], name: results[name]}, out, title, ())
+        click.echo(f"wrote {out}")
+
+
+def variant_pairs(names: set[str]) -> dict[str, str]:
+    """``{variant: base}`` for every suite whose name is another suite's name plus ``-suffix``
+    (the longest such base), e.g. ``stack2v1-step-tuned-noisy0.1-td3`` of
+    ``stack2v1-step-tuned-noisy0.1``."""
+    pairs = {}
+    for name in names:
+        parts = name.split("-")
+        for cut in range(len(parts) - 1, 0, -1):
+            base = "-".join(parts[:cut])
+            if base in names:
+                pairs[name] = base
+                break
+    return pairs
+
 
 if __name__ == "__main__":
     main()

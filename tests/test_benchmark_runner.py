@@ -281,3 +281,11 @@ def test_a_failed_figure_save_leaves_the_previous_figure_whole(tmp_path, monkeyp
     plt.close(fig)
     assert out.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]  # no temporary file left
+
+
+def test_variant_pairs_match_each_variant_to_its_longest_base_suite():
+    from benchmarks.run import variant_pairs
+
+    names = {"stack2", "stack2-step", "stack2-step-td3", "stack2-step2", "wam-td3", "other"}
+    expected = {"stack2-step": "stack2", "stack2-step-td3": "stack2-step", "stack2-step2": "stack2"}
+    assert variant_pairs(names) == expected
