@@ -330,9 +330,13 @@ class DDPG:
         Raises:
             HerdemosError: the files are missing, damaged, or from a different network.
         """
+        status = None
         try:
-            self._checkpoint().read(prefix).assert_consumed()
+            status = self._checkpoint().read(prefix)
+            status.assert_consumed()
         except Exception as e:  # TF raises many error types for damaged or foreign files
+            if status is not None:  # else TF lists every unmatched value when it is collected
+                status.expect_partial()
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise HerdemosError(f"{prefix}: cannot restore learner ({first_line[:200]})") from None
 
