@@ -111,7 +111,8 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     default=None,
     help=(
         "A named hyper-parameter set: 'original' is the original project's Fetch config, "
-        "'stacking' herdemos' settings for the stacking envs."
+        "'stacking' herdemos' settings for the stacking envs, 'stacking-td3' those with "
+        "TD3's twin critics and target noise (best on FetchStack2-Step-v1)."
     ),
 )
 @click.option(

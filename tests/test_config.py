@@ -110,6 +110,17 @@ def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actio
     validate(config)
 
 
+def test_stacking_td3_preset_adds_the_twin_critic_to_the_stacking_preset():
+    from herdemos.experiment.flags import TrainFlags, resolve_config
+
+    plain = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
+    td3 = resolve_config(TrainFlags(preset="stacking-td3", env="FetchStack2-v1"), ())
+    assert td3.ddpg.twin_q and td3.ddpg.target_noise == 0.2
+    assert not plain.ddpg.twin_q and plain.ddpg.target_noise == 0.0
+    assert td3.train == plain.train and td3.her == plain.her
+    validate(td3)
+
+
 def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
     """A train.py option added without its TrainFlags field (or mapped to the wrong config
     field) would be silently dropped; this pins the two together."""
