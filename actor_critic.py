@@ -57,11 +57,14 @@ class ActorCritic:
 
     def q(self, o: tf.Tensor, g: tf.Tensor, u: tf.Tensor) -> tf.Tensor:
         """Q-values of shape ``(batch,)``."""
-        return tf.squeeze(self.critic(tf.concat([o, g, u / self.max_u], axis=-1)), axis=-1)
+        return self._q_of(self.critic, o, g, u)
 
     def q2(self, o: tf.Tensor, g: tf.Tensor, u: tf.Tensor) -> tf.Tensor:
         """The second critic's Q-values (only with ``twin``)."""
-        return tf.squeeze(self.critic2(tf.concat([o, g, u / self.max_u], axis=-1)), axis=-1)
+        return self._q_of(self.critic2, o, g, u)
+
+    def _q_of(self, critic: keras.Sequential, o, g, u) -> tf.Tensor:
+        return tf.squeeze(critic(tf.concat([o, g, u / self.max_u], axis=-1)), axis=-1)
 
     @property
     def critic_variables(self) -> list[tf.Variable]:
