@@ -8,7 +8,6 @@ a policy file can never import a module or run code.
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from herdemos.plain_pickle import loads_plain_data
 from herdemos.util import HerdemosError, atomic_write
 
 FORMAT = "herdemos-policy-v1"
@@ -227,34 +227,6 @@ def average_policies(policies: Sequence[Policy], names: Sequence[str]) -> Policy
     )
 
 
-class _PlainDataUnpickler(pickle.Unpickler):
-    """Admits only what NumPy needs to rebuild arrays; anything else is refused."""
-
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.dtypes", "Float32DType"),
-        ("numpy.dtypes", "Float64DType"),
-        ("numpy.dtypes", "Int64DType"),
-        ("numpy.dtypes", "BoolDType"),
-        ("codecs", "encode"),  # how protocol 2 pickles of ndarray bytes spell latin-1 data
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not plain data")
-
-
-def restricted_loads(data: bytes) -> Any:
-    """``pickle.loads`` that can only build builtin containers and NumPy arrays."""
-    return _PlainDataUnpickler(io.BytesIO(data)).load()
-
-
 def _check_weights(name: str, value: Any) -> list[np.ndarray]:
     if not isinstance(value, list) or not value or len(value) % 2:
         raise ValueError(f"{name} must be a non-empty list of kernel/bias arrays")
@@ -284,7 +256,7 @@ def load_policy(path: str | os.PathLike) -> Policy:
     if not data:
         raise HerdemosError(f"{path}: empty file, not a policy")
     try:
-        d = restricted_loads(data)
+        d = loads_plain_data(data)
     except pickle.UnpicklingError as e:
         raise HerdemosError(f"{path}: not a herdemos policy file ({e})") from None
     except Exception as e:  # truncated or garbage bytes raise many different types

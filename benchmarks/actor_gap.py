@@ -43,10 +43,12 @@ def actor_gaps(
     n_actions: int,
     rng: np.random.Generator,
     spread: float = 0.0,
+    pi: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Compares pi(s) with ``n_actions`` other actions, fresh ones per row of ``o``/``g``: drawn
     uniformly in ``[-max_u, max_u]``, or with ``spread`` > 0 around pi(s) (Gaussian, std
     ``spread * max_u``, clipped to the box), which stays where training noise put the data.
+    ``pi`` passes the actor's actions when the caller has them already (one actor pass a step).
 
     Returns:
         ``(gaps, best)``: ``max_k Q(s, u_k) - Q(s, pi(s))`` per row, shape ``(rows,)``, and the
@@ -54,7 +56,7 @@ def actor_gaps(
     """
     o, g = np.atleast_2d(o), np.atleast_2d(g)
     rows = len(o)
-    pi = policy.deterministic(o, g)
+    pi = policy.deterministic(o, g) if pi is None else np.atleast_2d(pi)
     q_pi = policy.q_value(o, g, pi)
     shape = (rows, n_actions, pi.shape[-1])
     if spread > 0:
@@ -86,9 +88,10 @@ def episode_gaps(
     gaps, info = [], {}
     for _ in range(env.spec.max_episode_steps):
         o, g = obs["observation"], obs["desired_goal"]
-        gap, best = actor_gaps(policy, o, g, n_actions, rng, spread)
+        pi = policy.deterministic(o, g)
+        gap, best = actor_gaps(policy, o, g, n_actions, rng, spread, pi)
         gaps.append(gap[0])
-        obs, _, _, _, info = env.step(best[0] if follow_critic else policy.act(obs))
+        obs, _, _, _, info = env.step(best[0] if follow_critic else pi[0])
     return np.array(gaps), bool(info.get("is_success"))
 
 

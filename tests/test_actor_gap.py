@@ -45,6 +45,19 @@ def test_an_actor_on_its_critics_best_action_has_no_gap():
     np.testing.assert_allclose(chosen, best.deterministic(STATES, STATES))
 
 
+def test_given_actor_actions_are_used_instead_of_a_second_actor_pass():
+    policy = linear_policy([0.0, 0.0])
+    own = policy.deterministic(STATES, STATES)
+    np.testing.assert_allclose(
+        actor_gaps(policy, STATES, STATES, 64, np.random.default_rng(3), pi=own)[0],
+        actor_gaps(policy, STATES, STATES, 64, np.random.default_rng(3))[0],
+    )
+    # Measured against the critic's own best corner (Q = 4), no random action is better.
+    corner = np.tile([1.0, -1.0], (len(STATES), 1))
+    gaps, chosen = actor_gaps(policy, STATES, STATES, 64, np.random.default_rng(3), pi=corner)
+    assert np.all(gaps <= 0) and np.all(chosen == corner)
+
+
 def test_summary_counts_states_with_a_gap_above_one_step_of_reward():
     s = summarise([np.array([0.0, 2.0]), np.array([0.5, 3.0, 4.5])])
     assert s == {
