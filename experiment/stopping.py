@@ -17,6 +17,17 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 terminal or ssh session."""
 
 
+RELAUNCHED_VARIABLE = "HERDEMOS_RELAUNCHED"
+"""Set to 1 in the environment of the ranks that :func:`run_mpi_job` starts. Their stop file may
+already exist (a Ctrl-C before they started); a rank without it was started by hand (``mpirun -np
+N python experiment/train.py``), so an existing stop file is stale and is refused."""
+
+
+def relaunched_rank() -> bool:
+    """Whether this process is a rank started by ``train.py --num_cpu N`` itself."""
+    return os.environ.get(RELAUNCHED_VARIABLE) == "1"
+
+
 def stopped_marker(stop_file: Path) -> Path:
     """The file rank 0 writes next to ``stop_file`` when training stopped before its last epoch
     (so a stop asked for just as the run finished is not reported as an interruption)."""
@@ -54,7 +65,12 @@ def run_mpi_job(command: list[str], stop_file: Path, echo: Callable[..., None]) 
     previous = {s: signal.signal(s, handle) for s in STOP_SIGNALS}
     try:
         running.append(
-            subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+            subprocess.Popen(
+                command,
+                env={**os.environ, RELAUNCHED_VARIABLE: "1"},
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         )
         code = running[0].wait()
     finally:

@@ -19,7 +19,12 @@ import click
 
 from herdemos.experiment.config import PRESETS, Config
 from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
-from herdemos.experiment.stopping import GracefulStop, run_mpi_job, stopped_marker
+from herdemos.experiment.stopping import (
+    GracefulStop,
+    relaunched_rank,
+    run_mpi_job,
+    stopped_marker,
+)
 from herdemos.logger import read_run_progress
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, check_output_folder, os_error_line
@@ -204,8 +209,8 @@ def run(
     echo = click.echo if workers.is_main else (lambda *args, **kwargs: None)
     if resume and logdir:
         raise HerdemosError("--resume and --logdir: give one (a resumed run keeps its folder)")
-    if stop_file is not None and workers.size == 1 and stop_file.exists():
-        # (not checked by MPI ranks: the launcher may have made it already, on a Ctrl-C)
+    if stop_file is not None and not relaunched_rank() and stop_file.exists():
+        # (ranks that --num_cpu started skip this: their launcher may have made it, on a Ctrl-C)
         raise HerdemosError(
             f"--stop_file {stop_file}: exists already, so training would stop at once; remove it"
         )

@@ -127,6 +127,22 @@ def test_two_rank_run_resumes_with_its_ranks(tmp_path):
     assert [line.split(",")[:2] for line in lines] == [["1", "80"], ["2", "160"]]
 
 
+def test_a_hand_written_mpirun_refuses_a_stale_stop_file(tmp_path):
+    """Ranks started by train.py --num_cpu may find their launcher's stop file (a Ctrl-C before
+    they started); ranks started by hand find only a stale one, which would stop them at once."""
+    stop, logdir = tmp_path / "STOP", tmp_path / "run"
+    stop.touch()
+    result = run_mpi(
+        ["experiment/train.py", "--env", "point_env:PointGoal-v0", "--logdir", str(logdir),
+         "--stop_file", str(stop), *SMALL],
+        timeout=300,
+    )  # fmt: skip
+    line = f"Error: --stop_file {stop}: exists already, so training would stop at once; remove it"
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.count(line) == 2  # once per rank
+    assert not logdir.exists()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
 def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path, sig):
     """Ctrl-C (or a closed terminal) reaches the whole foreground group, but mpirun keeps each
