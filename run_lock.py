@@ -9,6 +9,7 @@ stale and simply taken over, so a crash never leaves a run that cannot be resume
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -28,13 +29,19 @@ def pid_is_running(pid: int) -> bool:
     return True
 
 
-def lock_holder(logdir: str | os.PathLike) -> int | None:
-    """The PID training into ``logdir`` right now, or None (no lock, or a stale one)."""
+def _read_pid(path: Path) -> int | None:
+    """The PID in a lock file, or None (missing or garbled)."""
     try:
-        pid = int((Path(logdir) / LOCK_NAME).read_text().strip())
+        pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if pid > 0 and pid_is_running(pid) else None
+    return pid if pid > 0 else None
+
+
+def lock_holder(logdir: str | os.PathLike) -> int | None:
+    """The PID training into ``logdir`` right now, or None (no lock, or a stale one)."""
+    pid = _read_pid(Path(logdir) / LOCK_NAME)
+    return pid if pid is not None and pid_is_running(pid) else None
 
 
 def refuse_if_locked(logdir: str | os.PathLike, own_pid_ok: bool = False) -> None:
@@ -45,15 +52,39 @@ def refuse_if_locked(logdir: str | os.PathLike, own_pid_ok: bool = False) -> Non
         raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
 
 
+def clear_stale_lock(logdir: Path) -> None:
+    """Moves a lock that was stale when read out of the way, without ever deleting a fresh one.
+
+    Renaming is atomic, so of several processes clearing the same stale lock one moves it and
+    the others find nothing to move. The mover then reads what it moved: if a racer's fresh lock
+    had replaced the stale one in between, it is linked back and its holder named.
+    """
+    lock = logdir / LOCK_NAME
+    moved = lock.with_name(f".{LOCK_NAME}.stale.{os.getpid()}")
+    try:
+        os.rename(lock, moved)
+    except FileNotFoundError:
+        return  # no lock, or another process moved the stale one
+    try:
+        holder = _read_pid(moved)
+        if holder is not None and holder != os.getpid() and pid_is_running(holder):
+            with contextlib.suppress(FileExistsError):
+                os.link(moved, lock)
+            raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
+    finally:
+        moved.unlink(missing_ok=True)
+
+
 def acquire_run_lock(logdir: str | os.PathLike) -> None:
     """Marks ``logdir`` as trained by this process, refusing if a live process holds it.
 
     The PID is written to a temporary file that is then linked into place, so a reader never
-    sees a half-written lock and two processes starting at the same moment cannot both win.
+    sees a half-written lock, and a stale lock is moved aside (never deleted blindly), so two
+    processes starting at the same moment cannot both win.
     """
     refuse_if_locked(logdir, own_pid_ok=True)
+    clear_stale_lock(Path(logdir))  # stale or our own (refuse_if_locked passed)
     lock = Path(logdir) / LOCK_NAME
-    lock.unlink(missing_ok=True)  # stale (refuse_if_locked passed)
     tmp = lock.with_name(f".{LOCK_NAME}.{os.getpid()}")
     tmp.write_text(f"{os.getpid()}\n")
     try:

@@ -9,6 +9,7 @@ import pytest
 from herdemos.run_lock import (
     LOCK_NAME,
     acquire_run_lock,
+    clear_stale_lock,
     lock_holder,
     refuse_if_locked,
     release_run_lock,
@@ -53,6 +54,16 @@ def test_stale_or_garbled_locks_are_taken_over_and_released(tmp_path, content):
     release_run_lock(tmp_path)
     assert not (tmp_path / LOCK_NAME).exists()
     assert [p.name for p in tmp_path.iterdir()] == []  # no temporary file left behind
+
+
+def test_a_fresh_lock_that_replaced_a_stale_one_is_never_deleted(tmp_path, other_process):
+    """The race: this process read the lock as stale, then another trainer took it over before
+    this one cleared it. Clearing must put the newcomer's lock back and name it."""
+    (tmp_path / LOCK_NAME).write_text(f"{other_process}\n")  # the newcomer's lock
+    with pytest.raises(HerdemosError, match=f"being trained by process {other_process}"):
+        clear_stale_lock(tmp_path)
+    assert (tmp_path / LOCK_NAME).read_text().strip() == str(other_process)
+    assert [p.name for p in tmp_path.iterdir()] == [LOCK_NAME]
 
 
 def test_no_lock_means_no_holder(tmp_path):
