@@ -24,7 +24,7 @@ import numpy as np
 from herdemos.util import HerdemosError
 
 KEEP = 2
-NAME = re.compile(r"^checkpoint-(\d{6})-(\d{3})$")
+NAME = re.compile(r"^checkpoint-(\d{6,})-(\d{3,})$")  # wider numbers past 999999 / 999
 
 
 def checkpoint_name(epoch: int, cycle: int) -> str:
@@ -36,7 +36,16 @@ def list_checkpoints(logdir: str | os.PathLike) -> list[Path]:
     if not Path(logdir).is_dir():
         return []
     found = [p for p in Path(logdir).iterdir() if p.is_dir() and NAME.match(p.name)]
-    return sorted(found, key=lambda p: p.name, reverse=True)
+    return sorted(found, key=checkpoint_position, reverse=True)
+
+
+def checkpoint_position(folder: Path) -> tuple[int, int]:
+    """``(epochs, cycles)`` completed, from a checkpoint folder's name: the sort key (names
+    sort the same only while the numbers keep their zero-padded width)."""
+    match = NAME.match(folder.name)
+    if match is None:
+        raise ValueError(f"{folder.name} is not a checkpoint name")
+    return int(match.group(1)), int(match.group(2))
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -169,7 +169,8 @@ def worst_step_reward(env: gym.Env) -> float:
     """
     dim_g = env.observation_space.spaces["desired_goal"].shape[0]
     here = np.zeros((1, dim_g))
-    reward = np.asarray(env.unwrapped.compute_reward(here, here + 1e3, {}), np.float64)
+    info = {"is_success": np.zeros((1, 1))}  # what HER passes: the stored info_* of the batch
+    reward = np.asarray(env.unwrapped.compute_reward(here, here + 1e3, info), np.float64)
     worst = float(reward.reshape(-1)[0])
     if not np.isfinite(worst) or worst >= 0:
         return -1.0  # not a cost-style reward: keep the baselines floor

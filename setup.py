@@ -25,7 +25,8 @@ setup(
     ],
     install_requires=[
         # CPU build by default: half the download of `tensorflow` and no CUDA wheels.
-        # GPU users: `pip install -e . tensorflow[and-cuda]` (see README).
+        # GPU users: then `pip uninstall -y tensorflow-cpu && pip install "tensorflow[and-cuda]"`
+        # (see README).
         "tensorflow-cpu>=2.16,<2.22",
         "numpy>=1.26,<3",
         "click>=8.1,<9",

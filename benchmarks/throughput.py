@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from herdemos.util import HerdemosError
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "FetchPickAndPlace-v4"
 
@@ -143,7 +145,10 @@ def epoch_split(num_cpu: int = 1, epochs: int = 2) -> dict:
             str(num_cpu),
             "--quiet",
         ]
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise HerdemosError(f"throughput run with --num_cpu {num_cpu} failed: {last}")
         rows = read_progress(logdir / "progress.csv")
     last = rows[-1]  # the first epoch includes tf.function tracing
     steps = last["total_env_steps"] - rows[-2]["total_env_steps"]

@@ -107,7 +107,8 @@ def generate_demos(
     sim_state = stacked.pop("sim_state", None)
     data = DemoData(stacked, sim_state)
     # Returns under the env's own reward, recomputed for the kept episodes.
-    rewards = reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], {})
+    flags = {"is_success": stacked["info_is_success"]}  # as HER passes info, per transition
+    rewards = reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], flags)
     returns = np.asarray(rewards).sum(axis=1)
     data.metadata = {
         "env_id": env_id,

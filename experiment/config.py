@@ -109,25 +109,51 @@ class Config:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Config:
-        """Inverse of :meth:`to_dict`; unknown sections or fields raise ``ValueError``."""
+    def from_dict(cls, data: Any) -> Config:
+        """Inverse of :meth:`to_dict`. Unknown sections or fields, and values of another type
+        than their field's (a hand-edited or damaged ``params.json``), raise ``ValueError``."""
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object of config sections")
         unknown = set(data) - set(SECTIONS)
         if unknown:
             raise ValueError(f"unknown sections {sorted(unknown)}")
         sections = {}
         for name in SECTIONS:
-            known = {f.name for f in fields(_section_type(name))}
             values = data.get(name, {})
-            extra = set(values) - known
+            if not isinstance(values, dict):
+                raise ValueError(f"section {name!r} is not a JSON object")
+            hints = typing.get_type_hints(_section_type(name))
+            extra = set(values) - set(hints)
             if extra:
                 raise ValueError(f"unknown {name} fields {sorted(extra)}")
-            sections[name] = _section_type(name)(**values)
+            typed = {key: _typed_value(f"{name}.{key}", hints[key], v) for key, v in values.items()}
+            sections[name] = _section_type(name)(**typed)
         return cls(**sections)
+
+
+def _typed_value(key: str, hint: Any, value: Any) -> Any:
+    """``value`` if it has the field's declared type (ints are taken for floats), else
+    ``ValueError`` naming the field."""
+    args = typing.get_args(hint)
+    if value is None and type(None) in args:
+        return None
+    base = next((a for a in args if a is not type(None)), hint) if type(None) in args else hint
+    if typing.get_origin(base) is Literal:
+        if value in typing.get_args(base):
+            return value
+        raise ValueError(f"{key} = {value!r}: expected one of {typing.get_args(base)}")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if base is float and number:
+        return float(value)
+    if (base is int and number and isinstance(value, int)) or (
+        base in (bool, str) and isinstance(value, base)
+    ):
+        return value
+    raise ValueError(f"{key} = {value!r}: expected a value of type {base.__name__}")
 
 
 SECTIONS: tuple[str, ...] = ("ddpg", "her", "demo", "train")
 
-# Per-env overrides, keyed by the env id's name before "-v" (one table, applied before flags).
 # Named presets, applied after the per-env table and before explicit flags (--preset NAME).
 PRESETS: dict[str, dict[str, Any]] = {
     # The original project's final experiment/config.py for the Fetch tasks, exactly: one
@@ -159,6 +185,7 @@ PRESETS["stacking"] = {**PRESETS["original"], "polyak": 0.6, "random_eps": 0.0}
 # about 1.5 times as much, and WAMStack2 and Stack3 did not gain, so it is a separate preset.
 PRESETS["stacking-td3"] = {**PRESETS["stacking"], "twin_q": True, "target_noise": 0.2}
 
+# Per-env overrides, keyed by the env id's name before "-v" (one table, applied before flags).
 ENV_OVERRIDES: dict[str, dict[str, Any]] = {
     # baselines uses n_cycles=10 for FetchReach; it is solved in a few epochs.
     "FetchReach": {"n_epochs": 10},

@@ -5,6 +5,7 @@ python experiment/plot.py runs/ --out curves.png
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.experiment.config import method_label
+from herdemos.experiment.config import Config, method_label
 from herdemos.logger import read_progress
 from herdemos.util import HerdemosError, check_output_file
 
@@ -41,16 +42,16 @@ def load_run(run: Path) -> tuple[str, str, list[dict[str, float]]] | str:
     """``(env, label, rows)`` or a one-line reason why the run is skipped."""
     try:
         rows = read_progress(run / "progress.csv")
-    except (OSError, ValueError, UnicodeDecodeError) as e:
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as e:
         return f"{run / 'progress.csv'}: unreadable ({e})"
     if not rows:
         return f"{run / 'progress.csv'}: no epochs logged yet"
     needed = {"epoch", "total_env_steps", "test/success_rate"}
     if not needed <= set(rows[0]):
         return f"{run / 'progress.csv'}: missing columns {sorted(needed - set(rows[0]))}"
-    try:
-        params = json.loads((run / "params.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    try:  # checked, so that a damaged file only loses the legend's details
+        params = Config.from_dict(json.loads((run / "params.json").read_text())).to_dict()
+    except (OSError, ValueError, UnicodeDecodeError):
         params = {}
     env = params.get("train", {}).get("env", "unknown env")
     return env, method_label(params), rows

@@ -305,6 +305,11 @@ def train_in(
     resume = logged is not None
     if logged is not None:
         restored = restore_latest(trainer, list_checkpoints(path))
+        if config.train.n_epochs < trainer.state.epoch:  # params.json would forget epochs run
+            raise HerdemosError(
+                f"--n_epochs {config.train.n_epochs}: {path} has trained "
+                f"{trainer.state.epoch} epochs already; give at least that many"
+            )
         echo(f"resuming {path} from {restored.name}")
         rows = [r for r in logged if r["epoch"] <= trainer.state.epoch]
     if workers.is_main:

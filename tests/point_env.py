@@ -92,3 +92,14 @@ class UnstablePointEnv(PointGoalEnv):
         if self.blow_up and self.t >= 3:
             obs = {k: np.full_like(v, np.nan) for k, v in obs.items()}
         return obs, reward, terminated, truncated, info
+
+
+class SuccessInfoPointEnv(PointGoalEnv):
+    """Like :class:`PointGoalEnv`, but its ``compute_reward`` needs ``info["is_success"]`` with
+    one flag per goal pair, as the README's plug-in contract lets a user env expect."""
+
+    def compute_reward(self, achieved_goal, desired_goal, info):
+        if info is not None:  # herdemos' batched calls (this env's own step passes None)
+            flags = np.asarray(info["is_success"])
+            assert flags.shape[0] == np.asarray(achieved_goal).shape[0], "one flag per goal pair"
+        return super().compute_reward(achieved_goal, desired_goal, info)

@@ -81,7 +81,8 @@ def test_episodes_on_a_goal_env_are_split_by_success(tmp_path):
     assert result.exit_code == 0, result.output
     payload = json.loads(out.read_text())
     # A standing point never reaches a goal drawn elsewhere: every episode fails, 10 states each.
-    assert payload["failed_episodes"]["episodes"] + payload["successful_episodes"]["episodes"] == 3
+    assert payload["failed_episodes"]["episodes"] == 3
+    assert payload["successful_episodes"]["episodes"] == 0
     assert payload["all"]["states"] == 30
     assert payload["all"]["mean_gap"] > 3.0
     assert payload["acting"] == "actor" and payload["success_rate"] == 0.0

@@ -201,6 +201,36 @@ def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, na
         resume_config(run, TrainFlags(**flags), set_items)
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[]", "not a JSON object of config sections"),
+        ('{"train": {"n_epochs": "abc"}}', "train.n_epochs = 'abc': expected a value of type int"),
+        ('{"train": {"seed": null}}', "train.seed = None: expected a value of type int"),
+        ('{"ddpg": {"bc_loss": 1}}', "ddpg.bc_loss = 1: expected a value of type bool"),
+        ('{"her": {"replay_strategy": "final"}}', "expected one of ('future', 'none')"),
+        ('{"demo": []}', "section 'demo' is not a JSON object"),
+    ],
+)
+def test_a_damaged_params_json_is_named_in_one_line_on_resume(tmp_path, content, problem):
+    from herdemos.experiment.flags import TrainFlags, resume_config
+
+    (tmp_path / "params.json").write_text(content)
+    with pytest.raises(HerdemosError) as error:
+        resume_config(tmp_path, TrainFlags(), ())
+    message = str(error.value)
+    assert message.startswith(f"{tmp_path / 'params.json'}: unreadable (")
+    assert problem in message and "\n" not in message
+
+
+def test_config_round_trips_through_json_with_ints_taken_for_floats():
+    import json
+
+    config = Config()
+    assert Config.from_dict(json.loads(config.to_json())) == config
+    assert Config.from_dict({"ddpg": {"pi_lr": 1}}).ddpg.pi_lr == 1.0
+
+
 def test_resume_accepts_repeated_flags_and_takes_the_n_epochs_set_last(tmp_path):
     from herdemos.experiment.flags import TrainFlags, resume_config
 

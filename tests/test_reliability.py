@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from herdemos.checkpoint import list_checkpoints
+from herdemos.checkpoint import checkpoint_name, list_checkpoints
 from herdemos.environment import EnvInfo
 from herdemos.experiment.config import Config, with_overrides
 from herdemos.rollout import RolloutWorker
@@ -41,6 +41,15 @@ CLI_SMALL = [
 def small_trainer(logdir: Path, **overrides) -> Trainer:
     config = with_overrides(Config(), {"env": register(), **SMALL, **overrides})
     return Trainer(config, logdir, demos=None, log=lambda line: None)
+
+
+def test_a_user_reward_that_reads_the_success_flags_gets_them_everywhere(tmp_path):
+    """HER passes the stored is_success flags to compute_reward; so must the reward-floor probe
+    at start-up (it passed an empty dict, a KeyError in a user's env)."""
+    config = with_overrides(Config(), {**SMALL, "env": "point_env:SuccessInfoPointEnv"})
+    trainer = Trainer(config, tmp_path, demos=None, log=lambda line: None)
+    trainer.run_cycle()  # HER-relabelled batches went through compute_reward
+    assert trainer.buffer.size == 2
 
 
 def test_first_update_after_resume_matches_the_uninterrupted_run(tmp_path):
@@ -84,6 +93,19 @@ def test_a_checkpoint_from_before_a_new_config_field_still_resumes():
     assert not same_run_config(older, with_overrides(current, {"reward_threshold": 0.03}))
     unknown = {**current.to_dict(), "her": {**current.to_dict()["her"], "retired_field": 1}}
     assert not same_run_config(unknown, current)
+
+
+def test_checkpoints_past_three_digit_cycles_are_listed_newest_first(tmp_path):
+    """--set n_cycles=1500 makes cycle numbers wider than the name's zero padding."""
+    names = [checkpoint_name(3, 999), checkpoint_name(3, 1000), checkpoint_name(2, 1400)]
+    for name in names:
+        (tmp_path / name).mkdir()
+    (tmp_path / ".checkpoint-000004-000.tmp").mkdir()  # unfinished: never listed
+    assert [p.name for p in list_checkpoints(tmp_path)] == [
+        "checkpoint-000003-1000",
+        "checkpoint-000003-999",
+        "checkpoint-000002-1400",
+    ]
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
@@ -208,7 +230,7 @@ def test_sigkill_at_a_random_point_then_resume_is_continuous(tmp_path):
 def test_resume_flags_must_not_conflict(tmp_path):
     logdir = tmp_path / "run"
     proc = cli(
-        "--env", "point_env:PointGoal-v0", "--n_epochs", "1", "--logdir", str(logdir), *CLI_SMALL
+        "--env", "point_env:PointGoal-v0", "--n_epochs", "2", "--logdir", str(logdir), *CLI_SMALL
     )
     proc.communicate(timeout=300)
     assert proc.returncode == 0
@@ -216,6 +238,14 @@ def test_resume_flags_must_not_conflict(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "--bc_loss" in err and "conflicts" in err
     assert "Traceback" not in err
+    # A budget below the epochs already trained would make params.json forget them.
+    params = (logdir / "params.json").read_text()
+    proc = cli("--resume", str(logdir), "--n_epochs", "1")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and err.strip().splitlines() == [
+        f"Error: --n_epochs 1: {logdir} has trained 2 epochs already; give at least that many"
+    ]
+    assert (logdir / "params.json").read_text() == params
 
 
 @pytest.mark.parametrize("demo_replay_k, relabelled", [(None, True), (0, False)])

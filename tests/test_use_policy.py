@@ -148,10 +148,12 @@ def test_plot_groups_seeds_and_tolerates_bad_runs(tmp_path):
     (tmp_path / "empty" / "progress.csv").write_text("")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "progress.csv").write_text("a,b\n1,2\n")
+    write_run(tmp_path / "damaged", True, [0.3])
+    (tmp_path / "damaged" / "params.json").write_text('{"ddpg": "not a section"}')
     out = tmp_path / "curves.png"
     result = run("experiment/plot.py", str(tmp_path), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "3 runs, 2 groups" in result.stdout
+    assert "4 runs, 3 groups" in result.stdout  # the damaged run plots as an unknown env
     assert "empty/progress.csv: no epochs logged yet" in result.stderr
     assert "junk/progress.csv: missing columns" in result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
