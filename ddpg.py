@@ -137,6 +137,13 @@ class DDPG:
         self._reduce_sum = reduce_sum
         if seed is not None:
             keras.utils.set_random_seed(seed)
+        # Target-smoothing noise from a generator of its own, whose state checkpoints carry
+        # (noise_rng_state), so a resumed run draws the noise the uninterrupted one would have.
+        self.noise_rng = (
+            tf.random.Generator.from_seed(seed)
+            if seed is not None
+            else tf.random.Generator.from_non_deterministic_state()
+        )
         self.o_stats = Normalizer(dims.o, config.norm_eps, config.norm_clip, reduce_sum)
         self.g_stats = Normalizer(dims.g, config.norm_eps, config.norm_clip, reduce_sum)
         args = (dims.o, dims.g, dims.u, max_u, config.hidden, config.layers)
@@ -181,7 +188,7 @@ class DDPG:
         if cfg.target_noise > 0:
             std = cfg.target_noise * self.max_u
             pi_2 = smoothed_action(
-                pi_2, tf.random.normal(tf.shape(pi_2), stddev=std), std, self.max_u
+                pi_2, self.noise_rng.normal(tf.shape(pi_2), stddev=std), std, self.max_u
             )
         next_q = self.target.q(o_2, g, pi_2)
         if cfg.twin_q:
@@ -344,6 +351,21 @@ class DDPG:
         state = {f"o_stats/{k}": v for k, v in self.o_stats.state_dict().items()}
         state.update({f"g_stats/{k}": v for k, v in self.g_stats.state_dict().items()})
         return state
+
+    def noise_rng_state(self) -> np.ndarray:
+        """The target-noise generator's state (algorithm and counter), for checkpoints."""
+        return self.noise_rng.state.numpy()
+
+    def set_noise_rng_state(self, state: np.ndarray) -> None:
+        """Restores :meth:`noise_rng_state`.
+
+        Raises:
+            ValueError: the array does not fit the generator.
+        """
+        state = np.asarray(state)
+        if state.shape != tuple(self.noise_rng.state.shape) or state.dtype.kind not in "iu":
+            raise ValueError(f"target noise generator state of shape {state.shape}")
+        self.noise_rng.state.assign(state.astype(np.int64))
 
     def load_normalizer_state(self, state: dict[str, np.ndarray]) -> None:
         for name, norm in (("o_stats", self.o_stats), ("g_stats", self.g_stats)):

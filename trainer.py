@@ -426,6 +426,7 @@ class Trainer:
         if self.demo_buffer is not None:
             arrays.update({f"demo_buffer/{k}": v for k, v in self.demo_buffer.state_dict().items()})
         arrays.update(self.learner.normalizer_state())
+        arrays["learner/noise_rng"] = self.learner.noise_rng_state()
         state = dataclasses.asdict(self.state)
         state["elapsed_before"] = self.state.wall_time()
         del state["start_time"]
@@ -472,6 +473,8 @@ class Trainer:
             if self.demo_buffer is not None:
                 self.demo_buffer.load_state_dict(section("demo_buffer/"))
             self.learner.load_normalizer_state(arrays)
+            if "learner/noise_rng" in arrays:  # absent from checkpoints written before it
+                self.learner.set_noise_rng_state(arrays["learner/noise_rng"])
             self.rng.bit_generator.state = meta["rng"]
             for env, rng_state in zip(self.envs, meta["envs"], strict=True):
                 set_env_rng_state(env, rng_state)

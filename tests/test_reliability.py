@@ -52,8 +52,11 @@ def test_a_user_reward_that_reads_the_success_flags_gets_them_everywhere(tmp_pat
     assert trainer.buffer.size == 2
 
 
-def test_first_update_after_resume_matches_the_uninterrupted_run(tmp_path):
-    first = small_trainer(tmp_path / "a")
+@pytest.mark.parametrize(
+    "overrides", [{}, {"twin_q": True, "target_noise": 0.2}], ids=["ddpg", "td3-target-noise"]
+)
+def test_first_update_after_resume_matches_the_uninterrupted_run(tmp_path, overrides):
+    first = small_trainer(tmp_path / "a", **overrides)
     for _ in range(2):
         first.run_cycle()
     first.finish_epoch()
@@ -62,7 +65,7 @@ def test_first_update_after_resume_matches_the_uninterrupted_run(tmp_path):
     expected_losses = dict(first.epoch_progress.loss_sums)
     expected_weights = first.learner.actor_weights()
 
-    resumed = small_trainer(tmp_path / "b")
+    resumed = small_trainer(tmp_path / "b", **overrides)
     resumed.restore_checkpoint(folder)
     assert resumed.state.epoch == 1 and resumed.buffer.size == first.buffer.size - 2
     resumed.run_cycle()
