@@ -67,6 +67,9 @@ area is much larger than N exclusion disks, so a restart is rare and the loop en
 DISTANCE_THRESHOLD = 0.05
 """A block counts as placed within this distance (metres) of its target."""
 
+RENDER_SIZE = 480
+"""Rendered frame width and height (pixels) unless given: Gymnasium-Robotics' default."""
+
 REWARD_TYPES = ("sparse", "step")
 
 ROBOT_START = {
@@ -330,7 +333,9 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
         n_blocks: int = 2,
         reward_type: str = "sparse",
         tower_clearance: float = 0.0,
-        **kwargs: Any,
+        render_mode: str | None = None,
+        width: int = RENDER_SIZE,
+        height: int = RENDER_SIZE,
     ) -> None:
         """Builds the scene and the Fetch machinery.
 
@@ -340,7 +345,8 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
             tower_clearance: Minimum planar distance (metres) of every block's start from the
                 tower base; 0 (``-v0``) lets blocks start anywhere, 0.12 m
                 (``-v1``, see ``herdemos.envs.TOWER_CLEARANCE``) keeps the tower spot free.
-            **kwargs: Passed to :class:`MujocoFetchEnv` (``render_mode``, ``width``, ...).
+            render_mode, width, height: Gymnasium's rendering options (``gym.make`` passes
+                ``render_mode``), handed to :class:`MujocoFetchEnv`.
         """
         if not MIN_BLOCKS <= n_blocks <= MAX_BLOCKS:
             raise ValueError(f"n_blocks must be in [{MIN_BLOCKS}, {MAX_BLOCKS}], not {n_blocks}")
@@ -367,14 +373,18 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
             distance_threshold=DISTANCE_THRESHOLD,
             initial_qpos=initial_qpos,
             reward_type=reward_type,
-            **kwargs,
+            render_mode=render_mode,
+            width=width,
+            height=height,
         )
         EzPickle.__init__(
             self,
             n_blocks=n_blocks,
             reward_type=reward_type,
             tower_clearance=tower_clearance,
-            **kwargs,
+            render_mode=render_mode,
+            width=width,
+            height=height,
         )
 
     def _robot_mjcf(self) -> RobotMJCF:

@@ -27,6 +27,7 @@ from gymnasium.utils.ezpickle import EzPickle
 from herdemos.envs.robotics import MujocoFetchEnv
 from herdemos.envs.stack import (
     DISTANCE_THRESHOLD,
+    RENDER_SIZE,
     FetchStackEnv,
     RobotMJCF,
     parked_blocks_qpos,
@@ -97,8 +98,15 @@ class _WAMFetchTask(WAMStart, MujocoFetchEnv, EzPickle):
 
     has_object: bool
 
-    def __init__(self, reward_type: str = "sparse", **kwargs: Any) -> None:
-        """Builds the scene; ``kwargs`` go to :class:`MujocoFetchEnv` (``render_mode`` ...)."""
+    def __init__(
+        self,
+        reward_type: str = "sparse",
+        render_mode: str | None = None,
+        width: int = RENDER_SIZE,
+        height: int = RENDER_SIZE,
+    ) -> None:
+        """Builds the scene; ``render_mode``, ``width`` and ``height`` (Gymnasium's rendering
+        options) go to :class:`MujocoFetchEnv`."""
         n_blocks = int(self.has_object)
         MujocoFetchEnv.__init__(
             self,
@@ -114,9 +122,13 @@ class _WAMFetchTask(WAMStart, MujocoFetchEnv, EzPickle):
             distance_threshold=DISTANCE_THRESHOLD,
             initial_qpos={**WAM_START, **parked_blocks_qpos(n_blocks)},
             reward_type=reward_type,
-            **kwargs,
+            render_mode=render_mode,
+            width=width,
+            height=height,
         )
-        EzPickle.__init__(self, reward_type=reward_type, **kwargs)
+        EzPickle.__init__(
+            self, reward_type=reward_type, render_mode=render_mode, width=width, height=height
+        )
 
     @property
     def task_name(self) -> str:
