@@ -27,11 +27,14 @@ open(sys.argv[2], "w").write("started")
 time.sleep(60)
 """
 
+# The runner handles Ctrl-C as in a terminal, also when pytest itself was started as a background
+# job of a non-interactive shell (`nohup pytest &`), which starts with SIGINT ignored.
 RUNNER = """
-import sys
+import signal, sys
 from pathlib import Path
 import click
 from benchmarks.run import run_child
+signal.signal(signal.SIGINT, signal.default_int_handler)
 try:
     run_child([sys.executable, "-c", *sys.argv[1:]], "suite seed 0", Path("x"))
 except click.ClickException as e:
