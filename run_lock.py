@@ -38,18 +38,26 @@ def _read_pid(path: Path) -> int | None:
     return pid if pid > 0 else None
 
 
+def _live_pid(path: Path) -> int | None:
+    """The PID in a lock file if that process runs, else None (missing, garbled or stale)."""
+    pid = _read_pid(path)
+    return pid if pid is not None and pid_is_running(pid) else None
+
+
 def lock_holder(logdir: str | os.PathLike) -> int | None:
     """The PID training into ``logdir`` right now, or None (no lock, or a stale one)."""
-    pid = _read_pid(Path(logdir) / LOCK_NAME)
-    return pid if pid is not None and pid_is_running(pid) else None
+    return _live_pid(Path(logdir) / LOCK_NAME)
+
+
+def _refuse_holder(logdir: str | os.PathLike, holder: int | None, own_pid_ok: bool) -> None:
+    if holder is not None and not (own_pid_ok and holder == os.getpid()):
+        raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
 
 
 def refuse_if_locked(logdir: str | os.PathLike, own_pid_ok: bool = False) -> None:
     """Raises a one-line error if a live process (other than this one, with ``own_pid_ok``)
     is training into ``logdir``."""
-    holder = lock_holder(logdir)
-    if holder is not None and not (own_pid_ok and holder == os.getpid()):
-        raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
+    _refuse_holder(logdir, lock_holder(logdir), own_pid_ok)
 
 
 def clear_stale_lock(logdir: Path) -> None:
@@ -66,11 +74,11 @@ def clear_stale_lock(logdir: Path) -> None:
     except FileNotFoundError:
         return  # no lock, or another process moved the stale one
     try:
-        holder = _read_pid(moved)
-        if holder is not None and holder != os.getpid() and pid_is_running(holder):
+        holder = _live_pid(moved)
+        if holder is not None and holder != os.getpid():
             with contextlib.suppress(FileExistsError):
                 os.link(moved, lock)
-            raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
+        _refuse_holder(logdir, holder, own_pid_ok=True)
     finally:
         moved.unlink(missing_ok=True)
 

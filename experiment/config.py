@@ -134,10 +134,9 @@ class Config:
 def _typed_value(key: str, hint: Any, value: Any) -> Any:
     """``value`` if it has the field's declared type (ints are taken for floats), else
     ``ValueError`` naming the field."""
-    args = typing.get_args(hint)
-    if value is None and type(None) in args:
+    base, optional = _base_type(hint)
+    if value is None and optional:
         return None
-    base = next((a for a in args if a is not type(None)), hint) if type(None) in args else hint
     if typing.get_origin(base) is Literal:
         if value in typing.get_args(base):
             return value
@@ -150,6 +149,14 @@ def _typed_value(key: str, hint: Any, value: Any) -> Any:
     ):
         return value
     raise ValueError(f"{key} = {value!r}: expected a value of type {base.__name__}")
+
+
+def _base_type(hint: Any) -> tuple[Any, bool]:
+    """A field's type without ``| None``, and whether None is allowed: ``(float, True)`` for
+    ``float | None``."""
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    return (next(a for a in args if a is not type(None)) if optional else hint), optional
 
 
 SECTIONS: tuple[str, ...] = ("ddpg", "her", "demo", "train")
@@ -216,12 +223,9 @@ def _section_type(section: str) -> type:
 def _parse_value(section: str, name: str, text: str) -> Any:
     """Parses ``text`` into the field's declared type, with a clear error on mismatch."""
     hints = typing.get_type_hints(_section_type(section))
-    hint = hints[name]
-    args = typing.get_args(hint)
-    optional = type(None) in args
+    base, optional = _base_type(hints[name])
     if optional and text.lower() in ("none", "null", ""):
         return None
-    base = next((a for a in args if a is not type(None)), hint) if optional else hint
     if typing.get_origin(base) is Literal:
         if text not in typing.get_args(base):
             raise HerdemosError(f"--set {name}={text}: expected one of {typing.get_args(base)}")
