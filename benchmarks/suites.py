@@ -450,6 +450,29 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # The discount of one stacking stage (about 50 steps) instead of the whole episode's
+        # (1 - 1/150 = 0.993 for Stack3): failed Stack3 test episodes mostly stall before or
+        # after the first block (benchmarks/stack_failures.py), and values over 150 steps are
+        # three times larger and noisier, which the step reward's per-block signal does not need.
+        "stack3v1-step-tuned-noisy0.1-resets0.5-gamma0.98": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0, gamma 0.98",
+            "FetchStack3-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5", "--set", "gamma=0.98"),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
+        "stack3v1-step-tuned-noisy0.1-resets0.5-gamma0.98-td3": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0, gamma 0.98, twin critics + target "
+            "noise 0.2",
+            "FetchStack3-Step-v1",
+            (*STACK_TUNED, "--demo_reset_prob", "0.5", "--set", "gamma=0.98", *TD3_CRITIC),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Half the Gaussian exploration noise (noise_eps 0.05): with 0.1 the training episodes
         # succeed about half as often as the deterministic test episodes, so little of the
         # agent's own data comes from the states its test episodes fail in.
