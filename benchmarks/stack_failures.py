@@ -22,7 +22,8 @@ import click
 import numpy as np
 
 from herdemos.environment import env_id_from_file, make_env
-from herdemos.envs.stack import BLOCK_HALF_SIZE, BLOCK_SIZE, DISTANCE_THRESHOLD
+from herdemos.envs.scene import BLOCK_HALF_SIZE, BLOCK_SIZE
+from herdemos.envs.stack import DISTANCE_THRESHOLD
 from herdemos.policy import load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 

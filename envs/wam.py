@@ -25,15 +25,8 @@ import numpy as np
 from gymnasium.utils.ezpickle import EzPickle
 
 from herdemos.envs.robotics import MujocoFetchEnv
-from herdemos.envs.stack import (
-    DISTANCE_THRESHOLD,
-    RENDER_SIZE,
-    FetchStackEnv,
-    RobotMJCF,
-    parked_blocks_qpos,
-    scene_xml,
-    write_scene,
-)
+from herdemos.envs.scene import RobotMJCF, parked_blocks_qpos, scene_xml, write_scene
+from herdemos.envs.stack import DISTANCE_THRESHOLD, RENDER_SIZE, FetchStackEnv
 from herdemos.envs.wam_model import GRIP_OFFSET, HOME_QPOS, WAM_JOINTS, wam_robot_mjcf
 
 START_GRIP = np.array([1.34, 0.75, 0.6])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from herdemos.envs.stack import FINGER_ACTUATORS, RobotMJCF
+from herdemos.envs.scene import FINGER_ACTUATORS, RobotMJCF
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,6 @@ def arm_xml() -> str:
 
 
 def wam_robot_mjcf() -> RobotMJCF:
-    """The WAM's contribution to a table scene (see :func:`herdemos.envs.stack.scene_xml`)."""
+    """The WAM's contribution to a table scene (see :func:`herdemos.envs.scene.scene_xml`)."""
     header = _HEADER.format(arm_joint=ARM_JOINT_DEFAULTS, contact=ROBOT_CONTACT)
     return RobotMJCF(name="wam", header=header, body=arm_xml(), actuators=FINGER_ACTUATORS)
