@@ -6,7 +6,8 @@ A checkpoint is a folder ``checkpoint-EEEEEE-CCC`` (epochs and cycles completed)
 bookkeeping as JSON). It is written into a hidden
 temporary folder and renamed into place only when complete, so a crash or a full disk never
 leaves a checkpoint that fails to load, and the previous checkpoint survives. The newest
-``KEEP`` checkpoints are kept.
+``KEEP`` checkpoints are kept. A checkpoint resumes only the run configured as it was
+(:func:`same_run_config`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from herdemos.experiment.config import Config
 from herdemos.util import HerdemosError
 
 KEEP = 2
+CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"  # the "format" field of every checkpoint's meta
 NAME = re.compile(r"^checkpoint-(\d{6,})-(\d{3,})$")  # wider numbers past 999999 / 999
 
 
@@ -149,3 +152,22 @@ def read_checkpoint_state(
     if not isinstance(meta, dict):
         raise HerdemosError(f"{path}: checkpoint 'meta' must be a JSON object")
     return arrays, meta
+
+
+def without_n_epochs(config: dict) -> dict:
+    """A config dict minus ``train.n_epochs``, the one field a resume may change."""
+    return {**config, "train": {k: v for k, v in config["train"].items() if k != "n_epochs"}}
+
+
+def same_run_config(saved: dict, current: Config) -> bool:
+    """Whether a checkpoint's config is the run's, up to ``train.n_epochs``.
+
+    Fields added to the config since the checkpoint was written count as their defaults (which
+    keep the old behaviour), so a herdemos upgrade does not strand a run; a saved field that no
+    longer exists makes the configs different.
+    """
+    try:
+        saved_config = Config.from_dict(saved)
+    except (ValueError, TypeError):
+        return False
+    return without_n_epochs(saved_config.to_dict()) == without_n_epochs(current.to_dict())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from herdemos.environment import EnvInfo
+from herdemos.experiment.config import Config
 from herdemos.util import HerdemosError, atomic_write
 
 EPISODE_KEYS = ("o", "ag", "g", "u", "info_is_success")
@@ -200,3 +202,19 @@ def default_demo_name(
     miss_part = f"_miss{miss_prob:g}" if miss_prob > 0 else ""
     name = env_id.replace(":", "_")
     return f"{name}_scripted_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"
+
+
+def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) -> DemoData | None:
+    """The demos a run asks for: ``--demo_file``, or cached scripted demos, or none."""
+    demo = config.demo
+    if demo.num_demo <= 0:
+        return None
+    if demo.demo_file is not None:
+        data = load_demos(demo.demo_file, info, demo.num_demo)
+        log(f"loaded {data.n_episodes} demos from {demo.demo_file}")
+        log(f"demo success rate {data.success_rate:.2f}")
+        return data
+    from herdemos.data_generation.scripted_demos import cached_default_demos
+
+    data, _ = cached_default_demos(info.env_id, demo.num_demo, info, log)
+    return data

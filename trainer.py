@@ -13,13 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from herdemos.checkpoint import (
+    CHECKPOINT_FORMAT,
     folder_size,
     read_checkpoint_state,
+    same_run_config,
     state_file_name,
     write_checkpoint,
 )
 from herdemos.ddpg import DDPG, Dims
-from herdemos.demos import DemoData, load_demos
+from herdemos.demos import DemoData
 from herdemos.environment import (
     EnvInfo,
     env_rng_state,
@@ -43,7 +45,6 @@ from herdemos.util import HerdemosError
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
 # Roles in the seed entropy (seed, rank, role): independent streams for each purpose and rank.
 TRAIN_ENVS, EVAL_ENVS, SAMPLING = 0, 1, 2
-CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"
 
 
 class TrainingDiverged(HerdemosError):
@@ -487,38 +488,3 @@ class Trainer:
         except (KeyError, ValueError, TypeError, IndexError) as e:
             raise HerdemosError(f"{folder}: cannot resume from this checkpoint ({e})") from None
         self.learner.restore_tf_state(str(Path(folder) / "learner"))
-
-
-def without_n_epochs(config: dict) -> dict:
-    """A config dict minus ``train.n_epochs``, the one field a resume may change."""
-    return {**config, "train": {k: v for k, v in config["train"].items() if k != "n_epochs"}}
-
-
-def same_run_config(saved: dict, current: Config) -> bool:
-    """Whether a checkpoint's config is the run's, up to ``train.n_epochs``.
-
-    Fields added to the config since the checkpoint was written count as their defaults (which
-    keep the old behaviour), so a herdemos upgrade does not strand a run; a saved field that no
-    longer exists makes the configs different.
-    """
-    try:
-        saved_config = Config.from_dict(saved)
-    except (ValueError, TypeError):
-        return False
-    return without_n_epochs(saved_config.to_dict()) == without_n_epochs(current.to_dict())
-
-
-def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) -> DemoData | None:
-    """The demos a run asks for: ``--demo_file``, or cached scripted demos, or none."""
-    demo = config.demo
-    if demo.num_demo <= 0:
-        return None
-    if demo.demo_file is not None:
-        data = load_demos(demo.demo_file, info, demo.num_demo)
-        log(f"loaded {data.n_episodes} demos from {demo.demo_file}")
-        log(f"demo success rate {data.success_rate:.2f}")
-        return data
-    from herdemos.data_generation.scripted_demos import cached_default_demos
-
-    data, _ = cached_default_demos(info.env_id, demo.num_demo, info, log)
-    return data

@@ -258,7 +258,7 @@ def run(
             + ("; a run resumes with the number of ranks it started with" if resume else "")
         )
 
-    from herdemos.trainer import load_run_demos
+    from herdemos.demos import load_run_demos
 
     if not workers.is_main:
         workers.barrier()  # rank 0 generates (and caches) the default demos first

@@ -86,7 +86,7 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
 def test_a_checkpoint_from_before_a_new_config_field_still_resumes():
     """A field added since the checkpoint counts as its default; an unknown or changed one
     does not."""
-    from herdemos.trainer import same_run_config
+    from herdemos.checkpoint import same_run_config
 
     current = with_overrides(Config(), {"n_epochs": 50})
     older = current.to_dict()
