@@ -473,6 +473,31 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # Behaviour cloning on every demo row (no Q-filter): the single critic ranks the
+        # actor's action above the demonstrator's on about 70% of demo states from the first
+        # epochs on (train/q_filter_frac 0.29), while the actor fails almost every test episode.
+        "stack3v1-step-tuned-noisy0.1-resets0.5-gamma0.98-td3-noqfilter": TrainingSuite(
+            "step reward, demos (noise 0.1) + BC without Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0, gamma 0.98, twin critics + target "
+            "noise 0.2",
+            "FetchStack3-Step-v1",
+            (
+                *DEMOS,
+                "--bc_loss",
+                "1",
+                "--q_filter",
+                "0",
+                *STACK_TUNED[len(PAPER_METHOD) :],
+                "--demo_reset_prob",
+                "0.5",
+                "--set",
+                "gamma=0.98",
+                *TD3_CRITIC,
+            ),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Half the Gaussian exploration noise (noise_eps 0.05): with 0.1 the training episodes
         # succeed about half as often as the deterministic test episodes, so little of the
         # agent's own data comes from the states its test episodes fail in.
