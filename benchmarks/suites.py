@@ -498,6 +498,33 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # The same, with demo rows keeping their own goals (demo_replay_k 0): with HER's 4
+        # relabelled goals per real one, only a fifth of the demo rows show the critic and the
+        # BC loss the tower the demonstrator built.
+        "stack3v1-step-tuned-noisy0.1-resets0.5-gamma0.98-td3-noqfilter-demok0": TrainingSuite(
+            "step reward, demos (noise 0.1, own goals) + BC without Q-filter + demo resets "
+            "(0.5), --preset original, polyak 0.6, random_eps 0, gamma 0.98, twin critics + "
+            "target noise 0.2",
+            "FetchStack3-Step-v1",
+            (
+                *DEMOS,
+                "--bc_loss",
+                "1",
+                "--q_filter",
+                "0",
+                *STACK_TUNED[len(PAPER_METHOD) :],
+                "--demo_reset_prob",
+                "0.5",
+                "--set",
+                "gamma=0.98",
+                *TD3_CRITIC,
+                "--set",
+                "demo_replay_k=0",
+            ),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Half the Gaussian exploration noise (noise_eps 0.05): with 0.1 the training episodes
         # succeed about half as often as the deterministic test episodes, so little of the
         # agent's own data comes from the states its test episodes fail in.
