@@ -83,8 +83,11 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
 
     On Ctrl-C, train.py gets the same SIGINT, finishes its cycle and writes a checkpoint. We wait
     for that (``subprocess.run`` would kill it after 0.25 s); a second Ctrl-C aborts both.
+    ``kill RUNNER_PID`` (SIGTERM) is passed on to train.py, which stops the same way: a runner
+    started in the background (``nohup ... &``) ignores SIGINT, so SIGTERM is how to stop it.
     """
     process = subprocess.Popen(command, cwd=ROOT)
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
     try:
         returncode = process.wait()
     except KeyboardInterrupt:
@@ -93,6 +96,8 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
         except KeyboardInterrupt:
             process.kill()
         raise click.ClickException(f"{label} interrupted; rerun to resume") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     stopped = (128 + signal.SIGINT, 128 + signal.SIGTERM, -signal.SIGINT, -signal.SIGTERM)
     if returncode in stopped:  # train.py was stopped on its own, after a checkpoint
         raise click.ClickException(f"{label} stopped; rerun to resume from {logdir}")

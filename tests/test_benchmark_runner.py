@@ -43,10 +43,12 @@ except click.ClickException as e:
 """
 
 
-def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
+def stop_runner_after_start(tmp_path, child: str, stop) -> tuple[str, int, str]:
+    """Starts the runner with a stand-in train.py, calls ``stop(runner)`` once the child runs,
+    and returns what the child wrote as its checkpoint, the runner's exit code and stderr."""
     checkpoint, started = tmp_path / "checkpoint", tmp_path / "started"
     runner = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, CHILD, str(checkpoint), str(started)],
+        [sys.executable, "-c", RUNNER, child, str(checkpoint), str(started)],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
@@ -56,11 +58,38 @@ def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert started.exists()
-    os.killpg(runner.pid, signal.SIGINT)
+    stop(runner)
     _, stderr = runner.communicate(timeout=30)
-    assert checkpoint.read_text() == "checkpoint"
-    assert runner.returncode == 1
-    assert stderr.strip() == "Error: suite seed 0 interrupted; rerun to resume"
+    return checkpoint.read_text(), runner.returncode, stderr.strip()
+
+
+def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
+    def ctrl_c(runner):
+        os.killpg(runner.pid, signal.SIGINT)
+
+    assert stop_runner_after_start(tmp_path, CHILD, ctrl_c) == (
+        "checkpoint",
+        1,
+        "Error: suite seed 0 interrupted; rerun to resume",
+    )
+
+
+def test_sigterm_to_the_runner_alone_stops_the_child_after_its_checkpoint(tmp_path):
+    """``kill RUNNER_PID`` reaches train.py, which checkpoints and exits with 143; the runner
+    then reports a stop to resume from (a background runner ignores SIGINT, so this is the
+    way to stop it)."""
+    child = CHILD.replace("signal.SIGINT, stop", "signal.SIGTERM, stop").replace(
+        "exit(1)", "exit(143)"
+    )
+
+    def kill(runner):
+        runner.send_signal(signal.SIGTERM)  # the runner only, not its process group
+
+    assert stop_runner_after_start(tmp_path, child, kill) == (
+        "checkpoint",
+        1,
+        "Error: suite seed 0 stopped; rerun to resume from x",
+    )
 
 
 @pytest.mark.parametrize("code", [130, 143])
