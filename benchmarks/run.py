@@ -83,14 +83,23 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
 
     On Ctrl-C, train.py gets the same SIGINT, finishes its cycle and writes a checkpoint. We wait
     for that (``subprocess.run`` would kill it after 0.25 s); a second Ctrl-C aborts both.
-    ``kill RUNNER_PID`` (SIGTERM) is passed on to train.py, which stops the same way: a runner
-    started in the background (``nohup ... &``) ignores SIGINT, so SIGTERM is how to stop it.
+    A SIGINT sent to the runner alone (not by a terminal to the whole group) is passed on as
+    SIGTERM, which train.py treats alike and ignores once it is stopping. ``kill RUNNER_PID``
+    (SIGTERM) is passed on too: a runner started in the background (``nohup ... &``) ignores
+    SIGINT, so SIGTERM is how to stop it. Either way no later seed or suite starts.
     """
     process = subprocess.Popen(command, cwd=ROOT)
-    previous = signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
+    terminated: list[int] = []
+
+    def pass_on(signum: int, frame: object) -> None:
+        terminated.append(signum)
+        process.send_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, pass_on)
     try:
         returncode = process.wait()
     except KeyboardInterrupt:
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait()
         except KeyboardInterrupt:
@@ -98,8 +107,10 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
         raise click.ClickException(f"{label} interrupted; rerun to resume") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    stopped = (128 + signal.SIGINT, 128 + signal.SIGTERM, -signal.SIGINT, -signal.SIGTERM)
-    if returncode in stopped:  # train.py was stopped on its own, after a checkpoint
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    stopped = {128 + s for s in stops} | {-s for s in stops}
+    # A stop that came after train.py's last check (during its final epoch) still ends the run.
+    if returncode in stopped or terminated:  # train.py was stopped, after a checkpoint
         raise click.ClickException(f"{label} stopped; rerun to resume from {logdir}")
     if returncode != 0:
         raise click.ClickException(

@@ -17,6 +17,20 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 terminal or ssh session."""
 
 
+def install_stop_handlers(handler: Callable[[int, object], None]) -> dict[int, object]:
+    """Sets ``handler`` for the stop signals and returns the handlers it replaced.
+
+    A SIGHUP that is already ignored stays ignored: ``nohup`` asked for training to outlive the
+    terminal. (An ignored SIGINT, which every background job of a shell inherits, is still
+    taken over, so ``kill -INT PID`` stops a background run.)
+    """
+    return {
+        s: signal.signal(s, handler)
+        for s in STOP_SIGNALS
+        if not (s == signal.SIGHUP and signal.getsignal(s) == signal.SIG_IGN)
+    }
+
+
 RELAUNCHED_VARIABLE = "HERDEMOS_RELAUNCHED"
 """Set to 1 in the environment of the ranks that :func:`run_mpi_job` starts. Their stop file may
 already exist (a Ctrl-C before they started); a rank without it was started by hand (``mpirun -np
@@ -62,7 +76,7 @@ def run_mpi_job(command: list[str], stop_file: Path, echo: Callable[..., None]) 
                 err=True,
             )
 
-    previous = {s: signal.signal(s, handle) for s in STOP_SIGNALS}
+    previous = install_stop_handlers(handle)
     try:
         running.append(
             subprocess.Popen(
@@ -107,7 +121,7 @@ class GracefulStop:
         self._stop_file = stop_file
 
     def __enter__(self) -> GracefulStop:
-        self._previous = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
+        self._previous = install_stop_handlers(self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -115,8 +129,10 @@ class GracefulStop:
             signal.signal(sig, handler)
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.signal is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+        if self.signal is not None:  # already stopping: only a second Ctrl-C changes that
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            return
         self.signal = signum
         self._echo(
             f"\n{signal.Signals(signum).name}: finishing the current cycle and writing a "

@@ -15,14 +15,21 @@ from herdemos.util import HerdemosError
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A stand-in for train.py: on SIGINT it takes a second to "write a checkpoint", then exits 1.
+# A stand-in for train.py: on SIGINT or SIGTERM it takes a second to "write a checkpoint", then
+# exits with 128 + the signal (EXIT_AFTER_STOP overrides it); further signals change nothing.
 CHILD = """
 import signal, sys, time
+stopping = []
 def stop(signum, frame):
+    if stopping:
+        return
+    stopping.append(signum)
     time.sleep(1.0)
     open(sys.argv[1], "w").write("checkpoint")
-    sys.exit(1)
+    sys.exit(EXIT_AFTER_STOP if EXIT_AFTER_STOP is not None else 128 + signum)
+EXIT_AFTER_STOP = None
 signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
 open(sys.argv[2], "w").write("started")
 time.sleep(60)
 """
@@ -63,9 +70,17 @@ def stop_runner_after_start(tmp_path, child: str, stop) -> tuple[str, int, str]:
     return checkpoint.read_text(), runner.returncode, stderr.strip()
 
 
-def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
+@pytest.mark.parametrize("whole_group", [True, False])
+def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path, whole_group):
+    """A terminal's Ctrl-C reaches the runner and train.py; ``kill -INT RUNNER_PID`` reaches
+    the runner alone, which passes it on. Either way train.py checkpoints before the runner
+    ends."""
+
     def ctrl_c(runner):
-        os.killpg(runner.pid, signal.SIGINT)
+        if whole_group:
+            os.killpg(runner.pid, signal.SIGINT)
+        else:
+            os.kill(runner.pid, signal.SIGINT)
 
     assert stop_runner_after_start(tmp_path, CHILD, ctrl_c) == (
         "checkpoint",
@@ -74,13 +89,12 @@ def test_ctrl_c_waits_for_the_child_checkpoint_and_prints_one_line(tmp_path):
     )
 
 
-def test_sigterm_to_the_runner_alone_stops_the_child_after_its_checkpoint(tmp_path):
-    """``kill RUNNER_PID`` reaches train.py, which checkpoints and exits with 143; the runner
-    then reports a stop to resume from (a background runner ignores SIGINT, so this is the
-    way to stop it)."""
-    child = CHILD.replace("signal.SIGINT, stop", "signal.SIGTERM, stop").replace(
-        "exit(1)", "exit(143)"
-    )
+@pytest.mark.parametrize("child_exit", [None, 0])
+def test_sigterm_to_the_runner_alone_stops_the_child_after_its_checkpoint(tmp_path, child_exit):
+    """``kill RUNNER_PID`` reaches train.py, which checkpoints and exits with 143, or with 0 when
+    the signal came during its last epoch; the runner then reports a stop to resume from and
+    starts nothing more (a background runner ignores SIGINT, so this is the way to stop it)."""
+    child = CHILD.replace("EXIT_AFTER_STOP = None", f"EXIT_AFTER_STOP = {child_exit}")
 
     def kill(runner):
         runner.send_signal(signal.SIGTERM)  # the runner only, not its process group
@@ -92,10 +106,11 @@ def test_sigterm_to_the_runner_alone_stops_the_child_after_its_checkpoint(tmp_pa
     )
 
 
-@pytest.mark.parametrize("code", [130, 143])
+@pytest.mark.parametrize("code", [129, 130, 143])
 def test_a_child_stopped_on_its_own_is_reported_as_stopped_not_failed(code):
-    """``kill -INT`` or ``kill -TERM`` of train.py alone (not the runner) ends it with code 130
-    or 143 after a checkpoint: a stop to resume from, not an error to look for above."""
+    """``kill -HUP``, ``kill -INT`` or ``kill -TERM`` of train.py alone (not the runner) ends it
+    with code 129, 130 or 143 after a checkpoint: a stop to resume from, not an error to look
+    for above."""
     runner = subprocess.run(
         [sys.executable, "-c", RUNNER, f"import sys; sys.exit({code})"],
         cwd=ROOT,
