@@ -485,6 +485,6 @@ class Trainer:
             self.evaluator.set_pending_seeds(meta["evaluator_seeds"])
             self.state = TrainingState(**meta["state"])
             self.epoch_progress = EpochProgress(**meta["epoch_progress"])
-        except (KeyError, ValueError, TypeError, IndexError) as e:
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError) as e:
             raise HerdemosError(f"{folder}: cannot resume from this checkpoint ({e})") from None
         self.learner.restore_tf_state(str(Path(folder) / "learner"))

@@ -143,7 +143,10 @@ def _typed_value(key: str, hint: Any, value: Any) -> Any:
         raise ValueError(f"{key} = {value!r}: expected one of {typing.get_args(base)}")
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if base is float and number:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float, e.g. 10**400 in a params.json
+            raise ValueError(f"{key}: a number too large for a float") from None
     if (base is int and number and isinstance(value, int)) or (
         base in (bool, str) and isinstance(value, base)
     ):

@@ -226,6 +226,7 @@ def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, na
         ('{"ddpg": {"bc_loss": 1}}', "ddpg.bc_loss = 1: expected a value of type bool"),
         ('{"her": {"replay_strategy": "final"}}', "expected one of ('future', 'none')"),
         ('{"demo": []}', "section 'demo' is not a JSON object"),
+        ('{"ddpg": {"pi_lr": 1' + "0" * 400 + "}}", "ddpg.pi_lr: a number too large for a float"),
     ],
 )
 def test_a_damaged_params_json_is_named_in_one_line_on_resume(tmp_path, content, problem):
