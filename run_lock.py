@@ -10,12 +10,15 @@ stale and simply taken over, so a crash never leaves a run that cannot be resume
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
 from herdemos.util import HerdemosError
 
 LOCK_NAME = "train.lock"
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+"""What ``os.link`` fails with on a filesystem that has no hard links."""
 
 
 def pid_is_running(pid: int) -> bool:
@@ -51,7 +54,33 @@ def lock_holder(logdir: str | os.PathLike) -> int | None:
 
 def _refuse_holder(logdir: str | os.PathLike, holder: int | None, own_pid_ok: bool) -> None:
     if holder is not None and not (own_pid_ok and holder == os.getpid()):
-        raise HerdemosError(f"{logdir}: being trained by process {holder}; stop it first")
+        # The PID alone is checked: after a reboot it may name an unrelated process.
+        raise HerdemosError(
+            f"{logdir}: being trained by process {holder}; stop it first (if no trainer runs, "
+            f"delete {Path(logdir) / LOCK_NAME})"
+        )
+
+
+def _place_lock(lock: Path, content: str) -> None:
+    """Creates ``lock`` holding ``content``; ``FileExistsError`` if a lock is there already.
+
+    The content goes to a temporary file that is hard-linked into place, so a reader never sees
+    a half-written lock. A filesystem without hard links (FAT, some network mounts) gets the
+    file created exclusively instead, which is as safe except for that instant.
+    """
+    tmp = lock.with_name(f".{LOCK_NAME}.{os.getpid()}")
+    tmp.write_text(content)
+    try:
+        os.link(tmp, lock)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in NO_HARD_LINKS:
+            raise
+        with os.fdopen(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644), "w") as f:
+            f.write(content)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def refuse_if_locked(logdir: str | os.PathLike, own_pid_ok: bool = False) -> None:
@@ -77,7 +106,7 @@ def clear_stale_lock(logdir: Path) -> None:
         holder = _live_pid(moved)
         if holder is not None and holder != os.getpid():
             with contextlib.suppress(FileExistsError):
-                os.link(moved, lock)
+                _place_lock(lock, moved.read_text())
         _refuse_holder(logdir, holder, own_pid_ok=True)
     finally:
         moved.unlink(missing_ok=True)
@@ -86,22 +115,16 @@ def clear_stale_lock(logdir: Path) -> None:
 def acquire_run_lock(logdir: str | os.PathLike) -> None:
     """Marks ``logdir`` as trained by this process, refusing if a live process holds it.
 
-    The PID is written to a temporary file that is then linked into place, so a reader never
-    sees a half-written lock, and a stale lock is moved aside (never deleted blindly), so two
-    processes starting at the same moment cannot both win.
+    The lock appears whole (:func:`_place_lock`), and a stale lock is moved aside (never
+    deleted blindly), so two processes starting at the same moment cannot both win.
     """
     refuse_if_locked(logdir, own_pid_ok=True)
     clear_stale_lock(Path(logdir))  # stale or our own (refuse_if_locked passed)
-    lock = Path(logdir) / LOCK_NAME
-    tmp = lock.with_name(f".{LOCK_NAME}.{os.getpid()}")
-    tmp.write_text(f"{os.getpid()}\n")
     try:
-        os.link(tmp, lock)
+        _place_lock(Path(logdir) / LOCK_NAME, f"{os.getpid()}\n")
     except FileExistsError:
         refuse_if_locked(logdir, own_pid_ok=True)  # lost a race: name the winner
         raise HerdemosError(f"{logdir}: another process took the run lock; try again") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def release_run_lock(logdir: str | os.PathLike) -> None:

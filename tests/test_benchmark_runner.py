@@ -192,7 +192,9 @@ def test_a_run_being_trained_by_a_live_process_is_neither_deleted_nor_resumed(
     (logdir / "train.lock").write_text(f"{os.getpid()}\n")
     with pytest.raises(HerdemosError) as error:
         run_seed("fake", suite, 0, 3)
-    assert str(error.value) == f"{logdir}: being trained by process {os.getpid()}; stop it first"
+    assert str(error.value).startswith(
+        f"{logdir}: being trained by process {os.getpid()}; stop it first ("
+    )
     assert {p: p.read_bytes() for p in files} == files and not started
 
 
@@ -219,7 +221,9 @@ def test_the_cli_refuses_a_live_run_in_one_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["fake"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert (
-        result.output == f"Error: {logdir}: being trained by process {os.getpid()}; stop it first\n"
+        result.output
+        == f"Error: {logdir}: being trained by process {os.getpid()}; stop it first (if no "
+        f"trainer runs, delete {logdir / 'train.lock'})\n"
     )
     assert {p: p.read_bytes() for p in files} == files
 

@@ -35,9 +35,13 @@ def dead_pid() -> int:
 def test_a_live_holder_is_named_and_its_lock_kept(tmp_path, other_process):
     (tmp_path / LOCK_NAME).write_text(f"{other_process}\n")
     assert lock_holder(tmp_path) == other_process
-    message = f"{tmp_path}: being trained by process {other_process}; stop it first"
-    with pytest.raises(HerdemosError, match=message):
+    message = (
+        f"{tmp_path}: being trained by process {other_process}; stop it first (if no trainer "
+        f"runs, delete {tmp_path / LOCK_NAME})"
+    )
+    with pytest.raises(HerdemosError) as error:
         acquire_run_lock(tmp_path)
+    assert str(error.value) == message
     release_run_lock(tmp_path)  # not ours: left alone
     assert (tmp_path / LOCK_NAME).read_text().strip() == str(other_process)
 
@@ -69,3 +73,24 @@ def test_a_fresh_lock_that_replaced_a_stale_one_is_never_deleted(tmp_path, other
 def test_no_lock_means_no_holder(tmp_path):
     assert lock_holder(tmp_path) is None
     assert lock_holder(tmp_path / "missing") is None
+
+
+def test_a_filesystem_without_hard_links_still_gets_one_exclusive_lock(
+    tmp_path, other_process, monkeypatch
+):
+    """FAT or some network mounts refuse ``os.link``: the lock is created exclusively instead,
+    and a live holder's lock still wins."""
+    import errno
+
+    def no_link(src, dst):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_link)
+    acquire_run_lock(tmp_path)
+    assert lock_holder(tmp_path) == os.getpid()
+    assert [p.name for p in tmp_path.iterdir()] == [LOCK_NAME]  # no temp file left
+    release_run_lock(tmp_path)
+    (tmp_path / LOCK_NAME).write_text(f"{other_process}\n")
+    with pytest.raises(HerdemosError, match="stop it first"):
+        acquire_run_lock(tmp_path)
+    assert lock_holder(tmp_path) == other_process
