@@ -205,14 +205,34 @@ def write_scene(xml: str, stem: str) -> str:
         stem: File name prefix, e.g. ``stack3``.
     """
     digest = hashlib.sha256(xml.encode()).hexdigest()[:16]
-    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # a shared /tmp holds one per user
-    directory = Path(tempfile.gettempdir()) / f"herdemos_scenes{user}"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{stem}_{digest}.xml"
+    path = _scene_directory() / f"{stem}_{digest}.xml"
     if not path.exists():
-        handle, tmp_name = tempfile.mkstemp(dir=directory, suffix=".xml.tmp")
-        with os.fdopen(handle, "w") as f:
-            f.write(xml)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
+        handle, tmp_name = tempfile.mkstemp(dir=path.parent, suffix=".xml.tmp")
+        try:
+            with os.fdopen(handle, "w") as f:
+                f.write(xml)
+            os.chmod(tmp_name, 0o644)
+            os.replace(tmp_name, path)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)  # only left if the write failed
     return str(path)
+
+
+def _scene_directory() -> Path:
+    """This user's scene cache in the temp dir (one per user in a shared ``/tmp``).
+
+    A cached file is loaded without being read first, so the folder must be this user's: one
+    that another user created there is not used (a fresh private folder is), and one of ours
+    that others may write to is made private first."""
+    if not hasattr(os, "getuid"):  # Windows: the temp dir is per user already
+        directory = Path(tempfile.gettempdir()) / "herdemos_scenes"
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+    directory = Path(tempfile.gettempdir()) / f"herdemos_scenes-{os.getuid()}"
+    directory.mkdir(mode=0o755, parents=True, exist_ok=True)
+    status = directory.lstat()
+    if status.st_uid != os.getuid() or not directory.is_dir() or directory.is_symlink():
+        return Path(tempfile.mkdtemp(prefix="herdemos_scenes-"))
+    if status.st_mode & 0o022:
+        os.chmod(directory, 0o755)
+    return directory
