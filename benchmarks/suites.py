@@ -525,6 +525,23 @@ SUITES.update(
             seeds=(0,),
             demo_noise=0.1,
         ),
+        # The paper's two baselines on the same Stack3 task and demos: DDPG + HER without demos,
+        # and the actor trained by behaviour cloning alone.
+        "stack3v1-step-her": TrainingSuite(
+            "HER only (no demos), --preset stacking",
+            "FetchStack3-Step-v1",
+            ("--num_demo", "0", "--preset", "stacking"),
+            400,
+            seeds=(0,),
+        ),
+        "stack3v1-step-bc": TrainingSuite(
+            "BC only, demos (noise 0.1), --preset stacking",
+            "FetchStack3-Step-v1",
+            (*DEMOS, "--set", "bc_only=1", "--preset", "stacking"),
+            400,
+            seeds=(0,),
+            demo_noise=0.1,
+        ),
         # Half the Gaussian exploration noise (noise_eps 0.05): with 0.1 the training episodes
         # succeed about half as often as the deterministic test episodes, so little of the
         # agent's own data comes from the states its test episodes fail in.
