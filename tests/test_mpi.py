@@ -154,6 +154,9 @@ def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path, si
          "--num_cpu", "2", "--n_epochs", "500", "--logdir", str(logdir), *SMALL],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, as a job started from a shell
+        # SIGHUP as in a terminal, also when pytest runs under nohup: train.py keeps an ignored
+        # SIGHUP ignored (nohup asks to outlive the terminal)
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not (logdir / "progress.csv").exists():
