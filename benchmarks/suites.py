@@ -189,17 +189,24 @@ SUITES.update(
 )
 # The v1 stacking envs with the exploration that lets noisy training episodes finish towers
 # (Gaussian noise only) and faster-moving targets (polyak 0.6 per cycle of 40 updates).
-STACK_TUNED = (
-    *PAPER_METHOD,
-    *RESETS,
-    "--preset",
-    "original",
-    "--set",
-    "polyak=0.6",
-    "--set",
-    "random_eps=0",
-)
+STACK_SETTINGS = (*RESETS, "--preset", "original", "--set", "polyak=0.6", "--set", "random_eps=0")
+STACK_TUNED = (*PAPER_METHOD, *STACK_SETTINGS)
 TD3_CRITIC = ("--set", "twin_q=1", "--set", "target_noise=0.2")
+# Stack3 with BC on every demo row (no Q-filter), demo resets 0.5, the discount of one stacking
+# stage and TD3's critic (the suites below say why).
+STACK3_NO_QFILTER = (
+    *DEMOS,
+    "--bc_loss",
+    "1",
+    "--q_filter",
+    "0",
+    *STACK_SETTINGS,
+    "--demo_reset_prob",
+    "0.5",
+    "--set",
+    "gamma=0.98",
+    *TD3_CRITIC,
+)
 SUITES.update(
     {
         "stack3v1-tuned": TrainingSuite(
@@ -481,19 +488,7 @@ SUITES.update(
             "--preset original, polyak 0.6, random_eps 0, gamma 0.98, twin critics + target "
             "noise 0.2",
             "FetchStack3-Step-v1",
-            (
-                *DEMOS,
-                "--bc_loss",
-                "1",
-                "--q_filter",
-                "0",
-                *STACK_TUNED[len(PAPER_METHOD) :],
-                "--demo_reset_prob",
-                "0.5",
-                "--set",
-                "gamma=0.98",
-                *TD3_CRITIC,
-            ),
+            STACK3_NO_QFILTER,
             400,
             seeds=(0,),
             demo_noise=0.1,
@@ -506,21 +501,7 @@ SUITES.update(
             "(0.5), --preset original, polyak 0.6, random_eps 0, gamma 0.98, twin critics + "
             "target noise 0.2",
             "FetchStack3-Step-v1",
-            (
-                *DEMOS,
-                "--bc_loss",
-                "1",
-                "--q_filter",
-                "0",
-                *STACK_TUNED[len(PAPER_METHOD) :],
-                "--demo_reset_prob",
-                "0.5",
-                "--set",
-                "gamma=0.98",
-                *TD3_CRITIC,
-                "--set",
-                "demo_replay_k=0",
-            ),
+            (*STACK3_NO_QFILTER, "--set", "demo_replay_k=0"),
             400,
             seeds=(0,),
             demo_noise=0.1,
