@@ -122,7 +122,9 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
 def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
     """Generates (once) the suite's imperfect demos and returns the ``--demo_file`` flags."""
     miss = f"_miss{suite.demo_miss_prob:g}" if suite.demo_miss_prob > 0 else ""
-    path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}{miss}.npz"
+    # 100 episodes keep the original file names, so earlier suites reuse their demos.
+    count = f"_{suite.demo_episodes}ep" if suite.demo_episodes != 100 else ""
+    path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}{miss}{count}.npz"
     if not path.exists():
         generation = subprocess.run(
             [
@@ -134,6 +136,8 @@ def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
                 str(suite.demo_noise),
                 "--miss_prob",
                 str(suite.demo_miss_prob),
+                "--num_episodes",
+                str(suite.demo_episodes),
                 "--out",
                 str(path),
                 "--quiet",
@@ -174,6 +178,7 @@ def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
         "train_flags": list(suite.flags),
         "demo_noise": suite.demo_noise,
         "demo_miss_prob": suite.demo_miss_prob,
+        "demo_episodes": suite.demo_episodes,
         "seeds": list(seeds),
         "epochs": epochs,
         "summary": {name: summary},

@@ -340,3 +340,31 @@ def test_variant_pairs_match_each_variant_to_its_longest_base_suite():
     names = {"stack2", "stack2-step", "stack2-step-td3", "stack2-step2", "wam-td3", "other"}
     expected = {"stack2-step": "stack2", "stack2-step-td3": "stack2-step", "stack2-step2": "stack2"}
     assert variant_pairs(names) == expected
+
+
+@pytest.mark.parametrize("episodes", [100, 1000])
+def test_scripted_demos_are_generated_with_the_suites_episode_count(
+    tmp_path, monkeypatch, episodes
+):
+    """A suite's ``demo_episodes`` reaches the generator and names its own demo file, so a
+    1,000-demo suite never loads the 100-episode file of earlier suites (and 100 keeps the
+    names those suites' results were made with)."""
+    import benchmarks.run as run
+
+    monkeypatch.setattr(run, "RUNS", tmp_path)
+    suite = run.TrainingSuite(
+        "fake", "FetchStack3-Step-v1", (), 3, (0,), demo_noise=0.1, demo_episodes=episodes
+    )
+    generated = []
+
+    def generate(command, cwd):
+        generated.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(run.subprocess, "run", generate)
+    flags = run.noisy_demo_flags(suite)
+    name = "FetchStack3-Step-v1_noise0.1" + ("_1000ep" if episodes == 1000 else "") + ".npz"
+    assert flags == ["--demo_file", str(tmp_path / "demos" / name)]
+    (command,) = generated
+    assert command[command.index("--num_episodes") + 1] == str(episodes)
+    assert command[command.index("--out") + 1] == flags[1]
