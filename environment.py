@@ -104,7 +104,36 @@ def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
     if not hasattr(env.unwrapped, "compute_reward"):
         env.close()
         raise HerdemosError(f"--env {env_id}: the env has no compute_reward(ag, g, info)")
+    if render_mode is not None and has_sim_state(env):
+        keep_physics_when_rendering(env)
     return env
+
+
+def keep_physics_when_rendering(env: gym.Env) -> None:
+    """Makes ``env.render()`` leave the simulation exactly as it found it.
+
+    gymnasium-robotics' ``render`` (which herdemos' envs inherit) first runs ``_render_callback``,
+    which moves the goal markers and calls ``mj_forward``. That refreshes the body positions
+    ``mj_step`` leaves one substep old, and the next action's mocap target is computed from them,
+    so a filmed episode drifted away from the same episode unfilmed: a Stack3 policy that
+    stacks all three blocks unfilmed failed when filmed. Rendering and then restoring the
+    simulator data keeps ``play.py --video`` showing the episode it scores. The instance's
+    ``render`` is replaced because the envs' own ``step`` calls it in ``human`` mode.
+    """
+    import mujoco
+
+    base = env.unwrapped
+    render = base.render
+    saved = mujoco.MjData(base.model)
+
+    def render_and_restore():
+        mujoco.mj_copyData(saved, base.model, base.data)
+        try:
+            return render()
+        finally:
+            mujoco.mj_copyData(base.data, base.model, saved)
+
+    base.render = render_and_restore
 
 
 @dataclass(frozen=True)
