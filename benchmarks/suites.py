@@ -575,7 +575,8 @@ SUITES.update(
 
 
 def stack3_demo_count_suites(episodes: int) -> dict[str, TrainingSuite]:
-    """The method and BC alone on Stack3 with ``episodes`` scripted demos instead of 100.
+    """The method (with and without the Q-filter) and BC alone on Stack3 with ``episodes``
+    scripted demos instead of 100.
 
     Plain behaviour cloning with 100 demos succeeds on about 0.17 of Stack3 episodes, with 300
     on about 0.7 and with 1,000 on about 0.9 (an offline check), so these ask how many demos
@@ -590,6 +591,17 @@ def stack3_demo_count_suites(episodes: int) -> dict[str, TrainingSuite]:
             "--preset original, polyak 0.6, random_eps 0",
             "FetchStack3-Step-v1",
             (*demos, *METHOD_LOSSES, *STACK_SETTINGS, "--demo_reset_prob", "0.5"),
+            400,
+            **common,
+        ),
+        # BC on every demo row: with 1,000 demos the Q-filter kept BC on about 37% of them
+        # while BC alone already succeeded on 0.9.
+        f"stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-{episodes}demos": TrainingSuite(
+            f"step reward, {episodes:,} demos (noise 0.1) + BC (no Q-filter) + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack3-Step-v1",
+            (*demos, "--bc_loss", "1", "--q_filter", "0", *STACK_SETTINGS)
+            + ("--demo_reset_prob", "0.5"),
             400,
             **common,
         ),
