@@ -1,0 +1,121 @@
+"""How many demonstrations does Stack3 need? Held-out success against the number of demos.
+
+python -m benchmarks.demo_count
+
+Reads the held-out evaluations (``benchmarks/results/<suite>-eval.json``, written by
+``python -m benchmarks.evaluate SUITE``) of the Stack3 suites that differ only in how many
+scripted demos they load, and draws each method's success on fresh episodes (with its 95%
+interval) against the demo count. One picture answers what the stacking table spreads over many
+rows: whether a method's shortfall is the learner's or the data's. Suites without an evaluation
+yet are left out and named. Writes ``stack3-demo-count.json`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from benchmarks.report import provenance, save_figure
+from herdemos.util import atomic_write_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STEM = "stack3-demo-count"
+
+# Each method's suites by demo count: same env (FetchStack3-Step-v1), demo noise 0.1, settings.
+SERIES: dict[str, dict[int, str]] = {
+    "BC alone": {
+        100: "stack3v1-step-bc",
+        300: "stack3v1-step-bc-300demos",
+        1000: "stack3v1-step-bc-1000demos",
+    },
+    "BC + Q-filter (the method), demo resets 0.5": {
+        100: "stack3v1-step-tuned-noisy0.1-resets0.5",
+        300: "stack3v1-step-tuned-noisy0.1-resets0.5-300demos",
+        1000: "stack3v1-step-tuned-noisy0.1-resets0.5-1000demos",
+    },
+    "BC without the Q-filter, demo resets 0.5": {
+        1000: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-1000demos",
+    },
+}
+
+
+def collect(results: Path) -> tuple[dict[str, list[dict]], list[str]]:
+    """``({method: [point, ...]}, [suites without an evaluation])``; a point holds the demo
+    count, the suite, the chosen policy's epoch and its held-out success with the interval."""
+    series, missing = {}, []
+    for method, suites in SERIES.items():
+        points = []
+        for demos, suite in sorted(suites.items()):
+            path = results / f"{suite}-eval.json"
+            if not path.exists():
+                missing.append(suite)
+                continue
+            data = json.loads(path.read_text())
+            report = data["report"]
+            points.append(
+                {
+                    "demos": demos,
+                    "suite": suite,
+                    "epoch": data["chosen"]["epoch"],
+                    "episodes": report["episodes"],
+                    "success_rate": report["success_rate"],
+                    "ci95": report["ci95"],
+                }
+            )
+        if points:
+            series[method] = points
+    return series, missing
+
+
+def plot(series: dict[str, list[dict]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for offset, (method, points) in zip((0.97, 1.0, 1.03), series.items(), strict=False):
+        x = [p["demos"] * offset for p in points]  # side by side where counts coincide
+        y = [p["success_rate"] for p in points]
+        low = [p["success_rate"] - p["ci95"][0] for p in points]
+        high = [p["ci95"][1] - p["success_rate"] for p in points]
+        ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=4, label=method)
+    ax.axhline(0.9, color="grey", linestyle=":", label="issue #7 target (0.9)")
+    ax.set_xscale("log")
+    counts = sorted({p["demos"] for points in series.values() for p in points})
+    ax.set_xticks(counts, [str(c) for c in counts])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("scripted demos (action noise 0.1)")
+    ax.set_ylabel("success on fresh episodes (95% CI)")
+    ax.set_title("FetchStack3-Step-v1: held-out success by demo count")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    save_figure(fig, out)
+    plt.close(fig)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Plot Stack3's held-out success against the number of demos (see the module docstring)."""
+    series, missing = collect(RESULTS)
+    if not series:
+        raise click.ClickException(
+            f"no held-out evaluation of any demo-count suite in {RESULTS}; run "
+            "python -m benchmarks.evaluate SUITE first"
+        )
+    for suite in missing:
+        click.echo(f"left out {suite}: no {suite}-eval.json yet")
+    payload = {
+        "series": series,
+        "left_out": missing,
+        **provenance(["python", "-m", "benchmarks.demo_count"]),
+    }
+    atomic_write_json(RESULTS / f"{STEM}.json", payload)
+    plot(series, RESULTS / f"{STEM}.png")
+    click.echo(f"wrote {RESULTS / STEM}.json and .png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""benchmarks.demo_count: Stack3's held-out success by demo count, from the evaluation files."""
+
+import json
+
+from click.testing import CliRunner
+
+
+def write_eval(results, suite, success, epoch=30):
+    (results / f"{suite}-eval.json").write_text(
+        json.dumps(
+            {
+                "chosen": {"epoch": epoch},
+                "report": {
+                    "episodes": 200,
+                    "success_rate": success,
+                    "ci95": [success - 0.05, success + 0.04],
+                },
+            }
+        )
+    )
+
+
+def test_points_come_from_the_evaluations_and_missing_ones_are_named(tmp_path, monkeypatch):
+    from benchmarks import demo_count
+
+    monkeypatch.setattr(
+        demo_count,
+        "SERIES",
+        {"BC alone": {1000: "bc-1000", 100: "bc-100"}, "method": {100: "method-100"}},
+    )
+    write_eval(tmp_path, "bc-1000", 0.92)
+    write_eval(tmp_path, "bc-100", 0.19, epoch=10)
+    series, missing = demo_count.collect(tmp_path)
+    assert missing == ["method-100"] and list(series) == ["BC alone"]
+    assert [
+        (p["demos"], p["suite"], p["epoch"], p["success_rate"]) for p in series["BC alone"]
+    ] == [
+        (100, "bc-100", 10, 0.19),
+        (1000, "bc-1000", 30, 0.92),
+    ]
+
+
+def test_nothing_to_plot_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    from benchmarks import demo_count
+
+    monkeypatch.setattr(demo_count, "RESULTS", tmp_path)
+    result = CliRunner().invoke(demo_count.main, [])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: no held-out evaluation of any demo-count suite in {tmp_path}; run "
+        "python -m benchmarks.evaluate SUITE first"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_suite_it_reads_is_a_training_suite():
+    from benchmarks.demo_count import SERIES
+    from benchmarks.suites import SUITES
+
+    for suites in SERIES.values():
+        for demos, suite in suites.items():
+            assert suite in SUITES
+            flags = SUITES[suite].flags
+            assert flags[flags.index("--num_demo") + 1] == str(demos)
+            assert SUITES[suite].env == "FetchStack3-Step-v1"
+            assert SUITES[suite].demo_episodes == demos and SUITES[suite].demo_noise == 0.1
