@@ -36,6 +36,7 @@ SERIES: dict[str, dict[int, str]] = {
         1000: "stack3v1-step-tuned-noisy0.1-resets0.5-1000demos",
     },
     "BC without the Q-filter, demo resets 0.5": {
+        300: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-300demos",
         1000: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-1000demos",
     },
 }
