@@ -50,7 +50,7 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
         command = [*base, "--resume", str(logdir), "--n_epochs", str(epochs), "--quiet"]
     else:
         shutil.rmtree(logdir, ignore_errors=True)
-        scripted = suite.demo_noise > 0 or suite.demo_miss_prob > 0
+        scripted = suite.demo_noise > 0 or suite.demo_miss_prob > 0 or suite.demo_episodes != 100
         demo_flags = noisy_demo_flags(suite) if scripted else []
         command = [
             *base,
@@ -120,7 +120,8 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
 
 
 def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
-    """Generates (once) the suite's imperfect demos and returns the ``--demo_file`` flags."""
+    """Generates (once) the suite's own demos (imperfect ones, or more than train.py's cached
+    100) and returns the ``--demo_file`` flags."""
     miss = f"_miss{suite.demo_miss_prob:g}" if suite.demo_miss_prob > 0 else ""
     # 100 episodes keep the original file names, so earlier suites reuse their demos.
     count = f"_{suite.demo_episodes}ep" if suite.demo_episodes != 100 else ""

@@ -368,3 +368,16 @@ def test_scripted_demos_are_generated_with_the_suites_episode_count(
     (command,) = generated
     assert command[command.index("--num_episodes") + 1] == str(episodes)
     assert command[command.index("--out") + 1] == flags[1]
+
+
+def test_a_suite_with_its_own_demo_count_trains_on_its_own_demo_file(tmp_path, monkeypatch):
+    """Clean demos but 1,000 of them: train.py's cached 100 would not do, so the runner makes
+    the suite's file and passes it."""
+    import benchmarks.run as run
+
+    _, started = fake_suite(monkeypatch, tmp_path)
+    suite = run.TrainingSuite("fake", "FetchStack3-Step-v1", (), 3, (0,), demo_episodes=1000)
+    monkeypatch.setattr(run, "noisy_demo_flags", lambda s: ["--demo_file", f"{s.demo_episodes}"])
+    run.run_seed("fake", suite, 0, 3)
+    (command,) = started
+    assert command[command.index("--demo_file") + 1] == "1000"
