@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from benchmarks.report import provenance, save_figure
-from herdemos.util import atomic_write_json
+from herdemos.util import HerdemosError, atomic_write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STEM = "stack3-demo-count"
@@ -53,18 +53,17 @@ def collect(results: Path) -> tuple[dict[str, list[dict]], list[str]]:
             if not path.exists():
                 missing.append(suite)
                 continue
-            data = json.loads(path.read_text())
-            report = data["report"]
-            points.append(
-                {
-                    "demos": demos,
-                    "suite": suite,
-                    "epoch": data["chosen"]["epoch"],
-                    "episodes": report["episodes"],
-                    "success_rate": report["success_rate"],
-                    "ci95": report["ci95"],
-                }
-            )
+            try:
+                data = json.loads(path.read_text())
+                report = data["report"]
+                point = {"demos": demos, "suite": suite, "epoch": data["chosen"]["epoch"]}
+                point |= {k: report[k] for k in ("episodes", "success_rate", "ci95")}
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise HerdemosError(
+                    f"{path}: not a readable held-out evaluation ({type(e).__name__}: {e}); "
+                    f"rerun python -m benchmarks.evaluate {suite}"
+                ) from None
+            points.append(point)
         if points:
             series[method] = points
     return series, missing
@@ -100,7 +99,10 @@ def plot(series: dict[str, list[dict]], out: Path) -> None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Plot Stack3's held-out success against the number of demos (see the module docstring)."""
-    series, missing = collect(RESULTS)
+    try:
+        series, missing = collect(RESULTS)
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
     if not series:
         raise click.ClickException(
             f"no held-out evaluation of any demo-count suite in {RESULTS}; run "

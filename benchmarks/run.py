@@ -26,7 +26,7 @@ from benchmarks.report import (
     summary_table,
     write_results,
 )
-from benchmarks.suites import SUITES, TrainingSuite
+from benchmarks.suites import CACHED_DEMO_EPISODES, SUITES, TrainingSuite
 from herdemos.logger import read_progress
 from herdemos.run_lock import refuse_if_locked
 from herdemos.util import HerdemosError, atomic_write_text
@@ -50,8 +50,7 @@ def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
         command = [*base, "--resume", str(logdir), "--n_epochs", str(epochs), "--quiet"]
     else:
         shutil.rmtree(logdir, ignore_errors=True)
-        scripted = suite.demo_noise > 0 or suite.demo_miss_prob > 0 or suite.demo_episodes != 100
-        demo_flags = noisy_demo_flags(suite) if scripted else []
+        demo_flags = noisy_demo_flags(suite) if suite.own_demos else []
         command = [
             *base,
             "--env",
@@ -124,7 +123,7 @@ def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
     100) and returns the ``--demo_file`` flags."""
     miss = f"_miss{suite.demo_miss_prob:g}" if suite.demo_miss_prob > 0 else ""
     # 100 episodes keep the original file names, so earlier suites reuse their demos.
-    count = f"_{suite.demo_episodes}ep" if suite.demo_episodes != 100 else ""
+    count = f"_{suite.demo_episodes}ep" if suite.demo_episodes != CACHED_DEMO_EPISODES else ""
     path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}{miss}{count}.npz"
     if not path.exists():
         generation = subprocess.run(

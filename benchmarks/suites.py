@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CACHED_DEMO_EPISODES = 100
+"""Clean demos train.py generates and caches itself when no --demo_file is given."""
+
 
 @dataclass(frozen=True)
 class TrainingSuite:
@@ -20,7 +23,16 @@ class TrainingSuite:
     seeds: tuple[int, ...] = (0, 1, 2)
     demo_noise: float = 0.0  # > 0: imperfect scripted demos, generated with this action noise
     demo_miss_prob: float = 0.0  # > 0: stacking demos with deliberately missed grasps (recovered)
-    demo_episodes: int = 100  # scripted episodes generated (the flags' --num_demo loads them)
+    demo_episodes: int = CACHED_DEMO_EPISODES  # scripted episodes generated (--num_demo loads)
+
+    @property
+    def own_demos(self) -> bool:
+        """The suite needs demos of its own: imperfect ones, or not train.py's cached 100."""
+        return (
+            self.demo_noise > 0
+            or self.demo_miss_prob > 0
+            or self.demo_episodes != CACHED_DEMO_EPISODES
+        )
 
 
 DEMOS = ("--num_demo", "100")

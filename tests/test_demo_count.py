@@ -64,3 +64,17 @@ def test_every_suite_it_reads_is_a_training_suite():
             assert flags[flags.index("--num_demo") + 1] == str(demos)
             assert SUITES[suite].env == "FetchStack3-Step-v1"
             assert SUITES[suite].demo_episodes == demos and SUITES[suite].demo_noise == 0.1
+
+
+def test_a_damaged_evaluation_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    from benchmarks import demo_count
+
+    monkeypatch.setattr(demo_count, "RESULTS", tmp_path)
+    monkeypatch.setattr(demo_count, "SERIES", {"BC alone": {100: "bc-100"}})
+    (tmp_path / "bc-100-eval.json").write_text('{"chosen": {"epoch": 10}}')
+    result = CliRunner().invoke(demo_count.main, [])
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"Error: {tmp_path / 'bc-100-eval.json'}: not a readable held-out")
+    assert line.endswith("rerun python -m benchmarks.evaluate bc-100")
+    assert [p.name for p in tmp_path.iterdir()] == ["bc-100-eval.json"]
