@@ -20,6 +20,7 @@ from herdemos.util import HerdemosError
 
 if TYPE_CHECKING:
     from herdemos.policy import Policy
+    from herdemos.symmetry import Reflection
 
 GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
 
@@ -236,6 +237,21 @@ def _state_spec():
     # Full physics (time, qpos, qvel, act) plus the mocap target that Fetch's position control
     # moves, plus the solver warm start so that a restored step reproduces the original exactly.
     return s.mjSTATE_FULLPHYSICS | s.mjSTATE_MOCAP_POS | s.mjSTATE_MOCAP_QUAT | s.mjSTATE_WARMSTART
+
+
+def env_reflections(env: gym.Env, env_id: str) -> tuple[Reflection, ...]:
+    """The env's mirror symmetries, for ``--demo_mirror`` (see :mod:`herdemos.symmetry`).
+
+    Raises:
+        HerdemosError: the env declares none (only the stacking envs do).
+    """
+    reflections = getattr(env.unwrapped, "reflections", None)
+    if reflections is None:
+        raise HerdemosError(
+            f"--demo_mirror 1: {env_id} declares no mirror symmetry (the FetchStack and "
+            "WAMStack envs do)"
+        )
+    return tuple(reflections())
 
 
 def has_sim_state(env: gym.Env) -> bool:

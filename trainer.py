@@ -24,6 +24,7 @@ from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData
 from herdemos.environment import (
     EnvInfo,
+    env_reflections,
     env_rng_state,
     has_sim_state,
     make_env,
@@ -40,6 +41,7 @@ from herdemos.parallel import Workers
 from herdemos.policy import Policy
 from herdemos.replay_buffer import EpisodeBuffer
 from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
+from herdemos.symmetry import with_reflections
 from herdemos.util import HerdemosError
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
@@ -187,12 +189,21 @@ class Trainer:
                     config.demo.demo_replay_k,
                     reward_fn,
                 )
-            self.demo_buffer = EpisodeBuffer(self.shapes, demos.n_episodes, demo_sampler)
-            self.demo_buffer.store_episodes(demos.episodes)
+            episodes = demos.episodes
+            if config.demo.demo_mirror:
+                episodes = with_reflections(episodes, env_reflections(self.envs[0], t.env))
+            n_demo_episodes = len(episodes["u"])
+            if n_demo_episodes > demos.n_episodes:
+                self.log(
+                    f"demo buffer: {demos.n_episodes} demos and their mirror images, "
+                    f"{n_demo_episodes} episodes"
+                )
+            self.demo_buffer = EpisodeBuffer(self.shapes, n_demo_episodes, demo_sampler)
+            self.demo_buffer.store_episodes(episodes)
             # The seed normalises with demo statistics too, so demo states are in range early;
             # the goals are relabelled as the learner will see the demo rows.
             self.learner.update_normalizers(
-                demo_sampler(demos.episodes, demos.n_episodes * horizon, self.rng)
+                demo_sampler(episodes, n_demo_episodes * horizon, self.rng)
             )
             if config.demo.demo_reset_prob > 0:
                 if demos.sim_state is None or not has_sim_state(self.envs[0]):

@@ -47,6 +47,7 @@ from herdemos.envs.scene import (
     scene_xml,
     write_scene,
 )
+from herdemos.symmetry import AffineMap, Reflection
 
 MIN_BLOCK_SEPARATION = 0.07
 """Minimum distance (metres) between initial block centres: 2 cm of free space between the faces,
@@ -122,6 +123,39 @@ def stack_reward(
     raise ValueError(f"reward_type must be one of {REWARD_TYPES}, not {reward_type!r}")
 
 
+GRIPPER_OBS = 10
+"""Observation floats before the first block: grip position, fingers, grip velocity, fingers."""
+BLOCK_OBS = 15
+"""Observation floats per block (see the module docstring)."""
+
+
+def stack_reflection(n_blocks: int, axis: int, centre: float) -> Reflection:
+    """The mirror image in the vertical plane ``x[axis] = centre`` (axis 0: x, 1: y), for the
+    observation layout of the module docstring, the tower goals and Fetch's 4-D action.
+
+    Positions are mirrored about the plane; relative positions, linear velocities and the action
+    across it change sign. A reflection turns a rotation about its normal into itself and one
+    about the other two axes into its inverse, so of the Euler angles (x, y, z) the two not along
+    ``axis`` change sign; an angular velocity is a pseudovector, so the same two components
+    change sign. Mirrored in the x-z plane (``axis=1``) the two fingers swap.
+    """
+    if axis not in (0, 1):
+        raise ValueError(f"axis must be 0 (x) or 1 (y), not {axis}")
+    other_rotations = [i for i in range(3) if i != axis]
+    obs = AffineMap.identity(GRIPPER_OBS + BLOCK_OBS * n_blocks)
+    obs = obs.mirror(axis, centre).negate(5 + axis)  # grip position, grip velocity
+    if axis == 1:
+        obs = obs.swap(3, 4).swap(8, 9)  # finger positions, finger velocities
+    goal = AffineMap.identity(3 * n_blocks)
+    for i in range(n_blocks):
+        block = GRIPPER_OBS + BLOCK_OBS * i
+        obs = obs.mirror(block + axis, centre).negate(block + 3 + axis, block + 9 + axis)
+        obs = obs.negate(*(block + 6 + r for r in other_rotations))
+        obs = obs.negate(*(block + 12 + r for r in other_rotations))
+        goal = goal.mirror(3 * i + axis, centre)
+    return {"o": obs, "ag": goal, "g": goal, "u": AffineMap.identity(4).negate(axis)}
+
+
 class FetchStackEnv(MujocoFetchEnv, EzPickle):
     """Fetch robot stacking ``n_blocks`` blocks into a tower (see the module docstring).
 
@@ -132,6 +166,9 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
     """
 
     robot_start: ClassVar[Mapping[str, float]] = ROBOT_START
+    mirror_axes: ClassVar[tuple[int, ...]] = (0, 1)
+    """The axes (0: x, 1: y) across which a mirrored episode is one the robot could have had
+    (checked by the test that steps mirrored scenes side by side); see :meth:`reflections`."""
 
     def __init__(
         self,
@@ -210,6 +247,16 @@ class FetchStackEnv(MujocoFetchEnv, EzPickle):
         """1.0 when every block is within the threshold of its target, else 0.0."""
         placed = blocks_placed(achieved_goal, desired_goal, self.distance_threshold)
         return np.float32(placed.all(axis=-1))
+
+    # Symmetry
+    # ----------------------------
+
+    def reflections(self) -> tuple[Reflection, ...]:
+        """The task's mirror symmetries (:func:`stack_reflection`) in the vertical planes
+        through the gripper's start, around which blocks and tower bases are drawn uniformly;
+        ``--demo_mirror`` adds the demos' mirror images to the demo buffer."""
+        centre = self.initial_gripper_xpos
+        return tuple(stack_reflection(self.n_blocks, a, centre[a]) for a in self.mirror_axes)
 
     # Observation
     # ----------------------------

@@ -72,6 +72,9 @@ class DemoConfig:
     # herdemos: HER ratio for demo rows; None = her.replay_k, as in the seed. 0 keeps each demo's
     # own goal, so the BC loss clones the demonstrator on the task it actually solved.
     demo_replay_k: int | None = None
+    # herdemos: add the demos' mirror images (the env's reflection symmetries) to the demo
+    # buffer, four episodes per demo on the stacking envs (see herdemos.symmetry).
+    demo_mirror: bool = False
 
 
 @dataclass(frozen=True)
@@ -324,6 +327,8 @@ def validate(config: Config) -> None:
         raise HerdemosError("--bc_loss 1 needs demonstrations: pass --num_demo N (N > 0)")
     if demo.demo_reset_prob > 0 and demo.num_demo <= 0:
         raise HerdemosError("--demo_reset_prob > 0 needs demonstrations: pass --num_demo N")
+    if demo.demo_mirror and demo.num_demo <= 0:
+        raise HerdemosError("--demo_mirror 1 needs demonstrations: pass --num_demo N")
     if not 0.0 <= demo.demo_reset_prob <= 1.0:
         raise HerdemosError("--demo_reset_prob must lie in [0, 1]")
     if demo.demo_replay_k is not None and demo.demo_replay_k < 0:
@@ -382,6 +387,8 @@ def method_label(params: dict[str, Any]) -> str:
         label = "demos + BC"
     else:
         label = "demos in replay"
+    if demo.get("demo_mirror"):
+        label += " + mirrored demos"
     if demo.get("demo_reset_prob", 0) > 0:
         label += f" + demo resets ({demo['demo_reset_prob']:g})"
     return label

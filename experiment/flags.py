@@ -47,6 +47,7 @@ class TrainFlags:
     num_demo: int | None = field(default=None, metadata={"config": "demo.num_demo"})
     demo_file: str | None = field(default=None, metadata={"config": "demo.demo_file"})
     demo_reset_prob: float | None = field(default=None, metadata={"config": "demo.demo_reset_prob"})
+    demo_mirror: bool | None = field(default=None, metadata={"config": "demo.demo_mirror"})
     preset: str | None = None
 
     def overrides(self) -> dict[str, Any]:

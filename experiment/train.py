@@ -108,6 +108,13 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     help="Probability that a training episode starts from a demo state.  [default: 0]",
 )
 @click.option(
+    "--demo_mirror",
+    type=click.IntRange(0, 1),
+    default=None,
+    help="Also put the demos' mirror images in the demo buffer (stacking envs: 4 episodes per "
+    "demo).  [default: 0]",
+)
+@click.option(
     "--num_cpu", type=click.IntRange(min=1), default=None, help="MPI ranks.  [default: 1]"
 )
 @click.option(
@@ -149,6 +156,7 @@ def main(
     q_filter: int | None,
     num_demo: int | None,
     demo_reset_prob: float | None,
+    demo_mirror: int | None,
     num_cpu: int | None,
     preset: str | None,
     set_items: tuple[str, ...],
@@ -177,6 +185,7 @@ def main(
         num_demo=num_demo,
         demo_file=demo_file,
         demo_reset_prob=demo_reset_prob,
+        demo_mirror=optional_bool(demo_mirror),
         preset=preset,
     )
     try:

@@ -157,6 +157,19 @@ def test_user_mistakes_get_one_line_errors_without_traceback(tmp_path, args, mes
     assert "Traceback" not in result.stderr
 
 
+def test_demo_mirror_on_an_env_without_a_mirror_symmetry_is_one_line(tmp_path):
+    demo_file = point_demos(tmp_path / "demos.npz")
+    args = ["--num_demo", "5", "--demo_file", str(demo_file), "--demo_mirror", "1"]
+    result = run("experiment/train.py", "--env", "point_env:PointGoal-v0", *args, *TINY)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "Error: --demo_mirror 1: point_env:PointGoal-v0 declares no mirror symmetry (the "
+        "FetchStack and WAMStack envs do)"
+    )
+    assert "Traceback" not in result.stderr and demo_file.is_file()
+
+
 def test_existing_logdir_is_never_overwritten(tmp_path):
     logdir = tmp_path / "run"
     logdir.mkdir()

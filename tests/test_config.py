@@ -78,6 +78,7 @@ def test_bad_set_items_get_clear_errors(item, message):
         ({"q_filter": True, "bc_loss": False, "num_demo": 10}, "--q_filter 1 needs --bc_loss 1"),
         ({"bc_loss": True, "num_demo": 0}, "--bc_loss 1 needs demonstrations"),
         ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
+        ({"demo_mirror": True}, "--demo_mirror 1 needs demonstrations"),
         ({"num_demo": 5, "demo_batch_size": 2000}, "demo_batch_size (2000)"),
         ({"reward_threshold": 0.0}, "reward_threshold=0.0: must be > 0"),
         ({"demo_file": "d.npz"}, "--demo_file d.npz needs --num_demo N"),
@@ -164,6 +165,7 @@ def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
         num_demo=5,
         demo_file="demos.npz",
         demo_reset_prob=0.25,
+        demo_mirror=True,
     )
     config = resolve_config(given, ())
     for key, value in given.overrides().items():

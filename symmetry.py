@@ -1,0 +1,96 @@
+"""Mirror images of demonstrations: more demo episodes from a task's reflection symmetries.
+
+Plain behaviour cloning from 100 FetchStack3 demos succeeds on under a fifth of episodes, and on
+about 0.9 with 1,000: the policy has seen too few scenes. The stacking envs are symmetric under
+reflection in the vertical planes through the gripper's start (blocks and tower bases are drawn
+uniformly around it, the mocap-driven gripper moves the same way in every direction, and its
+fingers mirror onto each other). Reflecting a demo episode therefore gives another episode the
+demonstrator could have recorded, with the same rewards and success. Two planes give four
+images of every demo, for free.
+
+A reflection acts on every key of an episode as ``x -> offset + sign * x[..., perm]``
+(:class:`AffineMap`): positions are mirrored about the plane (``2 c - x``), relative positions,
+velocities and action components across the plane change sign, and finger joints swap. Which
+index is which is the env's business (``FetchStackEnv.reflections``); this module is NumPy only
+and knows no env.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+REFLECTED_KEYS = ("o", "ag", "g", "u")
+"""The episode keys a reflection changes; the others (``info_is_success``) stay as they are."""
+
+
+@dataclass(frozen=True)
+class AffineMap:
+    """``x -> offset + sign * x[..., perm]`` on the last axis of an array."""
+
+    perm: np.ndarray  # (d,) int: output i takes input perm[i]
+    sign: np.ndarray  # (d,) +1 or -1
+    offset: np.ndarray  # (d,) float
+
+    @classmethod
+    def identity(cls, dim: int) -> AffineMap:
+        return cls(np.arange(dim), np.ones(dim), np.zeros(dim))
+
+    def __post_init__(self) -> None:
+        dim = len(self.perm)
+        if sorted(np.asarray(self.perm).tolist()) != list(range(dim)):
+            raise ValueError(f"perm must be a permutation of 0..{dim - 1}")
+        if np.shape(self.sign) != (dim,) or np.shape(self.offset) != (dim,):
+            raise ValueError(f"sign and offset must have shape ({dim},)")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[-1] != len(self.perm):
+            raise ValueError(f"expected last dimension {len(self.perm)}, got {x.shape[-1]}")
+        return (self.offset + self.sign * x[..., self.perm]).astype(x.dtype)
+
+    def mirror(self, index: int, centre: float) -> AffineMap:
+        """This map, with coordinate ``index`` (a position) mirrored about ``centre``."""
+        return self._changed(index, sign=-1.0, offset=2.0 * centre)
+
+    def negate(self, *indices: int) -> AffineMap:
+        """This map, with the given coordinates (directions, velocities) negated."""
+        result = self
+        for index in indices:
+            result = result._changed(index, sign=-1.0, offset=0.0)
+        return result
+
+    def swap(self, i: int, j: int) -> AffineMap:
+        """This map, with coordinates ``i`` and ``j`` exchanged (two fingers)."""
+        perm = np.array(self.perm)
+        perm[[i, j]] = perm[[j, i]]
+        return AffineMap(perm, self.sign, self.offset)
+
+    def _changed(self, index: int, sign: float, offset: float) -> AffineMap:
+        new_sign, new_offset = np.array(self.sign, float), np.array(self.offset, float)
+        new_sign[index], new_offset[index] = sign, offset
+        return AffineMap(self.perm, new_sign, new_offset)
+
+
+Reflection = Mapping[str, AffineMap]
+"""One reflection: an :class:`AffineMap` for each of :data:`REFLECTED_KEYS`."""
+
+
+def reflect(episodes: Mapping[str, np.ndarray], reflection: Reflection) -> dict[str, np.ndarray]:
+    """The mirror image of a batch of episodes (buffer layout); other keys are copied."""
+    return {
+        key: reflection[key](value) if key in REFLECTED_KEYS else value.copy()
+        for key, value in episodes.items()
+    }
+
+
+def with_reflections(
+    episodes: Mapping[str, np.ndarray], reflections: Sequence[Reflection]
+) -> dict[str, np.ndarray]:
+    """The episodes followed by their images under every composition of ``reflections``
+    (``2 ** len(reflections)`` copies in all, the originals first, so their indices stay put)."""
+    images = [dict(episodes)]
+    for reflection in reflections:
+        images += [reflect(image, reflection) for image in images]
+    return {key: np.concatenate([image[key] for image in images]) for key in episodes}
