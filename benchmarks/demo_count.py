@@ -5,7 +5,8 @@ python -m benchmarks.demo_count
 Reads the held-out evaluations (``benchmarks/results/<suite>-eval.json``, written by
 ``python -m benchmarks.evaluate SUITE``) of the Stack3 suites that differ only in how many
 scripted demos they load, and draws each method's success on fresh episodes (with its 95%
-interval) against the demo count. One picture answers what the stacking table spreads over many
+interval) against the demo count, and as stars the same methods with 100 demos and their mirror
+images (``--demo_mirror 1``). One picture answers what the stacking table spreads over many
 rows: whether a method's shortfall is the learner's or the data's. Suites without an evaluation
 yet are left out and named. Writes ``stack3-demo-count.json`` and ``.png``.
 """
@@ -40,13 +41,24 @@ SERIES: dict[str, dict[int, str]] = {
         1000: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-1000demos",
     },
 }
+# The same methods with 100 demos and their mirror images (--demo_mirror 1: 400 episodes in R_D),
+# drawn as stars at 100 in the colour of their method.
+MIRRORED: dict[str, str] = {
+    "BC alone": "stack3v1-step-bc-mirror",
+    "BC + Q-filter (the method), demo resets 0.5": "stack3v1-step-tuned-noisy0.1-resets0.5-mirror",
+    "BC without the Q-filter, demo resets 0.5": (
+        "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-mirror"
+    ),
+}
+MIRROR_SUFFIX = ", 100 demos + mirror images"
 
 
 def collect(results: Path) -> tuple[dict[str, list[dict]], list[str]]:
     """``({method: [point, ...]}, [suites without an evaluation])``; a point holds the demo
     count, the suite, the chosen policy's epoch and its held-out success with the interval."""
     series, missing = {}, []
-    for method, suites in SERIES.items():
+    mirrored = {method + MIRROR_SUFFIX: {100: suite} for method, suite in MIRRORED.items()}
+    for method, suites in {**SERIES, **mirrored}.items():
         points = []
         for demos, suite in sorted(suites.items()):
             path = results / f"{suite}-eval.json"
@@ -76,12 +88,20 @@ def plot(series: dict[str, list[dict]], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for offset, (method, points) in zip((0.97, 1.0, 1.03), series.items(), strict=False):
-        x = [p["demos"] * offset for p in points]  # side by side where counts coincide
+    colours = {method: f"C{i}" for i, method in enumerate(SERIES)}
+    offsets = dict(zip(SERIES, (0.97, 1.0, 1.03, 0.94, 1.06), strict=False))
+    for method, points in series.items():
+        base = method.removesuffix(MIRROR_SUFFIX)
+        mirrored = base != method
+        # side by side where counts coincide; the stars just right of the plain points
+        x = [p["demos"] * offsets[base] * (1.08 if mirrored else 1.0) for p in points]
         y = [p["success_rate"] for p in points]
         low = [p["success_rate"] - p["ci95"][0] for p in points]
         high = [p["ci95"][1] - p["success_rate"] for p in points]
-        ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=4, label=method)
+        style = (
+            {"marker": "*", "markersize": 12, "linestyle": "none"} if mirrored else {"marker": "o"}
+        )
+        ax.errorbar(x, y, yerr=[low, high], capsize=4, color=colours[base], label=method, **style)
     ax.axhline(0.9, color="grey", linestyle=":", label="issue #7 target (0.9)")
     ax.set_xscale("log")
     counts = sorted({p["demos"] for points in series.values() for p in points})
