@@ -73,7 +73,8 @@ class DemoConfig:
     # own goal, so the BC loss clones the demonstrator on the task it actually solved.
     demo_replay_k: int | None = None
     # herdemos: add the demos' mirror images (the env's reflection symmetries) to the demo
-    # buffer, four episodes per demo on the stacking envs (see herdemos.symmetry).
+    # buffer, four episodes per demo on the stacking envs (see herdemos.symmetry). Demo resets
+    # still start from the recorded demos: the images have no simulator state.
     demo_mirror: bool = False
 
 
