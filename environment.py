@@ -239,19 +239,28 @@ def _state_spec():
     return s.mjSTATE_FULLPHYSICS | s.mjSTATE_MOCAP_POS | s.mjSTATE_MOCAP_QUAT | s.mjSTATE_WARMSTART
 
 
-def env_reflections(env: gym.Env, env_id: str) -> tuple[Reflection, ...]:
-    """The env's mirror symmetries, for ``--demo_mirror`` (see :mod:`herdemos.symmetry`).
+def env_reflections(env: gym.Env, env_id: str, planes: str) -> tuple[Reflection, ...]:
+    """The env's mirror symmetries named in ``planes`` (comma-separated, e.g. ``"x,y"``), for
+    ``--demo_mirror`` (see :mod:`herdemos.symmetry`).
 
     Raises:
-        HerdemosError: the env declares none (only the stacking envs do).
+        HerdemosError: the env declares none (only the stacking envs do), or not one named.
     """
-    reflections = getattr(env.unwrapped, "reflections", None)
-    if reflections is None:
+    declared = getattr(env.unwrapped, "reflections", None)
+    if declared is None:
         raise HerdemosError(
             f"--demo_mirror 1: {env_id} declares no mirror symmetry (the FetchStack and "
             "WAMStack envs do)"
         )
-    return tuple(reflections())
+    reflections = declared()
+    names = [name.strip() for name in planes.split(",") if name.strip()]
+    unknown = [name for name in names if name not in reflections]
+    if unknown or not names:
+        raise HerdemosError(
+            f"--set demo_mirror_planes={planes}: {env_id} has the mirror planes "
+            f"{','.join(reflections)}; name one or more of them, comma-separated"
+        )
+    return tuple(reflections[name] for name in names)
 
 
 def has_sim_state(env: gym.Env) -> bool:

@@ -5,14 +5,16 @@ about 0.9 with 1,000: the policy has seen too few scenes. The stacking envs are 
 reflection in the vertical planes through the gripper's start (blocks and tower bases are drawn
 uniformly around it, the mocap-driven gripper moves the same way in every direction, and its
 fingers mirror onto each other). Reflecting a demo episode therefore gives another episode the
-demonstrator could have recorded, with the same rewards and success. Two planes give four
-images of every demo, for free.
+demonstrator could have recorded, with the same rewards and success. The diagonal planes are
+symmetries too, up to the gripper's orientation: a cube looks the same turned by 90 degrees, so
+the fingers close on it the same way from either side. The x, y and diagonal planes together
+give eight images of every demo, for free.
 
 A reflection acts on every key of an episode as ``x -> offset + sign * x[..., perm]``
 (:class:`AffineMap`): positions are mirrored about the plane (``2 c - x``), relative positions,
 velocities and action components across the plane change sign, and finger joints swap. Which
-index is which is the env's business (``FetchStackEnv.reflections``); this module is NumPy only
-and knows no env.
+index is which is the env's business (``FetchStackEnv.reflections``, by plane name); this module
+is NumPy only and knows no env.
 """
 
 from __future__ import annotations
@@ -61,11 +63,14 @@ class AffineMap:
             result = result._changed(index, sign=-1.0, offset=0.0)
         return result
 
-    def swap(self, i: int, j: int) -> AffineMap:
-        """This map, with coordinates ``i`` and ``j`` exchanged (two fingers)."""
-        perm = np.array(self.perm)
+    def swap(self, i: int, j: int, shift: float = 0.0) -> AffineMap:
+        """This map, with coordinates ``i`` and ``j`` exchanged (two fingers), ``shift`` added
+        to the new ``i`` and taken from the new ``j``: ``shift = c_i - c_j`` mirrors a point in
+        the diagonal line through ``(c_i, c_j)``."""
+        perm, offset = np.array(self.perm), np.array(self.offset, float)
         perm[[i, j]] = perm[[j, i]]
-        return AffineMap(perm, self.sign, self.offset)
+        offset[[i, j]] = shift, -shift
+        return AffineMap(perm, self.sign, offset)
 
     def _changed(self, index: int, sign: float, offset: float) -> AffineMap:
         new_sign, new_offset = np.array(self.sign, float), np.array(self.offset, float)

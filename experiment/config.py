@@ -76,6 +76,9 @@ class DemoConfig:
     # buffer, four episodes per demo on the stacking envs (see herdemos.symmetry). Demo resets
     # still start from the recorded demos: the images have no simulator state.
     demo_mirror: bool = False
+    # herdemos: the env's mirror planes --demo_mirror uses, comma-separated; the stacking envs
+    # have x, y and diagonal (eight images of each demo), "x,y" gives four.
+    demo_mirror_planes: str = "x,y,diagonal"
 
 
 @dataclass(frozen=True)

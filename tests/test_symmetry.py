@@ -88,58 +88,88 @@ def set_block(env, i, pos, quat, velocity):
     env._utils.set_joint_qvel(env.model, env.data, joint, velocity)
 
 
-def mirrored_quat(quat, axis):
-    """The orientation R' = M R M of a mirror M; as a quaternion: the axis' component kept,
-    the other two vector components negated."""
-    w, v = quat[0], quat[1:].copy()
-    flip = np.ones(3)
-    flip[[i for i in range(3) if i != axis]] = -1
-    return np.concatenate([[w], v * flip])
+PLANE_MATRICES = {
+    "x": np.diag([-1.0, 1.0, 1.0]),
+    "y": np.diag([1.0, -1.0, 1.0]),
+    "diagonal": np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+}
+"""Each plane's reflection matrix M about the gripper's start."""
+
+
+def mirrored_quat(quat, mirror):
+    """The orientation M R M of a reflection M, as a quaternion: (w, -M v)."""
+    return np.concatenate([[quat[0]], -mirror @ quat[1:]])
+
+
+def upright_quat(rng, tilt):
+    """A block orientation: any yaw, roll and pitch within ``tilt`` radians."""
+    roll, pitch = rng.uniform(-tilt, tilt, 2)
+    yaw = rng.uniform(-np.pi, np.pi)
+    half = np.array([roll, pitch, yaw]) / 2
+    c, s = np.cos(half), np.sin(half)
+    return np.array(  # R = Rz(yaw) Ry(pitch) Rx(roll)
+        [
+            c[0] * c[1] * c[2] + s[0] * s[1] * s[2],
+            s[0] * c[1] * c[2] - c[0] * s[1] * s[2],
+            c[0] * s[1] * c[2] + s[0] * c[1] * s[2],
+            c[0] * c[1] * s[2] - s[0] * s[1] * c[2],
+        ]
+    )
+
+
+def block_rotations(n_blocks):
+    """Observation indices of the blocks' Euler angles."""
+    return [GRIPPER_OBS + BLOCK_OBS * i + k for i in range(n_blocks) for k in (6, 7, 8)]
 
 
 @pytest.mark.parametrize("env_id", ["FetchStack2-v1", "WAMStack2-v1"])
-@pytest.mark.parametrize("axis", [0, 1])
-def test_a_mirrored_scene_is_observed_as_the_mirror_image(env_id, axis):
+@pytest.mark.parametrize("plane", ["x", "y", "diagonal"])
+def test_a_mirrored_scene_is_observed_as_the_mirror_image(env_id, plane):
     """Two envs, one set to a random state of the blocks, the other to its mirror image:
-    the second observes exactly the reflection of the first (positions, Euler angles and
-    both velocities), with the gripper at its start, which lies on both planes."""
+    the second observes the reflection of the first (positions, Euler angles and both
+    velocities), with the gripper at its start, which lies on every plane. Exactly for the x
+    and y planes; for the diagonal the Euler angles to second order in the blocks' tilt."""
     envs = [gym.make(env_id).unwrapped for _ in range(2)]
     for env in envs:
         env.reset(seed=0)
-    reflection = envs[0].reflections()[axis]
-    mirror = np.ones(3)
-    mirror[axis] = -1
-    rng = np.random.default_rng(axis)
+    reflection = envs[0].reflections()[plane]
+    mirror = PLANE_MATRICES[plane]
+    rng = np.random.default_rng(len(plane))
     centre = envs[0].initial_gripper_xpos
     for i in range(envs[0].n_blocks):
         pos = centre + rng.uniform(-0.15, 0.15, 3)
-        quat = rng.normal(size=4)
-        quat /= np.linalg.norm(quat)
+        quat = upright_quat(rng, tilt=0.05)
         linear, angular = rng.normal(size=3), rng.normal(size=3)
         set_block(envs[0], i, pos, quat, np.concatenate([linear, angular]))
-        image = 2 * centre * (mirror < 0) + mirror * pos
-        velocity = np.concatenate([mirror * linear, -mirror * angular])
-        set_block(envs[1], i, image, mirrored_quat(quat, axis), velocity)
+        image = centre + mirror @ (pos - centre)
+        velocity = np.concatenate([mirror @ linear, -mirror @ angular])
+        set_block(envs[1], i, image, mirrored_quat(quat, mirror), velocity)
     for env in envs:
         env._mujoco.mj_forward(env.model, env.data)
     first, second = envs[0]._get_obs(), envs[1]._get_obs()
     expected = reflection["o"](first["observation"])
-    np.testing.assert_allclose(second["observation"], expected, atol=5e-5)
+    rotations = block_rotations(envs[0].n_blocks)
+    others = [i for i in range(expected.size) if i not in rotations]
+    np.testing.assert_allclose(second["observation"][others], expected[others], atol=5e-5)
+    rotation_tolerance = 5e-3 if plane == "diagonal" else 5e-5
+    np.testing.assert_allclose(
+        second["observation"][rotations], expected[rotations], atol=rotation_tolerance
+    )
     np.testing.assert_allclose(second["achieved_goal"], reflection["ag"](first["achieved_goal"]))
 
 
 @pytest.mark.parametrize("env_id", ["FetchStack2-Step-v1", "WAMStack2-Step-v1"])
-@pytest.mark.parametrize("axis", [0, 1])
-def test_mirrored_actions_in_a_mirrored_scene_play_the_mirrored_episode(env_id, axis):
+@pytest.mark.parametrize("plane", ["x", "y", "diagonal"])
+def test_mirrored_actions_in_a_mirrored_scene_play_the_mirrored_episode(env_id, plane):
     """The scripted controller stacks two blocks; a second env starts from the mirror image
     and takes the mirrored actions. It must stack them too, its blocks and gripper staying
-    within 1 cm of the mirror image, and the reflection must explain its every coordinate
-    (velocities and fingers too) better than leaving that coordinate unmirrored."""
+    within 1 cm of the mirror image (diagonal: 3 cm), and the reflection must explain its
+    every coordinate (velocities too) better than leaving that coordinate unmirrored."""
     envs = [gym.make(env_id) for _ in range(2)]
     obs, _ = envs[0].reset(seed=3)
     envs[1].reset(seed=3)
     first, second = envs[0].unwrapped, envs[1].unwrapped
-    reflection = first.reflections()[axis]
+    reflection = first.reflections()[plane]
     image = reflection["o"](obs["observation"])
     for i in range(first.n_blocks):
         start = GRIPPER_OBS + BLOCK_OBS * i
@@ -158,21 +188,25 @@ def test_mirrored_actions_in_a_mirrored_scene_play_the_mirrored_episode(env_id, 
         unmirrored.append(obs["observation"])
     assert info["is_success"] == mirrored_info["is_success"] == 1.0
     expected, actual, unmirrored = map(np.array, (expected, actual, unmirrored))
-    positions = [0, 1, 2]
-    for i in range(first.n_blocks):
-        positions += list(range(GRIPPER_OBS + BLOCK_OBS * i, GRIPPER_OBS + BLOCK_OBS * i + 6))
-    assert np.abs(actual - expected)[:, positions].max() < 0.01
+    starts = [GRIPPER_OBS + BLOCK_OBS * i for i in range(first.n_blocks)]
+    positions = [0, 1, 2] + [s + k for s in starts for k in range(6)]
+    # The arm follows its gripper target a little differently along x and along y, so the
+    # diagonal image, which swaps the two, drifts further (up to 2.5 cm here) than the others.
+    assert np.abs(actual - expected)[:, positions].max() < (0.03 if plane == "diagonal" else 0.01)
     # Block rotations and spins are left out: both copies turn the same few hundredths of a
     # radian in the grasp (a small asymmetry of the simulated grasp), so the mirror image is off
-    # by about as much as the unmirrored one; the static test above checks their signs.
-    starts = [GRIPPER_OBS + BLOCK_OBS * i for i in range(first.n_blocks)]
-    rotations = [s + k for s in starts for k in (6, 7, 8, 12, 13, 14)]
+    # by about as much as the unmirrored one; the static test above checks them. The fingers
+    # move together, so swapping them changes nothing to check.
+    left_out = [s + k for s in starts for k in (6, 7, 8, 12, 13, 14)] + [3, 4, 8, 9]
     error = np.abs(actual - expected).sum(axis=0)
     alternative = np.abs(actual - unmirrored).sum(axis=0)
     differs = np.abs(expected - unmirrored).sum(axis=0) > 1e-3
-    checked = [i for i in range(actual.shape[1]) if differs[i] and i not in rotations]
-    blocks_along_axis = {s + k + axis for s in starts for k in (0, 3, 9)}
-    assert {axis, 5 + axis} | blocks_along_axis <= set(checked)  # the test has teeth
+    checked = [i for i in range(actual.shape[1]) if differs[i] and i not in left_out]
+    o_map = reflection["o"]
+    changed = np.flatnonzero(
+        (o_map.perm != np.arange(o_map.perm.size)) | (o_map.sign != 1) | (o_map.offset != 0)
+    )
+    assert set(changed) - set(left_out) <= set(checked)  # every mapped coordinate is tested
     worse = [i for i in checked if not error[i] < 0.5 * alternative[i]]
     assert not worse, f"coordinates {worse} fit unmirrored better"
 
@@ -180,7 +214,7 @@ def test_mirrored_actions_in_a_mirrored_scene_play_the_mirrored_episode(env_id, 
 # -- --demo_mirror in training ------------------------------------------------------------------
 
 
-def test_demo_mirror_puts_every_demo_and_its_three_images_in_the_demo_buffer(tmp_path):
+def test_demo_mirror_puts_every_demo_and_its_seven_images_in_the_demo_buffer(tmp_path):
     env_id = "FetchStack2-Step-v1"
     horizon, n = 100, 3
     rng = np.random.default_rng(0)
@@ -198,12 +232,31 @@ def test_demo_mirror_puts_every_demo_and_its_three_images_in_the_demo_buffer(tmp
     )
     lines = []
     trainer = Trainer(config, tmp_path, DemoData(episodes), log=lines.append)
-    x_mirror, y_mirror = trainer.envs[0].unwrapped.reflections()
+    planes = trainer.envs[0].unwrapped.reflections()
     stored = trainer.demo_buffer.filled()
-    assert trainer.demo_buffer.size == 4 * n
-    expected = [episodes, reflect(episodes, x_mirror), reflect(episodes, y_mirror)]
-    expected.append(reflect(expected[1], y_mirror))
+    assert trainer.demo_buffer.size == 8 * n
+    expected = [episodes]
+    for plane in ("x", "y", "diagonal"):  # the originals first, then every composition
+        expected += [reflect(image, planes[plane]) for image in expected]
     for image, want in enumerate(expected):
         for key in ("o", "ag", "g", "u"):
             np.testing.assert_allclose(stored[key][image * n : (image + 1) * n], want[key])
-    assert f"demo buffer: {n} demos and their mirror images, {4 * n} episodes" in lines
+    assert (
+        f"demo buffer: {n} demos and their mirror images (x,y,diagonal), {8 * n} episodes"
+    ) in lines
+
+
+def test_demo_mirror_planes_choose_the_images(tmp_path):
+    from herdemos.environment import env_reflections
+    from herdemos.util import HerdemosError
+
+    env = gym.make("FetchStack2-v1")
+    planes = env.unwrapped.reflections()
+    chosen = env_reflections(env, "FetchStack2-v1", " x, y")
+    assert len(chosen) == 2
+    for reflection, plane in zip(chosen, ("x", "y"), strict=True):
+        np.testing.assert_array_equal(reflection["o"].offset, planes[plane]["o"].offset)
+        np.testing.assert_array_equal(reflection["u"].sign, planes[plane]["u"].sign)
+    for bad in ("x,z", ",", ""):
+        with pytest.raises(HerdemosError, match=r"FetchStack2-v1 has the mirror planes x,y,diag"):
+            env_reflections(env, "FetchStack2-v1", bad)
