@@ -2,13 +2,14 @@
 
 Plain behaviour cloning from 100 FetchStack3 demos succeeds on under a fifth of episodes, and on
 about 0.9 with 1,000: the policy has seen too few scenes. The stacking envs are symmetric under
-reflection in the vertical planes through the gripper's start (blocks and tower bases are drawn
-uniformly around it, the mocap-driven gripper moves the same way in every direction, and its
-fingers mirror onto each other). Reflecting a demo episode therefore gives another episode the
-demonstrator could have recorded, with the same rewards and success. The diagonal planes are
-symmetries too, up to the gripper's orientation: a cube looks the same turned by 90 degrees, so
-the fingers close on it the same way from either side. The x, y and diagonal planes together
-give eight images of every demo, for free.
+reflection in the vertical planes through the gripper's start normal to x and to y (blocks and
+tower bases are drawn uniformly in a square around it, the mocap-driven gripper moves the same
+way in every direction, and its fingers mirror onto each other). Reflecting a demo episode
+therefore gives another episode the demonstrator could have recorded, with the same rewards and
+success. The diagonal plane is a symmetry too, approximately: the gripper is not symmetric in
+it, but a cube turned by 90 degrees is the same cube, and the arm follows its target a little
+differently along x and y (a scripted episode and its image drift up to 2.5 cm apart, and both
+stack). The three planes together give eight images of every demo, for free.
 
 A reflection acts on every key of an episode as ``x -> offset + sign * x[..., perm]``
 (:class:`AffineMap`): positions are mirrored about the plane (``2 c - x``), relative positions,
