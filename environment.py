@@ -255,10 +255,10 @@ def env_reflections(env: gym.Env, env_id: str, planes: str) -> tuple[Reflection,
     reflections = declared()
     names = [name.strip() for name in planes.split(",") if name.strip()]
     unknown = [name for name in names if name not in reflections]
-    if unknown or not names:
+    if unknown or not names or len(set(names)) < len(names):
         raise HerdemosError(
             f"--set demo_mirror_planes={planes}: {env_id} has the mirror planes "
-            f"{','.join(reflections)}; name one or more of them, comma-separated"
+            f"{','.join(reflections)}; name one or more of them, comma-separated, each once"
         )
     return tuple(reflections[name] for name in names)
 

@@ -53,30 +53,34 @@ class AffineMap:
             raise ValueError(f"expected last dimension {len(self.perm)}, got {x.shape[-1]}")
         return (self.offset + self.sign * x[..., self.perm]).astype(x.dtype)
 
+    def then(self, other: AffineMap) -> AffineMap:
+        """The map that applies this one, then ``other``: ``other(self(x))``."""
+        return AffineMap(
+            self.perm[other.perm],
+            other.sign * self.sign[other.perm],
+            other.offset + other.sign * self.offset[other.perm],
+        )
+
     def mirror(self, index: int, centre: float) -> AffineMap:
-        """This map, with coordinate ``index`` (a position) mirrored about ``centre``."""
-        return self._changed(index, sign=-1.0, offset=2.0 * centre)
+        """This map, then coordinate ``index`` (a position) mirrored about ``centre``."""
+        step = AffineMap.identity(len(self.perm))
+        step.sign[index], step.offset[index] = -1.0, 2.0 * centre
+        return self.then(step)
 
     def negate(self, *indices: int) -> AffineMap:
-        """This map, with the given coordinates (directions, velocities) negated."""
-        result = self
-        for index in indices:
-            result = result._changed(index, sign=-1.0, offset=0.0)
-        return result
+        """This map, then the given coordinates (directions, velocities) negated."""
+        step = AffineMap.identity(len(self.perm))
+        step.sign[list(indices)] = -1.0
+        return self.then(step)
 
     def swap(self, i: int, j: int, shift: float = 0.0) -> AffineMap:
-        """This map, with coordinates ``i`` and ``j`` exchanged (two fingers), ``shift`` added
+        """This map, then coordinates ``i`` and ``j`` exchanged (two fingers), ``shift`` added
         to the new ``i`` and taken from the new ``j``: ``shift = c_i - c_j`` mirrors a point in
         the diagonal line through ``(c_i, c_j)``."""
-        perm, offset = np.array(self.perm), np.array(self.offset, float)
-        perm[[i, j]] = perm[[j, i]]
-        offset[[i, j]] = shift, -shift
-        return AffineMap(perm, self.sign, offset)
-
-    def _changed(self, index: int, sign: float, offset: float) -> AffineMap:
-        new_sign, new_offset = np.array(self.sign, float), np.array(self.offset, float)
-        new_sign[index], new_offset[index] = sign, offset
-        return AffineMap(self.perm, new_sign, new_offset)
+        step = AffineMap.identity(len(self.perm))
+        step.perm[[i, j]] = j, i
+        step.offset[[i, j]] = shift, -shift
+        return self.then(step)
 
 
 Reflection = Mapping[str, AffineMap]
@@ -94,8 +98,10 @@ def reflect(episodes: Mapping[str, np.ndarray], reflection: Reflection) -> dict[
 def with_reflections(
     episodes: Mapping[str, np.ndarray], reflections: Sequence[Reflection]
 ) -> dict[str, np.ndarray]:
-    """The episodes followed by their images under every composition of ``reflections``
-    (``2 ** len(reflections)`` copies in all, the originals first, so their indices stay put)."""
+    """The episodes followed by their images under every product of a subset of
+    ``reflections``, applied in their order (``2 ** len(reflections)`` copies in all, the
+    originals first, so their indices stay put). For the stacking envs' x, y and diagonal
+    planes these are the eight symmetries of the square."""
     images = [dict(episodes)]
     for reflection in reflections:
         images += [reflect(image, reflection) for image in images]

@@ -41,7 +41,7 @@ SERIES: dict[str, dict[int, str]] = {
         1000: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-1000demos",
     },
 }
-# The same methods with 100 demos and their mirror images (--demo_mirror 1: 400 episodes in R_D),
+# The same methods with 100 demos and their mirror images (--demo_mirror 1: 800 episodes in R_D),
 # drawn as stars at 100 in the colour of their method.
 MIRRORED: dict[str, str] = {
     "BC alone": "stack3v1-step-bc-mirror",

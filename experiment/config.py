@@ -73,7 +73,7 @@ class DemoConfig:
     # own goal, so the BC loss clones the demonstrator on the task it actually solved.
     demo_replay_k: int | None = None
     # herdemos: add the demos' mirror images (the env's reflection symmetries) to the demo
-    # buffer, four episodes per demo on the stacking envs (see herdemos.symmetry). Demo resets
+    # buffer, eight episodes per demo on the stacking envs (see herdemos.symmetry). Demo resets
     # still start from the recorded demos: the images have no simulator state.
     demo_mirror: bool = False
     # herdemos: the env's mirror planes --demo_mirror uses, comma-separated; the stacking envs
@@ -333,6 +333,10 @@ def validate(config: Config) -> None:
         raise HerdemosError("--demo_reset_prob > 0 needs demonstrations: pass --num_demo N")
     if demo.demo_mirror and demo.num_demo <= 0:
         raise HerdemosError("--demo_mirror 1 needs demonstrations: pass --num_demo N")
+    if demo.demo_mirror_planes != DemoConfig.demo_mirror_planes and not demo.demo_mirror:
+        raise HerdemosError(
+            f"--set demo_mirror_planes={demo.demo_mirror_planes} needs --demo_mirror 1"
+        )
     if not 0.0 <= demo.demo_reset_prob <= 1.0:
         raise HerdemosError("--demo_reset_prob must lie in [0, 1]")
     if demo.demo_replay_k is not None and demo.demo_replay_k < 0:
@@ -392,7 +396,8 @@ def method_label(params: dict[str, Any]) -> str:
     else:
         label = "demos in replay"
     if demo.get("demo_mirror"):
-        label += " + mirrored demos"
+        planes = demo.get("demo_mirror_planes", DemoConfig.demo_mirror_planes)
+        label += f" + mirrored demos ({planes})"
     if demo.get("demo_reset_prob", 0) > 0:
         label += f" + demo resets ({demo['demo_reset_prob']:g})"
     return label

@@ -111,8 +111,8 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
     "--demo_mirror",
     type=click.IntRange(0, 1),
     default=None,
-    help="Also put the demos' mirror images in the demo buffer (stacking envs: 4 episodes per "
-    "demo).  [default: 0]",
+    help="Also put the demos' mirror images in the demo buffer (stacking envs: 8 episodes per "
+    "demo; choose planes with --set demo_mirror_planes=x,y).  [default: 0]",
 )
 @click.option(
     "--num_cpu", type=click.IntRange(min=1), default=None, help="MPI ranks.  [default: 1]"
@@ -242,10 +242,12 @@ def run(
             )
         workers.barrier()  # every rank has checked before rank 0 writes anything
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
-    from herdemos.environment import EnvInfo, make_env
+    from herdemos.environment import EnvInfo, env_reflections, make_env
 
     probe = make_env(config.train.env)
     info = EnvInfo.of(probe, config.train.env)
+    if config.demo.demo_mirror:  # a bad plane is one line here, before any rank or folder
+        env_reflections(probe, config.train.env, config.demo.demo_mirror_planes)
     probe.close()
     if config.train.num_cpu > 1 and workers.size == 1:
         if config.demo.num_demo > 0 and config.demo.demo_file is not None:

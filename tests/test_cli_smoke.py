@@ -170,6 +170,19 @@ def test_demo_mirror_on_an_env_without_a_mirror_symmetry_is_one_line(tmp_path):
     assert "Traceback" not in result.stderr and demo_file.is_file()
 
 
+def test_a_bad_mirror_plane_is_one_line_before_any_folder_is_made(tmp_path):
+    logdir = tmp_path / "run"
+    args = ["--env", "FetchStack2-v1", "--num_demo", "1", "--demo_mirror", "1"]
+    args += ["--set", "demo_mirror_planes=x,z", "--logdir", str(logdir)]
+    result = run("experiment/train.py", *args)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: --set demo_mirror_planes=x,z: FetchStack2-v1 has the mirror planes "
+        "x,y,diagonal; name one or more of them, comma-separated, each once"
+    )
+    assert "Traceback" not in result.stderr and not logdir.exists()
+
+
 def test_existing_logdir_is_never_overwritten(tmp_path):
     logdir = tmp_path / "run"
     logdir.mkdir()

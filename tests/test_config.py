@@ -79,6 +79,7 @@ def test_bad_set_items_get_clear_errors(item, message):
         ({"bc_loss": True, "num_demo": 0}, "--bc_loss 1 needs demonstrations"),
         ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
         ({"demo_mirror": True}, "--demo_mirror 1 needs demonstrations"),
+        ({"demo_mirror_planes": "x,y"}, "--set demo_mirror_planes=x,y needs --demo_mirror 1"),
         ({"num_demo": 5, "demo_batch_size": 2000}, "demo_batch_size (2000)"),
         ({"reward_threshold": 0.0}, "reward_threshold=0.0: must be > 0"),
         ({"demo_file": "d.npz"}, "--demo_file d.npz needs --num_demo N"),

@@ -25,6 +25,17 @@ def test_affine_map_mirrors_negates_and_swaps():
     np.testing.assert_allclose(m(m(x)), x)  # a reflection undoes itself
 
 
+def test_affine_map_steps_compose_in_order():
+    x = np.array([0.0, 5.0, 7.0])
+    identity = AffineMap.identity(3)
+    np.testing.assert_allclose(identity.mirror(0, 1.0).swap(0, 1)(x), [5.0, 2.0, 7.0])
+    np.testing.assert_allclose(identity.swap(0, 1).mirror(0, 1.0)(x), [-3.0, 0.0, 7.0])
+    np.testing.assert_allclose(identity.mirror(0, 1.0).negate(0)(x), [-2.0, 5.0, 7.0])
+    np.testing.assert_allclose(identity.negate(0).negate(0)(x), x)
+    np.testing.assert_allclose(identity.swap(0, 1, 0.5).swap(0, 1, 0.5)(x), x)
+    np.testing.assert_allclose(identity.swap(0, 1, 0.5)(x), [5.5, -0.5, 7.0])
+
+
 def test_affine_map_refuses_a_wrong_shape_or_a_non_permutation():
     with pytest.raises(ValueError, match="last dimension 4"):
         AffineMap.identity(4)(np.zeros((2, 3)))
@@ -144,9 +155,20 @@ def test_a_mirrored_scene_is_observed_as_the_mirror_image(env_id, plane):
         image = centre + mirror @ (pos - centre)
         velocity = np.concatenate([mirror @ linear, -mirror @ angular])
         set_block(envs[1], i, image, mirrored_quat(quat, mirror), velocity)
+    # Fingers apart and moving apart: the y plane exchanges them (they slide along y), the
+    # others leave them, so a wrong finger mapping shows.
+    fingers = ["robot0:r_gripper_finger_joint", "robot0:l_gripper_finger_joint"]
+    state = {"r": (0.01, 0.1), "l": (0.03, -0.2)}
+    image_state = {"r": state["l"], "l": state["r"]} if plane == "y" else state
+    for env, finger_state in zip(envs, (state, image_state), strict=True):
+        for joint in fingers:
+            position, velocity = finger_state[joint[7]]
+            env._utils.set_joint_qpos(env.model, env.data, joint, position)
+            env._utils.set_joint_qvel(env.model, env.data, joint, velocity)
     for env in envs:
         env._mujoco.mj_forward(env.model, env.data)
     first, second = envs[0]._get_obs(), envs[1]._get_obs()
+    assert abs(first["observation"][3] - first["observation"][4]) > 0.01
     expected = reflection["o"](first["observation"])
     rotations = block_rotations(envs[0].n_blocks)
     others = [i for i in range(expected.size) if i not in rotations]
@@ -257,6 +279,6 @@ def test_demo_mirror_planes_choose_the_images(tmp_path):
     for reflection, plane in zip(chosen, ("x", "y"), strict=True):
         np.testing.assert_array_equal(reflection["o"].offset, planes[plane]["o"].offset)
         np.testing.assert_array_equal(reflection["u"].sign, planes[plane]["u"].sign)
-    for bad in ("x,z", ",", ""):
+    for bad in ("x,z", ",", "", "x,x"):
         with pytest.raises(HerdemosError, match=r"FetchStack2-v1 has the mirror planes x,y,diag"):
             env_reflections(env, "FetchStack2-v1", bad)

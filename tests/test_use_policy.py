@@ -214,6 +214,14 @@ def test_plot_with_nothing_to_plot_fails_clearly(tmp_path):
             },
             "demos + BC + Q-filter + demo resets (0.1)",
         ),
+        (
+            {"demo": {"num_demo": 5, "demo_mirror": True}, "ddpg": {"bc_only": True}},
+            "BC only + mirrored demos (x,y,diagonal)",
+        ),
+        (
+            {"demo": {"num_demo": 5, "demo_mirror": True, "demo_mirror_planes": "x,y"}},
+            "demos in replay + mirrored demos (x,y)",
+        ),
     ],
 )
 def test_method_labels(params, label):
