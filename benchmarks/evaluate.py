@@ -99,11 +99,13 @@ def env_steps_by_epoch(progress: Path) -> dict[int, int]:
     return {int(r["epoch"]): int(r["total_env_steps"]) for r in rows}
 
 
-def find_checkpoints(suite_dir: Path) -> list[Checkpoint]:
-    """Every ``policy_<epoch>.pkl`` under ``suite_dir/seed*/``, in (seed, epoch) order, with the
-    env steps trained at that epoch from the run's progress.csv."""
+def find_checkpoints(suite_dir: Path, seed: int | None = None) -> list[Checkpoint]:
+    """Every ``policy_<epoch>.pkl`` under ``suite_dir/seed*/`` (only ``seed<seed>/`` if given),
+    in (seed, epoch) order, with the env steps trained at that epoch from the run's
+    progress.csv."""
     found = []
-    for seed_dir in sorted(d for d in suite_dir.glob("seed*") if d.is_dir()):
+    pattern = "seed*" if seed is None else f"seed{seed}"
+    for seed_dir in sorted(d for d in suite_dir.glob(pattern) if d.is_dir()):
         steps = env_steps_by_epoch(seed_dir / "progress.csv")
         epochs = sorted(
             int(m.group(1)) for p in seed_dir.iterdir() if (m := CHECKPOINT_NAME.match(p.name))
@@ -181,20 +183,23 @@ def evaluate_suite(
     average_last: int = 0,
     *,
     env_id: str,
+    seed: int | None = None,
 ) -> dict:
     """Selection pass over the checkpoints under ``suite_dir`` from epoch ``min_epoch`` on (and,
     with ``average_last`` >= 2, each seed's mean of its last ``average_last``), then the report
-    pass on the chosen one. A chosen average is written next to its checkpoints.
+    pass on the chosen one. A chosen average is written next to its checkpoints. With ``seed``,
+    only that training seed's checkpoints compete (a second seed's own result).
 
     Episodes run on ``env_id``, the suite's env, never on an id read from a policy file (an
     entry point there would choose a module to import); a policy for another env is refused.
     """
     check_average_last(average_last)
     suite = suite_dir.name
-    checkpoints = [c for c in find_checkpoints(suite_dir) if c.epoch >= min_epoch]
+    checkpoints = [c for c in find_checkpoints(suite_dir, seed) if c.epoch >= min_epoch]
     if not checkpoints:
+        where = suite_dir if seed is None else suite_dir / f"seed{seed}"
         raise HerdemosError(
-            f"{suite_dir}: no policy_<epoch>.pkl files from epoch {min_epoch} on; "
+            f"{where}: no policy_<epoch>.pkl files from epoch {min_epoch} on; "
             f"run python -m benchmarks.run {suite}"
         )
     pool = candidates(checkpoints, average_last)
@@ -392,16 +397,29 @@ def read_training_results(path: Path) -> dict | None:
     help="Also try each seed's mean of its last N checkpoints (experiment/average.py): "
     "0 (off) or N >= 2.",
 )
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Only this training seed's checkpoints; writes SUITE-eval-seed<N>.json and .png.  "
+    "[default: all seeds compete]",
+)
 def main(
-    suite: str, episodes: int, report_episodes: int, min_epoch: int, average_last: int
+    suite: str,
+    episodes: int,
+    report_episodes: int,
+    min_epoch: int,
+    average_last: int,
+    seed: int | None,
 ) -> None:
     """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png.
 
     SUITE is a training suite of benchmarks.run (python -m benchmarks.run --list)."""
+    stem = f"{suite}-eval" if seed is None else f"{suite}-eval-seed{seed}"
     try:
         known_suite(suite)
-        json_path = check_output_file(RESULTS / f"{suite}-eval.json", "output")
-        png_path = check_output_file(RESULTS / f"{suite}-eval.png", "output")
+        json_path = check_output_file(RESULTS / f"{stem}.json", "output")
+        png_path = check_output_file(RESULTS / f"{stem}.png", "output")
         training = read_training_results(RESULTS / f"{suite}.json")
         payload = evaluate_suite(
             RUNS / suite,
@@ -410,11 +428,13 @@ def main(
             min_epoch,
             average_last,
             env_id=SUITES[suite].env,
+            seed=seed,
         )
         command = [
             *("python", "-m", "benchmarks.evaluate", suite, "--episodes", str(episodes)),
             *("--report_episodes", str(report_episodes), "--min_epoch", str(min_epoch)),
             *("--average_last", str(average_last)),
+            *(() if seed is None else ("--seed", str(seed))),
         ]
         payload = {**provenance(command), **payload}
         atomic_write_json(json_path, payload)

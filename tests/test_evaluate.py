@@ -72,6 +72,18 @@ def test_the_better_checkpoint_is_chosen_and_reported_on_fresh_episodes(tmp_path
     assert payload["report_first_seed"] != payload["selection_first_seed"]
 
 
+def test_seed_lets_only_that_training_seeds_checkpoints_compete(tmp_path):
+    write_run(tmp_path / "suite" / "seed0", {10: 20.0})
+    write_run(tmp_path / "suite" / "seed1", {10: 0.0, 20: 0.0})
+    payload = evaluate_suite(tmp_path / "suite", 10, 10, env_id=ENV_ID, seed=1)
+    assert [(c["seed_dir"], c["epoch"]) for c in payload["checkpoints"]] == [
+        ("seed1", 10),
+        ("seed1", 20),
+    ]
+    with pytest.raises(HerdemosError, match="seed2: no policy_<epoch>.pkl files"):
+        evaluate_suite(tmp_path / "suite", 10, 10, env_id=ENV_ID, seed=2)
+
+
 def test_a_suite_without_saved_policies_is_a_one_line_error(tmp_path):
     (tmp_path / "empty" / "seed0").mkdir(parents=True)
     with pytest.raises(HerdemosError, match="no policy_<epoch>.pkl files"):
@@ -129,6 +141,23 @@ def test_the_cli_writes_the_evaluation_json_and_figure_of_a_known_suite(suite_ho
         "suite-eval.png",
         "suite.json",
     ]  # no temporary file left behind
+
+
+def test_the_cli_with_seed_writes_that_seeds_own_files(suite_home):
+    write_run(suite_home / "runs" / "suite" / "seed0", {10: 20.0})
+    write_run(suite_home / "runs" / "suite" / "seed1", {10: 0.0})
+    (suite_home / "results" / "suite.json").write_text(json.dumps(training_results()))
+    args = ["suite", "--episodes", "5", "--report_episodes", "5", "--seed", "1"]
+    result = CliRunner().invoke(evaluate.main, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads((suite_home / "results" / "suite-eval-seed1.json").read_text())
+    assert payload["chosen"]["seed_dir"] == "seed1"
+    assert payload["command"].endswith("--average_last 0 --seed 1")
+    assert sorted(p.name for p in (suite_home / "results").iterdir()) == [
+        "suite-eval-seed1.json",
+        "suite-eval-seed1.png",
+        "suite.json",
+    ]
 
 
 @pytest.mark.parametrize("suite", ["nosuch", "suite/", "../suite", "/tmp/x/", ""])
