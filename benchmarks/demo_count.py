@@ -87,7 +87,7 @@ def plot(series: dict[str, list[dict]], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig, ax = plt.subplots(figsize=(8.0, 5.6))
     colours = {method: f"C{i}" for i, method in enumerate(SERIES)}
     offsets = dict(zip(SERIES, (0.97, 1.0, 1.03, 0.94, 1.06), strict=False))
     for method, points in series.items():
@@ -110,7 +110,8 @@ def plot(series: dict[str, list[dict]], out: Path) -> None:
     ax.set_xlabel("scripted demos (action noise 0.1)")
     ax.set_ylabel("success on fresh episodes (95% CI)")
     ax.set_title("FetchStack3-Step-v1: held-out success by demo count")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    fig.subplots_adjust(bottom=0.33)  # room for the legend under the axes, off the points
     ax.grid(alpha=0.3)
     save_figure(fig, out)
     plt.close(fig)
