@@ -193,12 +193,11 @@ class Trainer:
             if config.demo.demo_mirror:
                 planes = config.demo.demo_mirror_planes
                 episodes = with_reflections(episodes, env_reflections(self.envs[0], t.env, planes))
-            n_demo_episodes = len(episodes["u"])
-            if n_demo_episodes > demos.n_episodes:
                 self.log(
-                    f"demo buffer: {demos.n_episodes} demos and their mirror images "
-                    f"({config.demo.demo_mirror_planes}), {n_demo_episodes} episodes"
+                    f"demo buffer: {demos.n_episodes} demos and their mirror images ({planes}), "
+                    f"{len(episodes['u'])} episodes"
                 )
+            n_demo_episodes = len(episodes["u"])
             self.demo_buffer = EpisodeBuffer(self.shapes, n_demo_episodes, demo_sampler)
             self.demo_buffer.store_episodes(episodes)
             # The seed normalises with demo statistics too, so demo states are in range early;

@@ -586,45 +586,61 @@ SUITES.update(
 )
 
 
+def stack3_demo_suites(
+    suffix: str,
+    demos: str,
+    demo_flags: tuple[str, ...],
+    demo_episodes: int = CACHED_DEMO_EPISODES,
+) -> dict[str, TrainingSuite]:
+    """Stack3 with scripted demos (action noise 0.1, ``demo_episodes`` of them) loaded by
+    ``demo_flags``: the method (BC + Q-filter), the method without the Q-filter (BC on every
+    demo row) and BC alone, one seed each, named ``...-<suffix>`` and described as using
+    ``demos``. The demo rows per batch stay the paper's 128 of 1,024."""
+    common = {"seeds": (0,), "demo_noise": 0.1, "demo_episodes": demo_episodes}
+    return {
+        f"stack3v1-step-tuned-noisy0.1-resets0.5-{suffix}": TrainingSuite(
+            f"step reward, {demos} + BC + Q-filter + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack3-Step-v1",
+            (*demo_flags, *METHOD_LOSSES, *STACK_SETTINGS, "--demo_reset_prob", "0.5"),
+            400,
+            **common,
+        ),
+        # BC on every demo row: with 1,000 demos the Q-filter kept BC on about 37% of them
+        # while BC alone already succeeded on 0.9.
+        f"stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-{suffix}": TrainingSuite(
+            f"step reward, {demos} + BC (no Q-filter) + demo resets (0.5), "
+            "--preset original, polyak 0.6, random_eps 0",
+            "FetchStack3-Step-v1",
+            (*demo_flags, "--bc_loss", "1", "--q_filter", "0", *STACK_SETTINGS)
+            + ("--demo_reset_prob", "0.5"),
+            400,
+            **common,
+        ),
+        f"stack3v1-step-bc-{suffix}": TrainingSuite(
+            f"BC only, {demos}, --preset stacking",
+            "FetchStack3-Step-v1",
+            (*demo_flags, "--set", "bc_only=1", "--preset", "stacking"),
+            400,
+            **common,
+        ),
+    }
+
+
 def stack3_demo_count_suites(episodes: int) -> dict[str, TrainingSuite]:
     """The method (with and without the Q-filter) and BC alone on Stack3 with ``episodes``
     scripted demos instead of 100.
 
     Plain behaviour cloning with 100 demos succeeds on about 0.17 of Stack3 episodes, with 300
     on about 0.7 and with 1,000 on about 0.9 (an offline check), so these ask how many demos
-    each needs to reach the 0.9 target, and whether the method then does better than BC. The
-    demo rows per batch stay the paper's 128 of 1,024.
+    each needs to reach the 0.9 target, and whether the method then does better than BC.
     """
-    demos = ("--num_demo", str(episodes))
-    common = {"seeds": (0,), "demo_noise": 0.1, "demo_episodes": episodes}
-    return {
-        f"stack3v1-step-tuned-noisy0.1-resets0.5-{episodes}demos": TrainingSuite(
-            f"step reward, {episodes:,} demos (noise 0.1) + BC + Q-filter + demo resets (0.5), "
-            "--preset original, polyak 0.6, random_eps 0",
-            "FetchStack3-Step-v1",
-            (*demos, *METHOD_LOSSES, *STACK_SETTINGS, "--demo_reset_prob", "0.5"),
-            400,
-            **common,
-        ),
-        # BC on every demo row: with 1,000 demos the Q-filter kept BC on about 37% of them
-        # while BC alone already succeeded on 0.9.
-        f"stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-{episodes}demos": TrainingSuite(
-            f"step reward, {episodes:,} demos (noise 0.1) + BC (no Q-filter) + demo resets (0.5), "
-            "--preset original, polyak 0.6, random_eps 0",
-            "FetchStack3-Step-v1",
-            (*demos, "--bc_loss", "1", "--q_filter", "0", *STACK_SETTINGS)
-            + ("--demo_reset_prob", "0.5"),
-            400,
-            **common,
-        ),
-        f"stack3v1-step-bc-{episodes}demos": TrainingSuite(
-            f"BC only, {episodes:,} demos (noise 0.1), --preset stacking",
-            "FetchStack3-Step-v1",
-            (*demos, "--set", "bc_only=1", "--preset", "stacking"),
-            400,
-            **common,
-        ),
-    }
+    return stack3_demo_suites(
+        f"{episodes}demos",
+        f"{episodes:,} demos (noise 0.1)",
+        ("--num_demo", str(episodes)),
+        episodes,
+    )
 
 
 SUITES.update(stack3_demo_count_suites(300))
@@ -642,35 +658,11 @@ def stack3_mirror_suites(planes: str) -> dict[str, TrainingSuite]:
     three, so the images stand in for most of the missing demos.
     """
     suffix = "mirror" if planes == "x,y,diagonal" else f"mirror-{planes.replace(',', '')}"
-    demos = (*DEMOS, "--demo_mirror", "1", "--set", f"demo_mirror_planes={planes}")
-    images = f"mirror images ({planes})"
-    common = {"seeds": (0,), "demo_noise": 0.1}
-    return {
-        f"stack3v1-step-bc-{suffix}": TrainingSuite(
-            f"BC only, 100 demos (noise 0.1) + {images}, --preset stacking",
-            "FetchStack3-Step-v1",
-            (*demos, "--set", "bc_only=1", "--preset", "stacking"),
-            400,
-            **common,
-        ),
-        f"stack3v1-step-tuned-noisy0.1-resets0.5-{suffix}": TrainingSuite(
-            f"step reward, 100 demos (noise 0.1) + {images} + BC + Q-filter + demo resets "
-            "(0.5), --preset original, polyak 0.6, random_eps 0",
-            "FetchStack3-Step-v1",
-            (*demos, *METHOD_LOSSES, *STACK_SETTINGS, "--demo_reset_prob", "0.5"),
-            400,
-            **common,
-        ),
-        f"stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-{suffix}": TrainingSuite(
-            f"step reward, 100 demos (noise 0.1) + {images} + BC (no Q-filter) + demo "
-            "resets (0.5), --preset original, polyak 0.6, random_eps 0",
-            "FetchStack3-Step-v1",
-            (*demos, "--bc_loss", "1", "--q_filter", "0", *STACK_SETTINGS)
-            + ("--demo_reset_prob", "0.5"),
-            400,
-            **common,
-        ),
-    }
+    return stack3_demo_suites(
+        suffix,
+        f"100 demos (noise 0.1) + mirror images ({planes})",
+        (*DEMOS, "--demo_mirror", "1", "--set", f"demo_mirror_planes={planes}"),
+    )
 
 
 SUITES.update(stack3_mirror_suites("x,y,diagonal"))
