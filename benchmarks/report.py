@@ -1,4 +1,4 @@
-"""Shared pieces of benchmark results: provenance, curve summaries, and plots."""
+"""Shared pieces of benchmark results: where they live, provenance, curve summaries and plots."""
 
 from __future__ import annotations
 
@@ -15,17 +15,35 @@ from typing import Any
 
 import numpy as np
 
-from herdemos.util import atomic_write, atomic_write_json
+from herdemos.util import HerdemosError, atomic_write, atomic_write_json
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95)
 
-# What the original project's README reported for FetchPickAndPlace (one worker, epochs of
-# 1,000 env steps): ~0.95-1.0 around epoch 350-400 with demos, ~0.7 after 1,000 without.
-ORIGINAL_REPORTED = (
-    ("original README: demos, ~0.95 at ~375k steps", 375_000, 0.95),
-    ("original README: no demos, ~0.7 at 1M steps", 1_000_000, 0.7),
-)
 RESULTS = Path(__file__).resolve().parent / "results"
+"""One folder per suite (and per comparison) below this, plus the generated README.md."""
+RUNS = Path(__file__).resolve().parents[1] / "runs" / "benchmarks"
+"""The runner's training runs, one folder per suite holding one per seed."""
+TRAINING = "training.json"
+"""A suite's training curves (every seed's test success per epoch) in its folder."""
+EVALUATION = "eval.json"
+"""A suite's held-out evaluation (benchmarks.evaluate) in its folder."""
+FIGURE = "training.png"
+"""A comparison's training curves in its group's folder."""
+
+
+def analysis_path(policy_file: str | os.PathLike, file_name: str) -> Path:
+    """Where an analysis of ``policy_file`` goes by default: the folder of the suite whose
+    run folder (``runs/benchmarks/<suite>/``) holds the policy, else ``results/analysis/``.
+
+    The folder is read from where the runner put the policy, never from a policy's name.
+    """
+    from benchmarks.suites import SUITES
+
+    try:
+        suite = Path(policy_file).resolve().relative_to(RUNS.resolve()).parts[0]
+    except (ValueError, IndexError):
+        suite = None
+    return RESULTS / (suite if suite in SUITES else "analysis") / file_name
 
 
 def provenance(command: list[str]) -> dict[str, Any]:
@@ -115,45 +133,40 @@ def summarize(runs: list[dict[str, list[float]]]) -> dict[str, Any]:
     }
 
 
-def write_results(name: str, payload: dict[str, Any]) -> Path:
-    path = RESULTS / f"{name}.json"
+def write_training_results(name: str, payload: dict[str, Any]) -> Path:
+    """Writes suite ``name``'s training results into its folder and returns the file."""
+    path = RESULTS / name / TRAINING
     atomic_write_json(path, payload)
     return path
 
 
-def load_all_results() -> dict[str, dict[str, Any]]:
-    out = {}
-    for path in sorted(RESULTS.glob("*.json")):
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None if there is no such file.
+
+    Raises:
+        HerdemosError: the file exists but holds no readable JSON object.
+    """
+    if not path.exists():
+        return None
+    try:
         data = json.loads(path.read_text())
-        if "runs" in data:
-            out[path.stem] = data
-    return out
+    except (OSError, ValueError) as e:
+        raise HerdemosError(f"{path}: not readable JSON ({type(e).__name__}: {e})") from None
+    if not isinstance(data, dict):
+        raise HerdemosError(f"{path}: not a JSON object")
+    return data
 
 
-def summary_table(results: dict[str, dict[str, Any]]) -> str:
-    """A Markdown table of every training suite's summary, for benchmarks/results/summary.md."""
+def load_training_results(names: list[str]) -> dict[str, dict[str, Any]]:
+    """``{suite: training results}`` of those ``names`` whose folder holds any."""
+    found = {name: read_json(RESULTS / name / TRAINING) for name in names}
+    return {name: data for name, data in found.items() if data is not None}
 
-    def steps(value: float | None) -> str:
-        return "never" if value is None else f"{value / 1000:g}k"
 
-    rows = [
-        "| suite | method | seeds × epochs | env steps to 0.5 / 0.8 / 0.9 / 0.95 "
-        "| minutes to 0.95 | final | best | 10-epoch mean: best / last |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, data in sorted(results.items()):
-        s = data["summary"][name]
-        reach = " / ".join(steps(s["env_steps_to"][f"{t}"]) for t in THRESHOLDS)
-        minutes = s["minutes_to"]["0.95"]
-        best_window, last_window = window_means(seed_mean_curve(list(data["runs"].values())))
-        rows.append(
-            f"| `{name}` | {data['env']}: {data['label']} "
-            f"| {len(data['seeds'])} × {s['epochs']} | {reach} "
-            f"| {'–' if minutes is None else f'{minutes:.1f}'} "
-            f"| {s['final_success']:.2f} | {s['best_success']:.2f} "
-            f"| {best_window:.2f} / {last_window:.2f} |"
-        )
-    return "\n".join(rows) + "\n"
+def run_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The seed-mean summary of a training results file (keyed there by the suite's name at
+    the time it ran, which may be an older name)."""
+    return next(iter(data["summary"].values()))
 
 
 LONG_RUN_EPOCHS = 50
@@ -191,9 +204,12 @@ def plot_training_results(
     out: Path,
     title: str,
     references: tuple[tuple[str, float, float], ...] = (),
+    labels: dict[str, str] | None = None,
 ) -> None:
     """Success against env steps (log scale when reported reference points far to the right must
-    fit) and against wall-clock minutes; seed mean with a min-max band."""
+    fit) and against wall-clock minutes; seed mean with a min-max band. ``labels`` name each
+    suite's method in the legend (default: the label its results file recorded)."""
+    labels = labels or {}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -207,7 +223,7 @@ def plot_training_results(
         steps = np.array(runs[0]["env_steps"][:n]) / 1000
         minutes = np.mean([r["minutes"][:n] for r in runs], axis=0)
         seeds = f"{len(runs)} seed" + ("s" if len(runs) > 1 else "")
-        label = f"{data.get('label', name)} ({seeds})"
+        label = f"{name}: {labels.get(name, data.get('label', name))} ({seeds})"
         mean = success.mean(0)
         smooth = n >= LONG_RUN_EPOCHS  # long noisy curves: a moving average over the raw line
         if smooth:

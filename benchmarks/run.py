@@ -1,8 +1,11 @@
-"""Run a named benchmark suite and write JSON + PNG into benchmarks/results/.
+"""Run named benchmark suites; each writes into its own folder, benchmarks/results/<suite>/.
 
-python -m benchmarks.run pickplace-demos          # 3 seeds, BC + Q-filter, 100 demos
+python -m benchmarks.run pickplace          # 3 seeds, BC + Q-filter, 100 demos
 python -m benchmarks.run throughput
 python -m benchmarks.run --list
+
+After the suites, the runner redraws their comparisons' figures and regenerates the index
+(benchmarks/results/README.md). It writes nothing outside benchmarks/results/ and runs/.
 """
 
 from __future__ import annotations
@@ -16,29 +19,20 @@ from pathlib import Path
 
 import click
 
-from benchmarks.report import (
-    ORIGINAL_REPORTED,
-    RESULTS,
-    load_all_results,
-    plot_training_results,
-    provenance,
-    summarize,
-    summary_table,
-    write_results,
-)
-from benchmarks.suites import CACHED_DEMO_EPISODES, SUITES, TrainingSuite
+from benchmarks.index import draw_figures, write_index
+from benchmarks.report import RESULTS, RUNS, provenance, summarize, write_training_results
+from benchmarks.suites import SUITES, Suite
 from herdemos.logger import read_progress
 from herdemos.run_lock import refuse_if_locked
-from herdemos.util import HerdemosError, atomic_write_text
+from herdemos.util import HerdemosError, atomic_write_json
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = ROOT / "runs" / "benchmarks"
 
 
 OTHER_SUITES = ("throughput", "mpi-throughput")
 
 
-def run_seed(name: str, suite: TrainingSuite, seed: int, epochs: int) -> Path:
+def run_seed(name: str, suite: Suite, seed: int, epochs: int) -> Path:
     """Trains one seed (resuming an interrupted benchmark run) and returns its logdir."""
     logdir = RUNS / name / f"seed{seed}"
     base = [sys.executable, str(ROOT / "experiment/train.py")]
@@ -118,13 +112,10 @@ def run_child(command: list[str], label: str, logdir: Path) -> None:
         )
 
 
-def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
+def noisy_demo_flags(suite: Suite) -> list[str]:
     """Generates (once) the suite's own demos (imperfect ones, or more than train.py's cached
     100) and returns the ``--demo_file`` flags."""
-    miss = f"_miss{suite.demo_miss_prob:g}" if suite.demo_miss_prob > 0 else ""
-    # 100 episodes keep the original file names, so earlier suites reuse their demos.
-    count = f"_{suite.demo_episodes}ep" if suite.demo_episodes != CACHED_DEMO_EPISODES else ""
-    path = RUNS / "demos" / f"{suite.env}_noise{suite.demo_noise:g}{miss}{count}.npz"
+    path = RUNS / "demos" / suite.demo_file_name
     if not path.exists():
         generation = subprocess.run(
             [
@@ -153,6 +144,7 @@ def noisy_demo_flags(suite: TrainingSuite) -> list[str]:
 
 
 def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
+    """Trains (or resumes) every seed of suite ``name`` and returns its results payload."""
     suite = SUITES[name]
     epochs = epochs or suite.epochs
     seeds = seeds or suite.seeds
@@ -205,12 +197,13 @@ def run_training(name: str, seeds: tuple[int, ...], epochs: int | None) -> dict:
 def main(
     suites: tuple[str, ...], seeds: tuple[int, ...], epochs: int | None, list_only: bool
 ) -> None:
-    """Run benchmark SUITES; each writes benchmarks/results/<suite>.json and .png."""
+    """Run benchmark SUITES; each writes benchmarks/results/<suite>/training.json."""
     if list_only or not suites:
         for name, suite in SUITES.items():
             seeds_text = " ".join(str(s) for s in suite.seeds)
             click.echo(
-                f"{name:24s} {suite.label}: {suite.env}, {suite.epochs} epochs x seeds {seeds_text}"
+                f"{name:28s} {suite.env}, {suite.epochs} epochs x seeds {seeds_text}: "
+                f"{suite.label}"
             )
         for name in OTHER_SUITES:
             click.echo(f"{name:24s} see benchmarks/throughput.py")
@@ -221,7 +214,7 @@ def main(
     try:
         for name in suites:
             run_suite(name, seeds, epochs)
-        write_summary_and_figures()
+        update_index({SUITES[name].group for name in suites if name in SUITES})
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
 
@@ -248,79 +241,19 @@ def run_suite(name: str, seeds: tuple[int, ...], epochs: int | None) -> None:
         payload = throughput.SUITES[name]()
     payload = {**provenance(reproducing_command(name, seeds, epochs)), **payload}
     payload["benchmark_minutes"] = (time.time() - start) / 60
-    path = write_results(name, payload)
+    if name in SUITES:
+        path = write_training_results(name, payload)
+    else:
+        path = RESULTS / "throughput" / f"{name}.json"
+        atomic_write_json(path, payload)
     click.echo(f"wrote {path}: {payload['summary']}")
 
 
-def replace_between_markers(text: str, name: str, content: str) -> str:
-    """``text`` with the lines between ``<!-- name -->`` and ``<!-- /name -->`` replaced by
-    ``content``; unchanged if either marker is missing."""
-    start, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
-    head, found, rest = text.partition(start)
-    if not found or end not in rest:
-        return text
-    return head + start + content + rest[rest.index(end) :]
-
-
-def write_summary_and_figures() -> None:
-    """Rewrites summary.md and one PNG per env from every committed results JSON."""
-    results = load_all_results()
-    table = summary_table(results)
-    atomic_write_text(RESULTS / "summary.md", table)
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    updated = replace_between_markers(text, "results-table", table)
-    if updated != text:
-        atomic_write_text(readme, updated)
-        click.echo(f"updated the results table in {readme}")
-
-    # One figure per env, and a separate one for runs on imperfect (noisy) demonstrations.
-    def figure_key(data: dict) -> tuple[str, bool]:
-        return data["env"], data.get("demo_noise", 0.0) > 0
-
-    def family(env: str) -> str:
-        return env.split("-v")[0].lower()
-
-    # FetchStack2-v0 and FetchStack2-v1 are different tasks: their figures carry the version.
-    envs = {data["env"] for data in results.values()}
-    versioned = {family(e) for e in envs if sum(family(o) == family(e) for o in envs) > 1}
-
-    for env, noisy in sorted({figure_key(data) for data in results.values()}):
-        group = {name: d for name, d in results.items() if figure_key(d) == (env, noisy)}
-        stem = family(env)
-        if stem in versioned:
-            stem += "-v" + env.rsplit("-v", 1)[1]
-        stem += "-noisy-demos" if noisy else ""
-        references = ORIGINAL_REPORTED if env == "FetchPickAndPlace-v4" and not noisy else ()
-        noises = sorted({d.get("demo_noise", 0.0) for d in group.values()})
-        noise_text = " / ".join(f"{n:g}" for n in noises)
-        title = env + (f" with noisy demonstrations (action noise {noise_text})" if noisy else "")
-        out = RESULTS / f"{stem}.png"
-        plot_training_results(group, out, title, references)
-        click.echo(f"wrote {out}")
-
-    # Each variant beside the run it changes one thing of, where the figures above are crowded.
-    for name, base in sorted(variant_pairs(set(results)).items()):
-        out = RESULTS / "variants" / f"{name}.png"
-        out.parent.mkdir(exist_ok=True)
-        title = f"{results[name]['env']}: {name} against {base}"
-        plot_training_results({base: results[base], name: results[name]}, out, title, ())
-        click.echo(f"wrote {out}")
-
-
-def variant_pairs(names: set[str]) -> dict[str, str]:
-    """``{variant: base}`` for every suite whose name is another suite's name plus ``-suffix``
-    (the longest such base), e.g. ``stack2v1-step-tuned-noisy0.1-td3`` of
-    ``stack2v1-step-tuned-noisy0.1``."""
-    pairs = {}
-    for name in names:
-        parts = name.split("-")
-        for cut in range(len(parts) - 1, 0, -1):
-            base = "-".join(parts[:cut])
-            if base in names:
-                pairs[name] = base
-                break
-    return pairs
+def update_index(groups: set[str]) -> None:
+    """Redraws the figures of the comparisons ``groups`` and regenerates the results index."""
+    for path in draw_figures(groups):
+        click.echo(f"wrote {path}")
+    click.echo(f"wrote {write_index()}")
 
 
 if __name__ == "__main__":

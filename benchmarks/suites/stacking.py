@@ -1,0 +1,93 @@
+"""Fetch block stacking: the recommended Stack2 recipe beside its one-critic comparison, and
+Stack3's methods by number of demos and with the demos' mirror images.
+
+The stacking suites train on the step reward (``-Step-v1`` envs) from scripted demos recorded
+with action noise 0.1, whose slightly off-centre grasps and recoveries clean demos never show.
+"""
+
+from __future__ import annotations
+
+from benchmarks.suites.record import Suite
+
+DEMO_NOISE = 0.1
+"""Action noise of the stacking demos."""
+
+DEMO_COUNT = "stack3-demo-count"
+"""The group of Stack3 suites that differ only in their demos (how many, mirror images or
+not); ``benchmarks.demo_count`` plots their held-out success against the demo count."""
+
+STACK2 = "FetchStack2-Step-v1"
+STACK3 = "FetchStack3-Step-v1"
+BC_QFILTER = ("--bc_loss", "1", "--q_filter", "1")
+BC_NO_QFILTER = ("--bc_loss", "1", "--q_filter", "0")
+BC_ONLY = ("--set", "bc_only=1")
+MIRROR = ("--demo_mirror", "1", "--set", "demo_mirror_planes=x,y,diagonal")
+
+
+def demos(count: int) -> tuple[str, ...]:
+    """Flags loading ``count`` demos."""
+    return ("--num_demo", str(count))
+
+
+def stack3(
+    flags: tuple[str, ...],
+    epochs: int,
+    demo_episodes: int = 100,
+    seeds: tuple[int, ...] = (0,),
+) -> Suite:
+    """A Stack3 suite of the demo-count group, on demos with noise 0.1."""
+    return Suite(
+        STACK3,
+        flags,
+        epochs,
+        DEMO_COUNT,
+        seeds,
+        demo_noise=DEMO_NOISE,
+        demo_episodes=demo_episodes,
+    )
+
+
+STACKING = ("--preset", "stacking")
+RESETS_HALF = ("--demo_reset_prob", "0.5")
+
+SUITES: dict[str, Suite] = {
+    "stack2": Suite(
+        STACK2,
+        (*demos(100), *BC_QFILTER, "--demo_reset_prob", "0.1", "--preset", "stacking-td3"),
+        231,
+        "stack2-critics",
+        (0,),
+        demo_noise=DEMO_NOISE,
+    ),
+    "stack2-one-critic": Suite(
+        STACK2,
+        (*demos(100), *BC_QFILTER, "--demo_reset_prob", "0.1", *STACKING),
+        441,
+        "stack2-critics",
+        (0,),
+        demo_noise=DEMO_NOISE,
+    ),
+    "stack3-her": Suite(STACK3, (*demos(0), *STACKING), 45, "stack3-her", (0,)),
+    "stack3-bc-only-100": stack3((*demos(100), *BC_ONLY, *STACKING), 54),
+    "stack3-bc-only-300": stack3((*demos(300), *BC_ONLY, *STACKING), 31, 300),
+    "stack3-bc-only-1000": stack3((*demos(1000), *BC_ONLY, *STACKING), 50, 1000),
+    "stack3-bc-only-mirror": stack3(
+        (*demos(100), *MIRROR, *BC_ONLY, *STACKING), 70, seeds=(0, 1)
+    ),
+    "stack3-bc-qfilter-100": stack3((*demos(100), *BC_QFILTER, *RESETS_HALF, *STACKING), 126),
+    "stack3-bc-qfilter-1000": stack3(
+        (*demos(1000), *BC_QFILTER, *RESETS_HALF, *STACKING), 174, 1000
+    ),
+    "stack3-bc-qfilter-mirror": stack3(
+        (*demos(100), *MIRROR, *BC_QFILTER, *RESETS_HALF, *STACKING), 132
+    ),
+    "stack3-bc-noqfilter-300": stack3(
+        (*demos(300), *BC_NO_QFILTER, *RESETS_HALF, *STACKING), 100, 300
+    ),
+    "stack3-bc-noqfilter-1000": stack3(
+        (*demos(1000), *BC_NO_QFILTER, *RESETS_HALF, *STACKING), 101, 1000
+    ),
+    "stack3-bc-noqfilter-mirror": stack3(
+        (*demos(100), *MIRROR, *BC_NO_QFILTER, *RESETS_HALF, *STACKING), 81
+    ),
+}
