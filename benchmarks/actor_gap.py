@@ -23,16 +23,14 @@ all states and split by successful and failed episodes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 import numpy as np
 
+from benchmarks.report import analysis_path
 from herdemos.environment import env_for_policy
 from herdemos.policy import Policy, load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
-RESULTS = Path(__file__).resolve().parent / "results"
 BIG_GAP = 1.0  # reward units: one step of reward
 
 
@@ -153,7 +151,7 @@ def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="JSON file to write.  [default: benchmarks/results/"
+    help="JSON file to write.  [default: benchmarks/results/<suite>/"
     "actor-gap-<env>[-spread<s>][-follow-critic].json]",
 )
 def main(
@@ -174,7 +172,8 @@ def main(
         name = env_id.replace(":", "_").replace("/", "_")
         suffix = f"-spread{spread:g}" if spread > 0 else ""
         suffix += "-follow-critic" if follow_critic else ""
-        path = path or check_output_file(RESULTS / f"actor-gap-{name}{suffix}.json", "output")
+        default = analysis_path(policy_file, f"actor-gap-{name}{suffix}.json")
+        path = path or check_output_file(default, "output")
         rng = np.random.default_rng(seed)
         won: list[np.ndarray] = []
         lost: list[np.ndarray] = []

@@ -2,13 +2,14 @@
 
 python -m benchmarks.demo_count
 
-Reads the held-out evaluations (``benchmarks/results/<suite>-eval.json``, written by
-``python -m benchmarks.evaluate SUITE``) of the Stack3 suites that differ only in how many
-scripted demos they load, and draws each method's success on fresh episodes (with its 95%
-interval) against the demo count, and as stars the same methods with 100 demos and their mirror
-images (``--demo_mirror 1``). One picture answers what the stacking table spreads over many
-rows: whether a method's shortfall is the learner's or the data's. Suites without an evaluation
-yet are left out and named. Writes ``stack3-demo-count.json`` and ``.png``.
+Reads the held-out evaluations (``benchmarks/results/<suite>/eval.json``, written by
+``python -m benchmarks.evaluate SUITE``) of the suites of the demo-count group (declared in
+``benchmarks/suites/stacking.py``), which differ only in their demos, and draws each method's
+success on fresh episodes (with its 95% interval) against the demo count; suites that add the
+demos' mirror images (``--demo_mirror 1``) are stars in their method's colour. One picture
+answers whether a method's shortfall is the learner's or the data's. Suites without an
+evaluation yet are left out and named. Writes ``demo-count.json`` and ``.png`` into the
+group's folder.
 """
 
 from __future__ import annotations
@@ -18,67 +19,52 @@ from pathlib import Path
 
 import click
 
-from benchmarks.report import provenance, save_figure
+from benchmarks.report import EVALUATION, RESULTS, provenance, save_figure
+from benchmarks.suites import SUITES, Suite, method_name, uses_demo_mirror
+from benchmarks.suites.stacking import DEMO_COUNT
 from herdemos.util import HerdemosError, atomic_write_json
 
-RESULTS = Path(__file__).resolve().parent / "results"
-STEM = "stack3-demo-count"
-
-# Each method's suites by demo count: same env (FetchStack3-Step-v1), demo noise 0.1, settings.
-SERIES: dict[str, dict[int, str]] = {
-    "BC alone": {
-        100: "stack3v1-step-bc",
-        300: "stack3v1-step-bc-300demos",
-        1000: "stack3v1-step-bc-1000demos",
-    },
-    "BC + Q-filter (the method), demo resets 0.5": {
-        100: "stack3v1-step-tuned-noisy0.1-resets0.5",
-        300: "stack3v1-step-tuned-noisy0.1-resets0.5-300demos",
-        1000: "stack3v1-step-tuned-noisy0.1-resets0.5-1000demos",
-    },
-    "BC without the Q-filter, demo resets 0.5": {
-        300: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-300demos",
-        1000: "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-1000demos",
-    },
-}
-# The same methods with 100 demos and their mirror images (--demo_mirror 1: 800 episodes in R_D),
-# drawn as stars at 100 in the colour of their method.
-MIRRORED: dict[str, str] = {
-    "BC alone": "stack3v1-step-bc-mirror",
-    "BC + Q-filter (the method), demo resets 0.5": "stack3v1-step-tuned-noisy0.1-resets0.5-mirror",
-    "BC without the Q-filter, demo resets 0.5": (
-        "stack3v1-step-tuned-noisy0.1-resets0.5-noqfilter-mirror"
-    ),
-}
+STEM = "demo-count"
 MIRROR_SUFFIX = ", 100 demos + mirror images"
 
 
-def collect(results: Path) -> tuple[dict[str, list[dict]], list[str]]:
-    """``({method: [point, ...]}, [suites without an evaluation])``; a point holds the demo
-    count, the suite, the chosen policy's epoch and its held-out success with the interval."""
-    series, missing = {}, []
-    mirrored = {method + MIRROR_SUFFIX: {100: suite} for method, suite in MIRRORED.items()}
-    for method, suites in {**SERIES, **mirrored}.items():
-        points = []
-        for demos, suite in sorted(suites.items()):
-            path = results / f"{suite}-eval.json"
-            if not path.exists():
-                missing.append(suite)
-                continue
-            try:
-                data = json.loads(path.read_text())
-                report = data["report"]
-                point = {"demos": demos, "suite": suite, "epoch": data["chosen"]["epoch"]}
-                point |= {k: report[k] for k in ("episodes", "success_rate", "ci95")}
-            except (OSError, ValueError, KeyError, TypeError) as e:
-                raise HerdemosError(
-                    f"{path}: not a readable held-out evaluation ({type(e).__name__}: {e}); "
-                    f"rerun python -m benchmarks.evaluate {suite}"
-                ) from None
-            points.append(point)
-        if points:
-            series[method] = points
-    return series, missing
+def group_suites(suites: dict[str, Suite], group: str) -> dict[str, Suite]:
+    """The suites of ``group``, in declaration order."""
+    return {name: suite for name, suite in suites.items() if suite.group == group}
+
+
+def series_of(suite: Suite) -> str:
+    """The series a suite's point belongs to: its method, and whether it adds mirror images."""
+    return method_name(suite.flags) + (MIRROR_SUFFIX if uses_demo_mirror(suite.flags) else "")
+
+
+def collect(results: Path, suites: dict[str, Suite]) -> tuple[dict[str, list[dict]], list[str]]:
+    """``({series: [point, ...]}, [suites without an evaluation])`` for ``suites``; a point
+    holds the demo count, the suite, the chosen policy's epoch and its held-out success with
+    the interval. Series are in declaration order, points by demo count."""
+    series: dict[str, list[dict]] = {}
+    missing = []
+    for suite_name, suite in suites.items():
+        path = results / suite_name / EVALUATION
+        if not path.exists():
+            missing.append(suite_name)
+            continue
+        try:
+            data = json.loads(path.read_text())
+            report = data["report"]
+            point = {
+                "demos": suite.demo_episodes,
+                "suite": suite_name,
+                "epoch": data["chosen"]["epoch"],
+            }
+            point |= {k: report[k] for k in ("episodes", "success_rate", "ci95")}
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise HerdemosError(
+                f"{path}: not a readable held-out evaluation ({type(e).__name__}: {e}); "
+                f"rerun python -m benchmarks.evaluate {suite_name}"
+            ) from None
+        series.setdefault(series_of(suite), []).append(point)
+    return {k: sorted(v, key=lambda p: p["demos"]) for k, v in series.items()}, missing
 
 
 def plot(series: dict[str, list[dict]], out: Path) -> None:
@@ -88,8 +74,9 @@ def plot(series: dict[str, list[dict]], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8.0, 5.6))
-    colours = {method: f"C{i}" for i, method in enumerate(SERIES)}
-    offsets = dict(zip(SERIES, (0.97, 1.0, 1.03, 0.94, 1.06), strict=False))
+    methods = list(dict.fromkeys(m.removesuffix(MIRROR_SUFFIX) for m in series))
+    colours = {method: f"C{i}" for i, method in enumerate(methods)}
+    offsets = dict(zip(methods, (0.97, 1.0, 1.03, 0.94, 1.06), strict=False))
     for method, points in series.items():
         base = method.removesuffix(MIRROR_SUFFIX)
         mirrored = base != method
@@ -120,8 +107,9 @@ def plot(series: dict[str, list[dict]], out: Path) -> None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Plot Stack3's held-out success against the number of demos (see the module docstring)."""
+    folder = RESULTS / DEMO_COUNT
     try:
-        series, missing = collect(RESULTS)
+        series, missing = collect(RESULTS, group_suites(SUITES, DEMO_COUNT))
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     if not series:
@@ -130,15 +118,15 @@ def main() -> None:
             "python -m benchmarks.evaluate SUITE first"
         )
     for suite in missing:
-        click.echo(f"left out {suite}: no {suite}-eval.json yet")
+        click.echo(f"left out {suite}: no {suite}/{EVALUATION} yet")
     payload = {
         "series": series,
         "left_out": missing,
         **provenance(["python", "-m", "benchmarks.demo_count"]),
     }
-    atomic_write_json(RESULTS / f"{STEM}.json", payload)
-    plot(series, RESULTS / f"{STEM}.png")
-    click.echo(f"wrote {RESULTS / STEM}.json and .png")
+    atomic_write_json(folder / f"{STEM}.json", payload)
+    plot(series, folder / f"{STEM}.png")
+    click.echo(f"wrote {folder / STEM}.json and .png")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ best of hundreds of such epochs is mostly luck. This script instead
 2. runs that checkpoint again on ``--report_episodes`` fresh *report* episodes (seeds 200000,
    ...), none of which played a part in choosing it, so the reported rate is unbiased.
 
-It writes ``benchmarks/results/<suite>-eval.json`` and a figure ``<suite>-eval.png``: the
+It writes ``benchmarks/results/<suite>/eval.json`` and a figure ``eval.png``: the
 selection rate of each checkpoint with 95% Wilson intervals over the training curve.
 """
 
@@ -346,7 +346,7 @@ def known_suite(suite: str) -> str:
 
 
 def read_training_results(path: Path) -> dict | None:
-    """The suite's training results (``RESULTS/<suite>.json``), whose curves the figure draws
+    """The suite's training results (``<suite>/training.json``), whose curves the figure draws
     under the evaluation, or None when the suite has none yet. Read before the evaluation, so
     a damaged file costs a one-line error, not the minutes of episodes already run.
 
@@ -401,7 +401,7 @@ def read_training_results(path: Path) -> dict | None:
     "--seed",
     type=click.IntRange(min=0),
     default=None,
-    help="Only this training seed's checkpoints; writes SUITE-eval-seed<N>.json and .png.  "
+    help="Only this training seed's checkpoints; writes SUITE/eval-seed<N>.json and .png.  "
     "[default: all seeds compete]",
 )
 def main(
@@ -412,15 +412,15 @@ def main(
     average_last: int,
     seed: int | None,
 ) -> None:
-    """Evaluate SUITE's saved policies; write benchmarks/results/SUITE-eval.json and .png.
+    """Evaluate SUITE's saved policies; write benchmarks/results/SUITE/eval.json and .png.
 
     SUITE is a training suite of benchmarks.run (python -m benchmarks.run --list)."""
-    stem = f"{suite}-eval" if seed is None else f"{suite}-eval-seed{seed}"
+    stem = "eval" if seed is None else f"eval-seed{seed}"
     try:
         known_suite(suite)
-        json_path = check_output_file(RESULTS / f"{stem}.json", "output")
-        png_path = check_output_file(RESULTS / f"{stem}.png", "output")
-        training = read_training_results(RESULTS / f"{suite}.json")
+        json_path = check_output_file(RESULTS / suite / f"{stem}.json", "output")
+        png_path = check_output_file(RESULTS / suite / f"{stem}.png", "output")
+        training = read_training_results(RESULTS / suite / "training.json")
         payload = evaluate_suite(
             RUNS / suite,
             episodes,

@@ -11,7 +11,6 @@ and nothing outside ``benchmarks/results/`` is ever written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -28,10 +27,11 @@ from benchmarks.report import (
     seed_mean_curve,
     window_means,
 )
-from benchmarks.suites import FAMILIES, REFERENCES, SUITES, Suite
+from benchmarks.suites import FAMILIES, REFERENCES, Suite
 from herdemos.util import HerdemosError, atomic_write_text
 
-INDEX = RESULTS / "README.md"
+INDEX = "README.md"
+"""The index's file name in the results folder."""
 OTHER_FOLDERS = {
     "stack3-demo-count": "Stack3's held-out success against the number of demos "
     "(`python -m benchmarks.demo_count`)",
@@ -40,31 +40,42 @@ OTHER_FOLDERS = {
 }
 
 
-def groups() -> dict[str, list[str]]:
+Families = dict[str, dict[str, Suite]]
+"""Suites by task family, as ``benchmarks.suites.FAMILIES`` declares them."""
+
+
+def all_suites(families: Families) -> dict[str, Suite]:
+    """Every suite of ``families`` by name."""
+    return {name: suite for suites in families.values() for name, suite in suites.items()}
+
+
+def groups(suites: dict[str, Suite]) -> dict[str, list[str]]:
     """``{group: [suite, ...]}`` in declaration order."""
     out: dict[str, list[str]] = {}
-    for name, suite in SUITES.items():
+    for name, suite in suites.items():
         out.setdefault(suite.group, []).append(name)
     return out
 
 
-def draw_figures(only: set[str] | None = None) -> list[Path]:
+def draw_figures(folder: Path, families: Families, only: set[str] | None = None) -> list[Path]:
     """Draws each comparison's training curves (those of ``only``, default all) into
-    ``<group>/training.png``; groups without results yet are skipped. Returns the files."""
+    ``<group>/training.png`` under ``folder``; groups without results yet are skipped.
+    Returns the files."""
+    suites = all_suites(families)
     written = []
-    for group, names in groups().items():
-        results = load_training_results(names)
+    for group, names in groups(suites).items():
+        results = load_training_results(folder, names)
         if (only is not None and group not in only) or not results:
             continue
-        envs = " / ".join(sorted({SUITES[name].env for name in results}))
-        out = RESULTS / group / FIGURE
-        labels = {name: SUITES[name].label for name in results}
+        envs = " / ".join(sorted({suites[name].env for name in results}))
+        out = folder / group / FIGURE
+        labels = {name: suites[name].label for name in results}
         plot_training_results(results, out, f"{group}: {envs}", REFERENCES.get(group, ()), labels)
         written.append(out)
     return written
 
 
-def train_command(name: str, suite: Suite) -> str:
+def train_command(suite: Suite) -> str:
     """The train.py command line the runner gives each seed ``S`` of the suite."""
     demo = f" --demo_file {(RUNS / 'demos' / suite.demo_file_name).relative_to(RUNS.parents[1])}"
     return (
@@ -74,14 +85,14 @@ def train_command(name: str, suite: Suite) -> str:
     )
 
 
-def headline(name: str) -> tuple[str, str]:
+def headline(folder: Path) -> tuple[str, str]:
     """``(held-out or training headline, minutes)`` for the suite's table row.
 
     Raises:
         HerdemosError: a results file in the suite's folder is damaged.
     """
-    training = read_json(RESULTS / name / TRAINING)
-    evaluation = read_json(RESULTS / name / EVALUATION)
+    training = read_json(folder / TRAINING)
+    evaluation = read_json(folder / EVALUATION)
     minutes = "–"
     if training is not None:
         summary = run_summary(training)
@@ -90,7 +101,9 @@ def headline(name: str) -> tuple[str, str]:
         report, chosen = evaluation["report"], evaluation["chosen"]
         low, high = report["ci95"]
         epochs = chosen.get("averaged_epochs")
-        policy = f"mean of epochs {epochs[0]}-{epochs[-1]}" if epochs else f"epoch {chosen['epoch']}"
+        policy = (
+            f"mean of epochs {epochs[0]}-{epochs[-1]}" if epochs else f"epoch {chosen['epoch']}"
+        )
         return (
             f"**{report['success_rate']:.2f}** ({low:.2f}–{high:.2f}) held-out, "
             f"{report['episodes']} episodes, {policy}",
@@ -102,16 +115,18 @@ def headline(name: str) -> tuple[str, str]:
     return "not run yet", minutes
 
 
-def files_cell(name: str) -> str:
-    """Links to every file in the suite's folder."""
-    folder = RESULTS / name
+def files_cell(folder: Path) -> str:
+    """Links to every file in a suite's folder, relative to the index."""
+    name = folder.name
     if not folder.is_dir():
         return "–"
     return ", ".join(f"[{p.name}]({name}/{p.name})" for p in sorted(folder.iterdir()))
 
 
-def index_markdown() -> str:
-    """The whole index: a table per family, the commands, the comparisons, other folders."""
+def index_markdown(folder: Path, families: Families) -> str:
+    """The index of the results under ``folder``: a table per family, the commands, the
+    comparisons and the other folders."""
+    suites = all_suites(families)
     lines = [
         "# Benchmark results",
         "",
@@ -127,7 +142,7 @@ def index_markdown() -> str:
         "of the budget on 2 cores.",
         "",
     ]
-    for family, suites in FAMILIES.items():
+    for family, members in families.items():
         lines += [
             f"## {family}",
             "",
@@ -135,31 +150,37 @@ def index_markdown() -> str:
             "| files |",
             "|---|---|---|---|---|---|---|",
         ]
-        for name, suite in suites.items():
-            result, minutes = headline(name)
+        for name, suite in members.items():
+            result, minutes = headline(folder / name)
             seeds = " ".join(str(s) for s in suite.seeds)
             lines.append(
                 f"| [`{name}`]({name}/) | {suite.env} | {suite.label} | {seeds} × "
-                f"{suite.epochs} | {result} | {minutes} | {files_cell(name)} |"
+                f"{suite.epochs} | {result} | {minutes} | {files_cell(folder / name)} |"
             )
         lines.append("")
-    lines += ["## Commands", "", "`python -m benchmarks.run SUITE` trains each seed S with:", ""]
-    for name, suite in SUITES.items():
-        lines.append(f"- `{name}`: `{train_command(name, suite)}`")
+    lines += [
+        "## Commands",
+        "",
+        "Each command trains every seed S of its suite with the train.py line after it.",
+        "",
+    ]
+    for name, suite in suites.items():
+        lines.append(f"- `python -m benchmarks.run {name}`: `{train_command(suite)}`")
     lines += ["", "## Comparisons", ""]
-    for group, names in groups().items():
+    for group, names in groups(suites).items():
         if len(names) > 1:
-            figure = f"[{FIGURE}]({group}/{FIGURE})" if (RESULTS / group / FIGURE).exists() else ""
+            figure = f"[{FIGURE}]({group}/{FIGURE})" if (folder / group / FIGURE).exists() else ""
             lines.append(f"- `{group}`: {', '.join(f'`{n}`' for n in names)} {figure}".rstrip())
     lines += ["", "## Other folders", ""]
     lines += [f"- [{folder}/]({folder}/): {what}" for folder, what in OTHER_FOLDERS.items()]
     return "\n".join(lines) + "\n"
 
 
-def write_index() -> Path:
-    """Rewrites ``benchmarks/results/README.md`` and returns it."""
-    atomic_write_text(INDEX, index_markdown())
-    return INDEX
+def write_index(folder: Path, families: Families) -> Path:
+    """Rewrites the index of the results under ``folder`` and returns it."""
+    path = folder / INDEX
+    atomic_write_text(path, index_markdown(folder, families))
+    return path
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,9 +188,9 @@ def write_index() -> Path:
 def main(figures: bool) -> None:
     """Regenerate benchmarks/results/README.md (and with --figures the comparison figures)."""
     try:
-        for path in draw_figures() if figures else []:
+        for path in draw_figures(RESULTS, FAMILIES) if figures else []:
             click.echo(f"wrote {path}")
-        click.echo(f"wrote {write_index()}")
+        click.echo(f"wrote {write_index(RESULTS, FAMILIES)}")
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
 

@@ -133,9 +133,10 @@ def summarize(runs: list[dict[str, list[float]]]) -> dict[str, Any]:
     }
 
 
-def write_training_results(name: str, payload: dict[str, Any]) -> Path:
-    """Writes suite ``name``'s training results into its folder and returns the file."""
-    path = RESULTS / name / TRAINING
+def write_training_results(folder: Path, name: str, payload: dict[str, Any]) -> Path:
+    """Writes suite ``name``'s training results into its folder under ``folder`` and returns
+    the file."""
+    path = folder / name / TRAINING
     atomic_write_json(path, payload)
     return path
 
@@ -157,9 +158,10 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def load_training_results(names: list[str]) -> dict[str, dict[str, Any]]:
-    """``{suite: training results}`` of those ``names`` whose folder holds any."""
-    found = {name: read_json(RESULTS / name / TRAINING) for name in names}
+def load_training_results(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
+    """``{suite: training results}`` of those ``names`` whose folder under ``folder`` holds
+    any."""
+    found = {name: read_json(folder / name / TRAINING) for name in names}
     return {name: data for name, data in found.items() if data is not None}
 
 

@@ -21,7 +21,7 @@ import click
 
 from benchmarks.index import draw_figures, write_index
 from benchmarks.report import RESULTS, RUNS, provenance, summarize, write_training_results
-from benchmarks.suites import SUITES, Suite
+from benchmarks.suites import FAMILIES, SUITES, Suite
 from herdemos.logger import read_progress
 from herdemos.run_lock import refuse_if_locked
 from herdemos.util import HerdemosError, atomic_write_json
@@ -202,8 +202,7 @@ def main(
         for name, suite in SUITES.items():
             seeds_text = " ".join(str(s) for s in suite.seeds)
             click.echo(
-                f"{name:28s} {suite.env}, {suite.epochs} epochs x seeds {seeds_text}: "
-                f"{suite.label}"
+                f"{name:28s} {suite.env}, {suite.epochs} epochs x seeds {seeds_text}: {suite.label}"
             )
         for name in OTHER_SUITES:
             click.echo(f"{name:24s} see benchmarks/throughput.py")
@@ -242,7 +241,7 @@ def run_suite(name: str, seeds: tuple[int, ...], epochs: int | None) -> None:
     payload = {**provenance(reproducing_command(name, seeds, epochs)), **payload}
     payload["benchmark_minutes"] = (time.time() - start) / 60
     if name in SUITES:
-        path = write_training_results(name, payload)
+        path = write_training_results(RESULTS, name, payload)
     else:
         path = RESULTS / "throughput" / f"{name}.json"
         atomic_write_json(path, payload)
@@ -251,9 +250,9 @@ def run_suite(name: str, seeds: tuple[int, ...], epochs: int | None) -> None:
 
 def update_index(groups: set[str]) -> None:
     """Redraws the figures of the comparisons ``groups`` and regenerates the results index."""
-    for path in draw_figures(groups):
+    for path in draw_figures(RESULTS, FAMILIES, groups):
         click.echo(f"wrote {path}")
-    click.echo(f"wrote {write_index()}")
+    click.echo(f"wrote {write_index(RESULTS, FAMILIES)}")
 
 
 if __name__ == "__main__":

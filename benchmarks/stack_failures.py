@@ -16,18 +16,17 @@ Outcomes, per episode of the deterministic policy:
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import click
 import numpy as np
 
+from benchmarks.report import analysis_path
 from herdemos.environment import env_id_from_file, make_env
 from herdemos.envs.scene import BLOCK_HALF_SIZE, BLOCK_SIZE
 from herdemos.envs.stack import DISTANCE_THRESHOLD
 from herdemos.policy import load_policy
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LIFT = 0.03  # m above the start height that counts as lifted
 PLACED = DISTANCE_THRESHOLD  # m: the envs' success distance per block
 STACKED_Z = 0.01  # m: tolerance on one block height between neighbours
@@ -102,7 +101,7 @@ def classify_episode(env, policy, seed: int) -> str:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="JSON file to write.  [default: benchmarks/results/failures-<env>.json]",
+    help="JSON file to write.  [default: benchmarks/results/<suite>/failures-<env>.json]",
 )
 def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
     """Sorts POLICY_FILE's episodes on a FetchStack/WAMStack env into outcomes."""
@@ -112,7 +111,8 @@ def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
         env_id_from_file(policy.env_id, policy_file, "this analysis takes herdemos' stacking ids")
         if "Stack" not in policy.env_id:
             raise HerdemosError(f"{policy_file}: {policy.env_id} is not a stacking env")
-        path = path or check_output_file(RESULTS / f"failures-{policy.env_id}.json", "output")
+        default = analysis_path(policy_file, f"failures-{policy.env_id}.json")
+        path = path or check_output_file(default, "output")
         env = make_env(policy.env_id)
         with click.progressbar(range(episodes), label="episodes") as bar:
             outcomes = Counter(classify_episode(env, policy, seed + i) for i in bar)

@@ -140,16 +140,6 @@ def test_window_means_reads_ten_epochs_not_one_lucky_epoch():
     assert summary["last_10_epoch_mean"] == pytest.approx(curve.mean())
 
 
-def test_readme_table_is_replaced_between_its_markers_only():
-    from benchmarks.run import replace_between_markers
-
-    text = "intro\n<!-- t -->\n| old |\n<!-- /t -->\nafter\n"
-    assert replace_between_markers(text, "t", "| new |\n") == (
-        "intro\n<!-- t -->\n| new |\n<!-- /t -->\nafter\n"
-    )
-    assert replace_between_markers("no markers\n", "t", "| new |\n") == "no markers\n"
-
-
 def dead_pid() -> int:
     """The PID of a process that has exited (and been reaped)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -163,8 +153,9 @@ def fake_suite(monkeypatch, tmp_path):
     from benchmarks import run
 
     monkeypatch.setattr(run, "RUNS", tmp_path)
-    suite = run.TrainingSuite("fake", "point_env:PointGoal-v0", ("--num_demo", "0"), 3, (0,))
+    suite = run.Suite("point_env:PointGoal-v0", ("--num_demo", "0"), 3, "fake", (0,))
     monkeypatch.setattr(run, "SUITES", {"fake": suite})
+    monkeypatch.setattr(run, "FAMILIES", {"Fake": {"fake": suite}})
     started = []
     monkeypatch.setattr(run, "run_child", lambda command, label, logdir: started.append(command))
     return suite, started
@@ -237,14 +228,19 @@ def test_each_suite_records_the_command_that_reruns_it_alone(monkeypatch):
     monkeypatch.setattr(run, "run_training", lambda name, seeds, epochs: {"summary": {}})
     monkeypatch.setattr(throughput, "SUITES", {"throughput": lambda: {"summary": {}}})
     monkeypatch.setattr(
-        run, "write_results", lambda name, payload: written.setdefault(name, payload)
+        run,
+        "write_training_results",
+        lambda folder, name, payload: written.setdefault(name, payload),
     )
-    monkeypatch.setattr(run, "write_summary_and_figures", lambda: None)
-    args = ["--epochs", "5", "--seeds", "1", "reach-her", "pickplace-her", "throughput"]
+    monkeypatch.setattr(
+        run, "atomic_write_json", lambda path, payload: written.setdefault(path.stem, payload)
+    )
+    monkeypatch.setattr(run, "update_index", lambda groups: None)
+    args = ["--epochs", "5", "--seeds", "1", "reach", "pickplace-her", "throughput"]
     result = CliRunner().invoke(run.main, args)
     assert result.exit_code == 0, result.output
     assert {name: payload["command"] for name, payload in written.items()} == {
-        "reach-her": "python -m benchmarks.run reach-her --seeds 1 --epochs 5",
+        "reach": "python -m benchmarks.run reach --seeds 1 --epochs 5",
         "pickplace-her": "python -m benchmarks.run pickplace-her --seeds 1 --epochs 5",
         "throughput": "python -m benchmarks.run throughput",
     }
@@ -257,7 +253,7 @@ def test_negative_seeds_are_refused_before_anything_runs(monkeypatch):
         raise AssertionError("a suite ran")
 
     monkeypatch.setattr(run, "run_suite", fail)
-    result = CliRunner().invoke(run.main, ["--seeds", "-1", "reach-her"])
+    result = CliRunner().invoke(run.main, ["--seeds", "-1", "reach"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "'--seeds'" in result.output and "Traceback" not in result.output
 
@@ -269,8 +265,8 @@ def test_help_and_list_tell_the_true_default_seeds():
     help_text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
     assert "[default: each suite's own, see --list]" in help_text and "0 1 2]" not in help_text
     listing = CliRunner().invoke(main, ["--list"]).output
-    assert "seeds 0 1 2" in listing.splitlines()[list(SUITES).index("reach-her")]
-    assert "seeds 0\n" in listing  # the one-seed suites
+    assert "seeds 0 1 2" in listing.splitlines()[list(SUITES).index("reach")]
+    assert "seeds 0:" in listing  # the one-seed suites
 
 
 def test_the_commands_in_the_runner_docstring_work():
@@ -334,14 +330,6 @@ def test_a_failed_figure_save_leaves_the_previous_figure_whole(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]  # no temporary file left
 
 
-def test_variant_pairs_match_each_variant_to_its_longest_base_suite():
-    from benchmarks.run import variant_pairs
-
-    names = {"stack2", "stack2-step", "stack2-step-td3", "stack2-step2", "wam-td3", "other"}
-    expected = {"stack2-step": "stack2", "stack2-step-td3": "stack2-step", "stack2-step2": "stack2"}
-    assert variant_pairs(names) == expected
-
-
 @pytest.mark.parametrize("episodes", [100, 1000])
 def test_scripted_demos_are_generated_with_the_suites_episode_count(
     tmp_path, monkeypatch, episodes
@@ -352,8 +340,8 @@ def test_scripted_demos_are_generated_with_the_suites_episode_count(
     import benchmarks.run as run
 
     monkeypatch.setattr(run, "RUNS", tmp_path)
-    suite = run.TrainingSuite(
-        "fake", "FetchStack3-Step-v1", (), 3, (0,), demo_noise=0.1, demo_episodes=episodes
+    suite = run.Suite(
+        "FetchStack3-Step-v1", (), 3, "fake", (0,), demo_noise=0.1, demo_episodes=episodes
     )
     generated = []
 
@@ -376,8 +364,43 @@ def test_a_suite_with_its_own_demo_count_trains_on_its_own_demo_file(tmp_path, m
     import benchmarks.run as run
 
     _, started = fake_suite(monkeypatch, tmp_path)
-    suite = run.TrainingSuite("fake", "FetchStack3-Step-v1", (), 3, (0,), demo_episodes=1000)
+    suite = run.Suite("FetchStack3-Step-v1", (), 3, "fake", (0,), demo_episodes=1000)
     monkeypatch.setattr(run, "noisy_demo_flags", lambda s: ["--demo_file", f"{s.demo_episodes}"])
     run.run_seed("fake", suite, 0, 3)
     (command,) = started
     assert command[command.index("--demo_file") + 1] == "1000"
+
+
+def test_the_runner_writes_into_the_suites_folder_and_the_index_never_readme_or_docs(
+    tmp_path, monkeypatch
+):
+    """A run leaves its training results in results/<suite>/, redraws its comparison's figure
+    there, regenerates results/README.md with the suite's command and headline, and writes
+    nothing else: not the project's README.md, not docs/."""
+    from benchmarks import run
+
+    fake_suite(monkeypatch, tmp_path / "runs")
+    results = tmp_path / "results"
+    monkeypatch.setattr(run, "RESULTS", results)
+    curve = {"env_steps": [10, 20], "minutes": [1.0, 2.0], "success": [0.25, 0.75]}
+    payload = {
+        "suite": "fake",
+        "label": "x",
+        "env": "point_env:PointGoal-v0",
+        "runs": {"seed0": curve},
+    }
+    payload["summary"] = {"fake": run.summarize([curve])}
+    monkeypatch.setattr(run, "run_training", lambda name, seeds, epochs: payload)
+    project = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*"))]
+    before = {p: p.read_bytes() for p in project if p.is_file()}
+    result = CliRunner().invoke(run.main, ["fake"])
+    assert result.exit_code == 0, result.output
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file()) == [
+        "README.md",
+        "fake/training.json",
+        "fake/training.png",
+    ]
+    index = (results / "README.md").read_text()
+    assert "[`fake`](fake/)" in index and "0.50 best / 0.50 last 10-epoch mean" in index
+    assert "`python -m benchmarks.run fake`: `python experiment/train.py --env " in index
+    assert {p: p.read_bytes() for p in project if p.is_file()} == before

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from benchmarks import evaluate
 from benchmarks.evaluate import evaluate_suite, find_checkpoints, wilson_interval
-from benchmarks.suites import TrainingSuite
+from benchmarks.suites import Suite
 from herdemos.policy import Policy
 from herdemos.util import HerdemosError
 
@@ -105,7 +105,7 @@ def test_min_epoch_leaves_out_earlier_checkpoints(tmp_path):
 @pytest.fixture
 def suite_home(tmp_path, monkeypatch):
     """A fake suite ``suite`` known to the CLI, with its runs and results under ``tmp_path``."""
-    monkeypatch.setattr(evaluate, "SUITES", {"suite": TrainingSuite("test", ENV_ID, (), 1)})
+    monkeypatch.setattr(evaluate, "SUITES", {"suite": Suite(ENV_ID, (), 1, "suite")})
     monkeypatch.setattr(evaluate, "RUNS", tmp_path / "runs")
     monkeypatch.setattr(evaluate, "RESULTS", tmp_path / "results")
     (tmp_path / "results").mkdir()
@@ -123,40 +123,42 @@ def snapshot(root) -> dict:
 
 def test_the_cli_writes_the_evaluation_json_and_figure_of_a_known_suite(suite_home):
     write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0, 20: 20.0})
-    (suite_home / "results" / "suite.json").write_text(json.dumps(training_results()))
+    (suite_home / "results" / "suite").mkdir()
+    (suite_home / "results" / "suite" / "training.json").write_text(json.dumps(training_results()))
     args = ["suite", "--episodes", "5", "--report_episodes", "5", "--min_epoch", "10"]
     result = CliRunner().invoke(evaluate.main, args)
     assert result.exit_code == 0, result.output
-    payload = json.loads((suite_home / "results" / "suite-eval.json").read_text())
+    payload = json.loads((suite_home / "results" / "suite" / "eval.json").read_text())
     assert payload["chosen"]["epoch"] == 20
     # The provenance reruns exactly this evaluation, whatever sys.argv held.
     assert payload["command"] == (
         "python -m benchmarks.evaluate suite --episodes 5 --report_episodes 5 --min_epoch 10 "
         "--average_last 0"
     )
-    png = (suite_home / "results" / "suite-eval.png").read_bytes()
+    png = (suite_home / "results" / "suite" / "eval.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert sorted(p.name for p in (suite_home / "results").iterdir()) == [
-        "suite-eval.json",
-        "suite-eval.png",
-        "suite.json",
+    assert sorted(p.name for p in (suite_home / "results" / "suite").iterdir()) == [
+        "eval.json",
+        "eval.png",
+        "training.json",
     ]  # no temporary file left behind
 
 
 def test_the_cli_with_seed_writes_that_seeds_own_files(suite_home):
     write_run(suite_home / "runs" / "suite" / "seed0", {10: 20.0})
     write_run(suite_home / "runs" / "suite" / "seed1", {10: 0.0})
-    (suite_home / "results" / "suite.json").write_text(json.dumps(training_results()))
+    (suite_home / "results" / "suite").mkdir()
+    (suite_home / "results" / "suite" / "training.json").write_text(json.dumps(training_results()))
     args = ["suite", "--episodes", "5", "--report_episodes", "5", "--seed", "1"]
     result = CliRunner().invoke(evaluate.main, args)
     assert result.exit_code == 0, result.output
-    payload = json.loads((suite_home / "results" / "suite-eval-seed1.json").read_text())
+    payload = json.loads((suite_home / "results" / "suite" / "eval-seed1.json").read_text())
     assert payload["chosen"]["seed_dir"] == "seed1"
     assert payload["command"].endswith("--average_last 0 --seed 1")
-    assert sorted(p.name for p in (suite_home / "results").iterdir()) == [
-        "suite-eval-seed1.json",
-        "suite-eval-seed1.png",
-        "suite.json",
+    assert sorted(p.name for p in (suite_home / "results" / "suite").iterdir()) == [
+        "eval-seed1.json",
+        "eval-seed1.png",
+        "training.json",
     ]
 
 
@@ -207,7 +209,8 @@ def test_a_damaged_training_results_json_is_refused_before_any_episode(
     suite_home, monkeypatch, content, fragment
 ):
     write_run(suite_home / "runs" / "suite" / "seed0", {10: 0.0})
-    (suite_home / "results" / "suite.json").write_bytes(content)
+    (suite_home / "results" / "suite").mkdir()
+    (suite_home / "results" / "suite" / "training.json").write_bytes(content)
     before = snapshot(suite_home)
 
     def no_episodes(*args):
@@ -215,7 +218,7 @@ def test_a_damaged_training_results_json_is_refused_before_any_episode(
 
     monkeypatch.setattr(evaluate, "episode_successes", no_episodes)
     result = CliRunner().invoke(evaluate.main, ["suite", "--episodes", "1"])
-    assert_one_line_error(result, str(suite_home / "results" / "suite.json"), fragment)
+    assert_one_line_error(result, str(suite_home / "results" / "suite" / "training.json"), fragment)
     assert snapshot(suite_home) == before
 
 

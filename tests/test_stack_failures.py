@@ -76,5 +76,5 @@ def test_a_negative_seed_is_a_usage_error_without_traceback(tmp_path):
 
 def test_help_documents_episodes_and_where_the_default_output_goes():
     text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
-    assert "benchmarks/results/failures-<env>.json" in text
+    assert "benchmarks/results/<suite>/failures-<env>.json" in text
     assert "--episodes INTEGER RANGE Episodes to run" in text

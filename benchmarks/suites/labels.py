@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 OPTION_NAMES = {"demo_reset_prob": "demo resets"}
 """Readable names of the train.py options a label spells out; others keep their own name."""
 

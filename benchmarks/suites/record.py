@@ -56,9 +56,7 @@ class Suite:
         """The file name of the suite's own demos (see ``own_demos``); suites recorded alike
         share it. 100 episodes keep the names the earlier results were made with."""
         miss = f"_miss{self.demo_miss_prob:g}" if self.demo_miss_prob > 0 else ""
-        count = (
-            f"_{self.demo_episodes}ep" if self.demo_episodes != CACHED_DEMO_EPISODES else ""
-        )
+        count = f"_{self.demo_episodes}ep" if self.demo_episodes != CACHED_DEMO_EPISODES else ""
         return f"{self.env}_noise{self.demo_noise:g}{miss}{count}.npz"
 
     @property

@@ -71,9 +71,7 @@ SUITES: dict[str, Suite] = {
     "stack3-bc-only-100": stack3((*demos(100), *BC_ONLY, *STACKING), 54),
     "stack3-bc-only-300": stack3((*demos(300), *BC_ONLY, *STACKING), 31, 300),
     "stack3-bc-only-1000": stack3((*demos(1000), *BC_ONLY, *STACKING), 50, 1000),
-    "stack3-bc-only-mirror": stack3(
-        (*demos(100), *MIRROR, *BC_ONLY, *STACKING), 70, seeds=(0, 1)
-    ),
+    "stack3-bc-only-mirror": stack3((*demos(100), *MIRROR, *BC_ONLY, *STACKING), 70, seeds=(0, 1)),
     "stack3-bc-qfilter-100": stack3((*demos(100), *BC_QFILTER, *RESETS_HALF, *STACKING), 126),
     "stack3-bc-qfilter-1000": stack3(
         (*demos(1000), *BC_QFILTER, *RESETS_HALF, *STACKING), 174, 1000
