@@ -33,10 +33,9 @@ from herdemos.util import HerdemosError, atomic_write_text
 INDEX = "README.md"
 """The index's file name in the results folder."""
 OTHER_FOLDERS = {
-    "stack3-demo-count": "Stack3's held-out success against the number of demos "
-    "(`python -m benchmarks.demo_count`)",
     "throughput": "learner, rollout and MPI throughput (`python -m benchmarks.run throughput`)",
     "archive": "retired suites and figures, under their old names",
+    "analysis": "analyses of policies no suite trained (created when needed)",
 }
 
 
@@ -161,18 +160,24 @@ def index_markdown(folder: Path, families: Families) -> str:
     lines += [
         "## Commands",
         "",
-        "Each command trains every seed S of its suite with the train.py line after it.",
+        "Each command trains every seed S of its suite with the train.py line after it (plus "
+        "the runner's `--logdir` and saving intervals). A `--demo_file` is generated first by "
+        "`data_generation/fetch_data_generation.py` with the suite's demo noise and count.",
         "",
     ]
     for name, suite in suites.items():
         lines.append(f"- `python -m benchmarks.run {name}`: `{train_command(suite)}`")
-    lines += ["", "## Comparisons", ""]
+    lines += ["", "## Comparisons", "", "Figures and analyses of several suites at once.", ""]
     for group, names in groups(suites).items():
         if len(names) > 1:
-            figure = f"[{FIGURE}]({group}/{FIGURE})" if (folder / group / FIGURE).exists() else ""
-            lines.append(f"- `{group}`: {', '.join(f'`{n}`' for n in names)} {figure}".rstrip())
+            members = ", ".join(f"`{n}`" for n in names)
+            lines.append(f"- [`{group}`]({group}/): {members}; {files_cell(folder / group)}")
     lines += ["", "## Other folders", ""]
-    lines += [f"- [{folder}/]({folder}/): {what}" for folder, what in OTHER_FOLDERS.items()]
+    lines += [
+        f"- [{name}/]({name}/): {what}"
+        for name, what in OTHER_FOLDERS.items()
+        if (folder / name).is_dir()
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,12 +1,26 @@
-"""benchmarks.demo_count: Stack3's held-out success by demo count, from the evaluation files."""
+"""benchmarks.demo_count: Stack3's held-out success by demo count, from the evaluation files of
+the suites the demo-count group declares."""
 
 import json
 
 from click.testing import CliRunner
 
+from benchmarks.suites import Suite
 
-def write_eval(results, suite, success, epoch=30):
-    (results / f"{suite}-eval.json").write_text(
+BC_ONLY = ("--set", "bc_only=1")
+METHOD = ("--bc_loss", "1", "--q_filter", "1")
+MIRROR = ("--demo_mirror", "1")
+
+
+def suite(flags: tuple[str, ...], demos: int, group: str = "count") -> Suite:
+    return Suite(
+        "FetchStack3-Step-v1", ("--num_demo", str(demos), *flags), 1, group, demo_episodes=demos
+    )
+
+
+def write_eval(results, suite_name, success, epoch=30):
+    (results / suite_name).mkdir()
+    (results / suite_name / "eval.json").write_text(
         json.dumps(
             {
                 "chosen": {"epoch": epoch},
@@ -20,32 +34,40 @@ def write_eval(results, suite, success, epoch=30):
     )
 
 
-def test_points_come_from_the_evaluations_and_missing_ones_are_named(tmp_path, monkeypatch):
+def test_points_come_from_the_evaluations_and_missing_ones_are_named(tmp_path):
+    """Names are arbitrary: the series, the demo count and the mirror stars come from each
+    suite's flags and demo settings, never from its name."""
     from benchmarks import demo_count
 
-    monkeypatch.setattr(
-        demo_count,
-        "SERIES",
-        {"BC alone": {1000: "bc-1000", 100: "bc-100"}, "method": {100: "method-100"}},
-    )
-    monkeypatch.setattr(demo_count, "MIRRORED", {"BC alone": "bc-mirror", "method": "m-mirror"})
-    write_eval(tmp_path, "bc-1000", 0.92)
-    write_eval(tmp_path, "bc-100", 0.19, epoch=10)
-    write_eval(tmp_path, "bc-mirror", 0.85, epoch=60)
-    series, missing = demo_count.collect(tmp_path)
-    mirrored = "BC alone" + demo_count.MIRROR_SUFFIX
-    assert missing == ["method-100", "m-mirror"] and list(series) == ["BC alone", mirrored]
-    assert [
-        (p["demos"], p["suite"], p["epoch"], p["success_rate"]) for p in series["BC alone"]
-    ] == [
-        (100, "bc-100", 10, 0.19),
-        (1000, "bc-1000", 30, 0.92),
+    suites = {
+        "a": suite(BC_ONLY, 1000),
+        "b": suite(BC_ONLY, 100),
+        "c": suite((*BC_ONLY, *MIRROR), 100),
+        "d": suite(METHOD, 100),
+        "e": suite((*METHOD, *MIRROR), 100),
+    }
+    write_eval(tmp_path, "a", 0.92)
+    write_eval(tmp_path, "b", 0.19, epoch=10)
+    write_eval(tmp_path, "c", 0.85, epoch=60)
+    series, missing = demo_count.collect(tmp_path, suites)
+    mirrored = "BC only" + demo_count.MIRROR_SUFFIX
+    assert missing == ["d", "e"] and list(series) == ["BC only", mirrored]
+    assert [(p["demos"], p["suite"], p["epoch"], p["success_rate"]) for p in series["BC only"]] == [
+        (100, "b", 10, 0.19),
+        (1000, "a", 30, 0.92),
     ]
     assert [(p["demos"], p["suite"], p["success_rate"]) for p in series[mirrored]] == [
-        (100, "bc-mirror", 0.85)
+        (100, "c", 0.85)
     ]
     demo_count.plot(series, tmp_path / "figure.png")
     assert (tmp_path / "figure.png").stat().st_size > 0
+
+
+def test_the_group_is_read_from_the_suite_data():
+    from benchmarks.demo_count import group_suites
+
+    suites = {"x": suite(BC_ONLY, 100), "y": suite(BC_ONLY, 300, group="other")}
+    assert list(group_suites(suites, "count")) == ["x"]
 
 
 def test_nothing_to_plot_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
@@ -61,35 +83,34 @@ def test_nothing_to_plot_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_every_suite_it_reads_is_a_training_suite():
-    from benchmarks.demo_count import MIRRORED, SERIES
-    from benchmarks.suites import SUITES
+def test_the_declared_group_differs_only_in_its_demos():
+    """Every suite of the live demo-count group trains Stack3 on the same noisy demos and
+    says in its data how many it loads; mirror images only ever add to 100 demos."""
+    from benchmarks.demo_count import group_suites
+    from benchmarks.suites import SUITES, parse_flags, uses_demo_mirror
+    from benchmarks.suites.stacking import DEMO_COUNT
 
-    for suites in SERIES.values():
-        for demos, suite in suites.items():
-            assert suite in SUITES
-            flags = SUITES[suite].flags
-            assert flags[flags.index("--num_demo") + 1] == str(demos)
-            assert SUITES[suite].env == "FetchStack3-Step-v1"
-            assert SUITES[suite].demo_episodes == demos and SUITES[suite].demo_noise == 0.1
-    for method, suite in MIRRORED.items():
-        assert method in SERIES
-        flags = SUITES[suite].flags
-        assert flags[flags.index("--num_demo") + 1] == "100"
-        assert flags[flags.index("--demo_mirror") + 1] == "1"
-        assert SUITES[suite].env == "FetchStack3-Step-v1" and SUITES[suite].demo_noise == 0.1
+    group = group_suites(SUITES, DEMO_COUNT)
+    assert len(group) >= 6
+    for member in group.values():
+        options = parse_flags(member.flags).options
+        assert options["num_demo"] == str(member.demo_episodes)
+        assert member.env == "FetchStack3-Step-v1" and member.demo_noise == 0.1
+        if uses_demo_mirror(member.flags):
+            assert member.demo_episodes == 100
 
 
 def test_a_damaged_evaluation_is_one_line_naming_the_file(tmp_path, monkeypatch):
     from benchmarks import demo_count
 
     monkeypatch.setattr(demo_count, "RESULTS", tmp_path)
-    monkeypatch.setattr(demo_count, "SERIES", {"BC alone": {100: "bc-100"}})
-    monkeypatch.setattr(demo_count, "MIRRORED", {})
-    (tmp_path / "bc-100-eval.json").write_text('{"chosen": {"epoch": 10}}')
+    monkeypatch.setattr(demo_count, "SUITES", {"bc-100": suite(BC_ONLY, 100, "g")})
+    monkeypatch.setattr(demo_count, "DEMO_COUNT", "g")
+    (tmp_path / "bc-100").mkdir()
+    (tmp_path / "bc-100" / "eval.json").write_text('{"chosen": {"epoch": 10}}')
     result = CliRunner().invoke(demo_count.main, [])
     assert result.exit_code == 1
     (line,) = result.output.strip().splitlines()
-    assert line.startswith(f"Error: {tmp_path / 'bc-100-eval.json'}: not a readable held-out")
+    assert line.startswith(f"Error: {tmp_path / 'bc-100' / 'eval.json'}: not a readable held-out")
     assert line.endswith("rerun python -m benchmarks.evaluate bc-100")
-    assert [p.name for p in tmp_path.iterdir()] == ["bc-100-eval.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["bc-100"]
