@@ -61,7 +61,7 @@ def test_every_relative_link_points_to_an_existing_file_and_heading(page):
             broken.append(target)
         elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved):
             broken.append(target)  # noqa: SIM114  (a missing file and a missing heading)
-    assert not broken, f"{page.name}: broken links {broken}"
+    assert not broken, f"{page.relative_to(ROOT)}: broken links {broken}"
 
 
 def test_every_number_in_the_task_table_links_to_a_results_file():
