@@ -84,14 +84,12 @@ def readme_snippet() -> str:
 
 
 def test_the_python_snippet_runs_as_written(tmp_path):
-    import gymnasium as gym
-    import gymnasium_robotics
+    from herdemos.environment import make_env
 
     snippet = readme_snippet()
     (policy_path,) = re.findall(r'load_policy\("([^"]+)"\)', snippet)
     (env_id,) = re.findall(r'gym\.make\("([^"]+)"\)', snippet)
-    gym.register_envs(gymnasium_robotics)
-    env = gym.make(env_id)
+    env = make_env(env_id)
     spaces = env.observation_space
     dims = tuple(
         int(np.prod(s.shape))
