@@ -15,6 +15,10 @@ best of hundreds of such epochs is mostly luck. This script instead
 
 It writes ``benchmarks/results/<suite>-eval.json`` and a figure ``<suite>-eval.png``: the
 selection rate of each checkpoint with 95% Wilson intervals over the training curve.
+
+This module is the command line; the work is in ``checkpoints`` (finding them), ``candidates``
+(checkpoints and their means), ``held_out`` (the selection and report passes), ``intervals``
+(the statistics) and ``evaluation_figure`` (the figure).
 """
 
 from __future__ import annotations
