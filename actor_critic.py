@@ -7,11 +7,23 @@ Weight layout matches :class:`herdemos.policy.Policy`, which runs the same netwo
 
 from __future__ import annotations
 
+from herdemos.normalizer import ArrayOps, clip_and_normalize
+from herdemos.policy import Policy, actor_forward
 from herdemos.util import native_stderr_silenced
 
 with native_stderr_silenced():
     import keras
     import tensorflow as tf
+
+TF_OPS = ArrayOps(
+    clip=tf.clip_by_value,
+    relu=tf.nn.relu,
+    tanh=tf.tanh,
+    concat=lambda xs: tf.concat(xs, axis=-1),
+    to_float32=lambda x: tf.cast(x, tf.float32),
+)
+"""The array functions of :mod:`herdemos.normalizer` for TF tensors, so the exported actor runs
+the NumPy policy's own input pipeline and forward pass."""
 
 
 def mlp(in_dim: int, hidden: int, layers: int, out_dim: int, name: str) -> keras.Sequential:
@@ -88,7 +100,7 @@ class ServingActor(tf.Module):
     SavedModel can be exported from any policy file without the training code.
     """
 
-    def __init__(self, policy) -> None:
+    def __init__(self, policy: Policy) -> None:
         super().__init__(name="herdemos_actor")
         self.o_mean = tf.constant(policy.o_mean, tf.float32)
         self.o_std = tf.constant(policy.o_std, tf.float32)
@@ -107,27 +119,14 @@ class ServingActor(tf.Module):
             ],
         )
 
-    def _normalize(self, x, mean, std):
-        x = tf.clip_by_value(x, -self.clip_obs, self.clip_obs)
-        return tf.clip_by_value((x - mean) / std, -self.norm_clip, self.norm_clip)
-
-    def _serve(self, observation, desired_goal):
-        x = tf.concat(
-            [
-                self._normalize(observation, self.o_mean, self.o_std),
-                self._normalize(desired_goal, self.g_mean, self.g_std),
-            ],
-            axis=-1,
-        )
-        n_layers = len(self.weights) // 2
-        for i in range(n_layers):
-            x = tf.matmul(x, self.weights[2 * i]) + self.weights[2 * i + 1]
-            if i < n_layers - 1:
-                x = tf.nn.relu(x)
-        return {"action": self.max_u * tf.tanh(x)}
+    def _serve(self, observation: tf.Tensor, desired_goal: tf.Tensor) -> dict[str, tf.Tensor]:
+        c, n = self.clip_obs, self.norm_clip
+        o_n = clip_and_normalize(observation, self.o_mean, self.o_std, c, n, TF_OPS)
+        g_n = clip_and_normalize(desired_goal, self.g_mean, self.g_std, c, n, TF_OPS)
+        return {"action": actor_forward(self.weights, o_n, g_n, self.max_u, TF_OPS)}
 
 
-def export_saved_model(policy, directory: str) -> None:
+def export_saved_model(policy: Policy, directory: str) -> None:
     """Writes ``policy``'s actor as a SavedModel whose ``serving_default`` signature takes
     ``observation`` and ``desired_goal`` (float32, batched) and returns ``{"action": ...}``."""
     module = ServingActor(policy)

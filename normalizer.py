@@ -9,10 +9,56 @@ makes statistics from several workers (MPI ranks) combine exactly by addition.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 SumReducer = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class ArrayOps:
+    """The few array functions that the input pipeline and the forward pass need.
+
+    Arithmetic (``-``, ``/``, ``@``, ``+``) works alike on NumPy arrays and TF tensors; these do
+    not. Passing them in lets one definition serve the NumPy policy that acts in the rollouts and
+    the TF SavedModel of the export, so the two can never drift apart.
+    """
+
+    clip: Callable[[Any, float, float], Any]
+    relu: Callable[[Any], Any]
+    tanh: Callable[[Any], Any]
+    concat: Callable[[list[Any]], Any]  # along the last axis
+    to_float32: Callable[[Any], Any]
+
+
+NUMPY_OPS = ArrayOps(
+    clip=np.clip,
+    relu=lambda x: np.maximum(x, 0.0),
+    tanh=np.tanh,
+    concat=lambda xs: np.concatenate(xs, axis=-1),
+    to_float32=lambda x: x.astype(np.float32),
+)
+
+
+def normalize(x: Any, mean: Any, std: Any, clip_range: float, ops: ArrayOps = NUMPY_OPS) -> Any:
+    """``clip((x - mean) / std, -clip_range, clip_range)`` in float32: the one normalisation
+    used in training, in the NumPy policy and in the exported actor."""
+    return ops.to_float32(ops.clip((x - mean) / std, -clip_range, clip_range))
+
+
+def clip_and_normalize(
+    x: Any,
+    mean: Any,
+    std: Any,
+    clip_obs: float,
+    norm_clip: float,
+    ops: ArrayOps = NUMPY_OPS,
+) -> Any:
+    """Baselines' input pipeline for a policy: raw values clipped to ``clip_obs`` first (a
+    simulator glitch cannot push one input arbitrarily far), then :func:`normalize`."""
+    return normalize(ops.clip(x, -clip_obs, clip_obs), mean, std, norm_clip, ops)
 
 
 class Normalizer:
@@ -72,9 +118,7 @@ class Normalizer:
 
     def normalize(self, x: np.ndarray) -> np.ndarray:
         """Maps ``x`` to ``clip((x - mean) / std)`` in float32."""
-        return np.clip((x - self.mean) / self.std, -self.clip_range, self.clip_range).astype(
-            np.float32
-        )
+        return normalize(x, self.mean, self.std, self.clip_range)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The arrays needed to restore this normaliser exactly (for checkpoints)."""

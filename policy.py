@@ -16,20 +16,32 @@ from typing import Any
 
 import numpy as np
 
+from herdemos.normalizer import NUMPY_OPS, ArrayOps, clip_and_normalize
 from herdemos.plain_pickle import loads_plain_data
 from herdemos.util import HerdemosError, atomic_write
 
 FORMAT = "herdemos-policy-v1"
 
 
-def _mlp_forward(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """ReLU MLP with a linear last layer; ``weights`` alternate kernel, bias (Keras layout)."""
+def mlp_forward(weights: Sequence[Any], x: Any, ops: ArrayOps = NUMPY_OPS) -> Any:
+    """ReLU MLP with a linear last layer; ``weights`` alternate kernel, bias (Keras layout).
+
+    The one forward pass of a saved network: the NumPy policy runs it on arrays, the export on
+    TF tensors (``ops``), so a policy file and its SavedModel compute the same function.
+    """
     n_layers = len(weights) // 2
     for i in range(n_layers):
         x = x @ weights[2 * i] + weights[2 * i + 1]
         if i < n_layers - 1:
-            np.maximum(x, 0.0, out=x)
+            x = ops.relu(x)
     return x
+
+
+def actor_forward(
+    weights: Sequence[Any], o_n: Any, g_n: Any, max_u: float, ops: ArrayOps = NUMPY_OPS
+) -> Any:
+    """pi(o, g) from normalised inputs: the actor MLP, then ``tanh`` scaled to the action box."""
+    return max_u * ops.tanh(mlp_forward(weights, ops.concat([o_n, g_n]), ops))
 
 
 @dataclass
@@ -69,21 +81,21 @@ class Policy:
 
     def _inputs(self, o: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c, n = self.clip_obs, self.norm_clip
-        o_n = np.clip((np.clip(o, -c, c) - self.o_mean) / self.o_std, -n, n)
-        g_n = np.clip((np.clip(g, -c, c) - self.g_mean) / self.g_std, -n, n)
-        return o_n.astype(np.float32), g_n.astype(np.float32)
+        return (
+            clip_and_normalize(o, self.o_mean, self.o_std, c, n),
+            clip_and_normalize(g, self.g_mean, self.g_std, c, n),
+        )
 
     def deterministic(self, o: np.ndarray, g: np.ndarray) -> np.ndarray:
         """pi(o, g) for a batch (or one row) of raw observations and goals."""
         o_n, g_n = self._inputs(np.atleast_2d(o), np.atleast_2d(g))
-        pre = _mlp_forward(self.actor_weights, np.concatenate([o_n, g_n], axis=-1))
-        return (self.max_u * np.tanh(pre)).astype(np.float32)
+        return actor_forward(self.actor_weights, o_n, g_n, self.max_u).astype(np.float32)
 
     def q_value(self, o: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Q(o, g, u), shape ``(batch,)``."""
         o_n, g_n = self._inputs(np.atleast_2d(o), np.atleast_2d(g))
         x = np.concatenate([o_n, g_n, np.atleast_2d(u) / self.max_u], axis=-1).astype(np.float32)
-        return _mlp_forward(self.critic_weights, x)[:, 0]
+        return mlp_forward(self.critic_weights, x)[:, 0]
 
     def explore(
         self,

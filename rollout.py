@@ -1,12 +1,14 @@
 """Rollout workers: drive a batch of envs for one episode and return it in buffer format.
 
 The training worker explores; the evaluator is a second worker with ``exploit=True`` whose
-actions are deterministic and whose episodes always start from normal resets.
+actions are deterministic and whose episodes always start from normal resets. This is the one
+episode loop of herdemos: ``play.py``, the held-out evaluation and the analysis tools run their
+episodes through :func:`run_episodes`, watching each step through a :data:`StepHook`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +48,11 @@ class PolicyActions:
             return self.policy.deterministic(o, g)
         return self.policy.explore(o, g, self.noise_eps, self.random_eps, self.rng)
 
+    @classmethod
+    def exploiting(cls, policy: Policy) -> PolicyActions:
+        """The deterministic actions of evaluation, play and analysis (no random stream used)."""
+        return cls(policy, True, 0.0, 0.0, np.random.default_rng(0))
+
 
 @dataclass(frozen=True)
 class DemoStarts:
@@ -75,6 +82,26 @@ class DemoStarts:
         return self.sim_state[ep, t], self.goal[ep, t]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One lockstep step of every env, for callers that watch episodes as they run.
+
+    The observations are the envs' own (float64 for MuJoCo envs), not the float32 copies of the
+    episode batch, so a tool that thresholds positions sees exactly what the env reported.
+    """
+
+    t: int
+    obs: ObsBatch  # what the actions were chosen from (the reset observation at t = 0)
+    u: np.ndarray  # (n, dim_u): the actions taken, after clipping to the action box
+    next_obs: ObsBatch  # what the step returned
+    rewards: np.ndarray  # (n,) float64
+    infos: list[dict]  # the step's info dict per env
+    envs: list[gym.Env]  # to render a frame after the step
+
+
+StepHook = Callable[[Step], None]
+
+
 @dataclass
 class Rollout:
     """One batch of episodes plus the statistics the logger wants."""
@@ -102,6 +129,9 @@ class RolloutWorker:
         demo_starts: demo states for resets (training worker only).
         demo_reset_prob: probability that an episode starts from a demo state.
         record_sim_state: also return the simulator state at every step (demo generation).
+        drop_blowups: drop episodes with a physics blow-up or a non-finite state (they would
+            poison the replay buffer). Evaluation and analysis keep them: every episode they
+            were asked for counts, as the failure it is.
     """
 
     def __init__(
@@ -113,6 +143,7 @@ class RolloutWorker:
         demo_starts: DemoStarts | None = None,
         demo_reset_prob: float = 0.0,
         record_sim_state: bool = False,
+        drop_blowups: bool = True,
     ) -> None:
         self.envs = envs
         self.info = info
@@ -120,6 +151,7 @@ class RolloutWorker:
         self.demo_starts = demo_starts
         self.demo_reset_prob = demo_reset_prob if demo_starts is not None else 0.0
         self.record_sim_state = record_sim_state
+        self.drop_blowups = drop_blowups
         entropy = np.random.SeedSequence(seed).generate_state(len(envs))
         self._seeds: list[int | None] = [int(s) for s in entropy]
         self.n_episodes = 0
@@ -133,9 +165,9 @@ class RolloutWorker:
             raise ValueError(f"{len(seeds)} seeds for {len(self.envs)} envs")
         self._seeds = list(seeds)
 
-    def _reset(self, index: int) -> tuple[dict[str, np.ndarray], bool]:
+    def _reset(self, index: int, seed: int | None) -> tuple[dict[str, np.ndarray], bool]:
         env = self.envs[index]
-        obs, _ = env.reset(seed=self._seeds[index])
+        obs, _ = env.reset(seed=self._seeds[index] if seed is None else seed)
         self._seeds[index] = None
         if self.demo_starts is not None and self.rng.random() < self.demo_reset_prob:
             state, goal = self.demo_starts.sample(self.rng)
@@ -146,15 +178,22 @@ class RolloutWorker:
         self,
         actions: ActionSource,
         q_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+        seeds: list[int] | None = None,
+        on_step: StepHook | None = None,
     ) -> Rollout:
         """Runs one episode in every env and returns them stacked along axis 0.
 
         Args:
             actions: the policy (or scripted controller) to act with.
             q_fn: if given, ``Q(o, g, u)`` is averaged over the episode (the test/mean_Q log).
+            seeds: reset seeds, one per env, for this episode only (numbered evaluation
+                episodes); by default envs continue their own random streams.
+            on_step: called after every step (filming, per-step analysis).
         """
         n, horizon = len(self.envs), self.info.horizon
-        starts = [self._reset(i) for i in range(n)]
+        if seeds is not None and len(seeds) != n:
+            raise ValueError(f"{len(seeds)} seeds for {n} envs")
+        starts = [self._reset(i, None if seeds is None else seeds[i]) for i in range(n)]
         warnings_before = [physics_warnings(env) for env in self.envs]
         obs = {k: np.stack([s[0][k] for s in starts]) for k in starts[0][0]}
         o = np.empty((n, horizon + 1, self.info.dim_o), np.float32)
@@ -178,9 +217,14 @@ class RolloutWorker:
             if q_fn is not None:
                 q_sum += float(np.mean(q_fn(o[:, t], g[:, t], u[:, t])))
             steps = [env.step(u[i, t]) for i, env in enumerate(self.envs)]
-            obs = {k: np.stack([s[0][k] for s in steps]) for k in steps[0][0]}
-            rewards[:, t] = [s[1] for s in steps]
+            next_obs = {k: np.stack([s[0][k] for s in steps]) for k in steps[0][0]}
+            step_rewards = np.array([float(s[1]) for s in steps])
+            rewards[:, t] = step_rewards
             success[:, t, 0] = [float(s[4].get("is_success", 0.0)) for s in steps]
+            if on_step is not None:
+                infos = [s[4] for s in steps]
+                on_step(Step(t, obs, u[:, t], next_obs, step_rewards, infos, self.envs))
+            obs = next_obs
         o[:, horizon], ag[:, horizon] = obs["observation"], obs["achieved_goal"]
         episodes = {"o": o, "ag": ag, "g": g, "u": u, "info_is_success": success}
         if states is not None:
@@ -194,6 +238,8 @@ class RolloutWorker:
         )
         for key in ("o", "ag", "g"):
             valid &= np.isfinite(episodes[key]).all(axis=(1, 2))
+        if not self.drop_blowups:
+            valid[:] = True
         if not valid.all():
             episodes = {k: v[valid] for k, v in episodes.items()}
         self.n_episodes += n
@@ -207,3 +253,23 @@ class RolloutWorker:
             n_discarded=int((~valid).sum()),
             n_steps=n * horizon,
         )
+
+
+def run_episodes(
+    env: gym.Env,
+    info: EnvInfo,
+    actions: ActionSource,
+    first_seed: int,
+    n_episodes: int,
+    on_step: StepHook | None = None,
+) -> Iterator[Rollout]:
+    """Episodes seeded ``first_seed``, ``first_seed + 1``, ... on one env, one at a time: the
+    evaluator's loop for numbered episodes (play, held-out evaluation, analysis), so that the
+    same seed is the same episode in every tool. Each yields a one-episode :class:`Rollout`
+    that keeps blow-ups (see ``drop_blowups``).
+    """
+    worker = RolloutWorker(
+        [env], info, first_seed, np.random.default_rng(first_seed), drop_blowups=False
+    )
+    for i in range(n_episodes):
+        yield worker.generate_rollouts(actions, seeds=[first_seed + i], on_step=on_step)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -122,16 +123,35 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
         HerdemosError: the file cannot be written (a folder in its place, a file where its
             folder should be, no permission, a full disk), as one line naming the file.
     """
+
+    def write_to(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            write(f)
+
+    _write_then_rename(path, write_to, ".tmp")
+
+
+def atomic_write_named(path: str | os.PathLike, write_to: Callable[[Path], Any]) -> None:
+    """Like :func:`atomic_write`, for writers that take a file name rather than a file object
+    (a video encoder). The temporary name ends in ``path``'s suffix, from which such writers
+    choose their format.
+    """
+    _write_then_rename(path, write_to, f".tmp{Path(path).suffix}")
+
+
+def _write_then_rename(
+    path: str | os.PathLike, write_to: Callable[[Path], Any], suffix: str
+) -> None:
     path = check_output_file(path, "output")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(fd)
     except OSError as e:
         raise HerdemosError(f"{path}: cannot write ({e.strerror or e})") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
+        write_to(Path(tmp))
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
@@ -140,6 +160,34 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
         if isinstance(e, OSError):  # named after the file asked for, not the temporary one
             raise HerdemosError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
+
+
+def atomic_create_folder(path: str | os.PathLike, write_into: Callable[[Path], Any]) -> None:
+    """Create a folder of files so that it appears complete or not at all (a SavedModel).
+
+    The files are written into a hidden sibling folder, which is then renamed to ``path``: an
+    export that fails halfway leaves nothing behind. An existing ``path`` is never replaced.
+
+    Raises:
+        HerdemosError: ``path`` exists, or the folder cannot be made, as one line.
+    """
+    path = Path(path)
+    if path.exists():
+        raise HerdemosError(f"{path}: already exists; choose a new folder")
+    check_output_file(path, "output")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as e:
+        raise HerdemosError(f"{path}: cannot create ({e.strerror or e})") from None
+    try:
+        write_into(tmp)
+        tmp.chmod(0o777 & ~_umask())
+        tmp.rename(path)
+    except OSError as e:
+        raise HerdemosError(f"{path}: cannot create ({e.strerror or e})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -23,12 +23,17 @@ all states and split by successful and failed episodes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import click
+import gymnasium as gym
 import numpy as np
 
 from benchmarks.report import analysis_path
-from herdemos.environment import env_for_policy
+from herdemos.environment import EnvInfo, env_for_policy
 from herdemos.policy import Policy, load_policy
+from herdemos.rendering import check_forced_backend
+from herdemos.rollout import run_episodes
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
 BIG_GAP = 1.0  # reward units: one step of reward
@@ -71,8 +76,31 @@ def actor_gaps(
     return gaps, best.astype(np.float32)
 
 
+@dataclass
+class CriticCheckedActions:
+    """Acts with pi(s), or with ``follow_critic`` with the critic's best action of
+    :func:`actor_gaps`, and records the gap at every state it acts in (one env)."""
+
+    policy: Policy
+    n_actions: int
+    rng: np.random.Generator
+    follow_critic: bool = False
+    spread: float = 0.0
+    gaps: list[float] = field(default_factory=list)
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        self.gaps = []
+
+    def __call__(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        o, g = obs["observation"], obs["desired_goal"]
+        pi = self.policy.deterministic(o, g)
+        gap, best = actor_gaps(self.policy, o, g, self.n_actions, self.rng, self.spread, pi)
+        self.gaps.append(gap[0])
+        return best if self.follow_critic else pi
+
+
 def episode_gaps(
-    env,
+    env: gym.Env,
     policy: Policy,
     seed: int,
     n_actions: int,
@@ -82,15 +110,9 @@ def episode_gaps(
 ) -> tuple[np.ndarray, bool]:
     """Runs one episode, acting with pi(s), or with ``follow_critic`` with the critic's best
     action of :func:`actor_gaps`; returns the gap at each visited state and the success."""
-    obs, _ = env.reset(seed=seed)
-    gaps, info = [], {}
-    for _ in range(env.spec.max_episode_steps):
-        o, g = obs["observation"], obs["desired_goal"]
-        pi = policy.deterministic(o, g)
-        gap, best = actor_gaps(policy, o, g, n_actions, rng, spread, pi)
-        gaps.append(gap[0])
-        obs, _, _, _, info = env.step(best[0] if follow_critic else pi[0])
-    return np.array(gaps), bool(info.get("is_success"))
+    acting = CriticCheckedActions(policy, n_actions, rng, follow_critic, spread)
+    (rollout,) = run_episodes(env, EnvInfo.of(env, env.spec.id), acting, seed, 1)
+    return np.array(acting.gaps), bool(rollout.episodes["info_is_success"][0, -1, 0])
 
 
 def summarise(gaps: list[np.ndarray]) -> dict[str, float | int]:
@@ -166,6 +188,7 @@ def main(
 ) -> None:
     """Measures how far POLICY_FILE's actor is from the best action its own critic knows."""
     try:
+        check_forced_backend()
         path = check_json_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
         env_id, env, _ = env_for_policy(policy, policy_file, env_id)

@@ -16,15 +16,19 @@ Outcomes, per episode of the deterministic policy:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import click
+import gymnasium as gym
 import numpy as np
 
 from benchmarks.report import analysis_path
-from herdemos.environment import env_id_from_file, make_env
+from herdemos.environment import EnvInfo, env_id_from_file, make_env
 from herdemos.envs.scene import BLOCK_HALF_SIZE, BLOCK_SIZE
 from herdemos.envs.stack import DISTANCE_THRESHOLD
-from herdemos.policy import load_policy
+from herdemos.policy import Policy, load_policy
+from herdemos.rendering import check_forced_backend
+from herdemos.rollout import PolicyActions, Step, run_episodes
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file
 
 LIFT = 0.03  # m above the start height that counts as lifted
@@ -63,22 +67,36 @@ def episode_outcome(
     return f"block_{k}_never_lifted" if not lifted[k] else f"block_{k}_not_placed"
 
 
-def classify_episode(env, policy, seed: int) -> str:
-    """Runs one deterministic episode and returns its outcome (see the module docstring)."""
-    obs, _ = env.reset(seed=seed)
-    start = obs["achieved_goal"].reshape(-1, 3).copy()
-    target = obs["desired_goal"].reshape(-1, 3)
-    lifted = np.zeros(len(start), bool)
-    placed = np.zeros(len(start), bool)
-    built, info = False, {}
-    for _ in range(env.spec.max_episode_steps):
-        obs, _, _, _, info = env.step(policy.act(obs))
-        blocks = obs["achieved_goal"].reshape(-1, 3)
-        lifted |= blocks[:, 2] > start[:, 2] + LIFT
-        placed |= np.linalg.norm(blocks - target, axis=1) < PLACED
-        built |= bool(info["is_success"])
-    success = bool(info.get("is_success"))
-    return episode_outcome(blocks, success, built, lifted, placed)
+class BlockWatch:
+    """Follows the blocks through one episode's steps (a :data:`StepHook` for one env) and sorts
+    the episode into its outcome once it has ended."""
+
+    def __call__(self, step: Step) -> None:
+        if step.t == 0:
+            self.start = step.obs["achieved_goal"][0].reshape(-1, 3).copy()
+            self.target = step.obs["desired_goal"][0].reshape(-1, 3)
+            self.lifted = np.zeros(len(self.start), bool)
+            self.placed = np.zeros(len(self.start), bool)
+            self.built = False
+        blocks = step.next_obs["achieved_goal"][0].reshape(-1, 3)
+        info = step.infos[0]
+        self.lifted |= blocks[:, 2] > self.start[:, 2] + LIFT
+        self.placed |= np.linalg.norm(blocks - self.target, axis=1) < PLACED
+        self.built |= bool(info["is_success"])
+        self.final, self.success = blocks, bool(info.get("is_success"))
+
+    def outcome(self) -> str:
+        return episode_outcome(self.final, self.success, self.built, self.lifted, self.placed)
+
+
+def classify_episodes(
+    env: gym.Env, info: EnvInfo, policy: Policy, first_seed: int, episodes: int
+) -> Iterator[str]:
+    """The outcome (see the module docstring) of each deterministic episode, seeded
+    ``first_seed``, ``first_seed + 1``, ..."""
+    watch = BlockWatch()
+    for _ in run_episodes(env, info, PolicyActions.exploiting(policy), first_seed, episodes, watch):
+        yield watch.outcome()
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +124,7 @@ def classify_episode(env, policy, seed: int) -> str:
 def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
     """Sorts POLICY_FILE's episodes on a FetchStack/WAMStack env into outcomes."""
     try:
+        check_forced_backend()
         path = check_json_out(out, policy_file) if out is not None else None
         policy = load_policy(policy_file)
         env_id_from_file(policy.env_id, policy_file, "this analysis takes herdemos' stacking ids")
@@ -114,8 +133,10 @@ def main(policy_file: str, episodes: int, seed: int, out: str | None) -> None:
         default = analysis_path(policy_file, f"failures-{policy.env_id}.json")
         path = path or check_output_file(default, "output")
         env = make_env(policy.env_id)
-        with click.progressbar(range(episodes), label="episodes") as bar:
-            outcomes = Counter(classify_episode(env, policy, seed + i) for i in bar)
+        info = EnvInfo.of(env, policy.env_id)
+        runs = classify_episodes(env, info, policy, seed, episodes)
+        with click.progressbar(runs, length=episodes, label="episodes") as bar:
+            outcomes = Counter(bar)
         payload = {
             "policy": str(policy_file),
             "env": policy.env_id,

@@ -5,14 +5,12 @@ python experiment/export.py runs/.../policy_best.pkl --out exported_actor
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
-from herdemos.util import HerdemosError, check_output_file
+from herdemos.util import HerdemosError, atomic_create_folder, check_output_file
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,14 +42,10 @@ def main(policy_file: str, out: str) -> None:
         raise click.ClickException(str(e)) from None
     from herdemos.actor_critic import export_saved_model
 
-    # Build in a sibling temp folder, then rename: a failed export leaves nothing behind.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        export_saved_model(policy, str(tmp))
-        tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    try:  # a failed export leaves nothing behind
+        atomic_create_folder(target, lambda tmp: export_saved_model(policy, str(tmp)))
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
     click.echo(
         f"wrote SavedModel to {target} (signature serving_default: observation, "
         f"desired_goal -> action)"

@@ -7,12 +7,19 @@ python experiment/play.py policy_best.pkl --video pickplace.mp4
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 import numpy as np
 
-from herdemos.util import HerdemosError, check_output_file, os_error_line
+from herdemos.util import (
+    HerdemosError,
+    atomic_write,
+    atomic_write_named,
+    check_output_file,
+    os_error_line,
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -42,7 +49,15 @@ from herdemos.util import HerdemosError, check_output_file, os_error_line
     "--strip",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write a .png of 5 evenly spaced frames of the first episode, side by side.",
+    help="Write a .png of 5 evenly spaced frames of one episode, side by side: the first "
+    "successful one, or the one --strip_seed names.",
+)
+@click.option(
+    "--strip_seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Film the episode of this env seed for --strip, success or not.  [default: the first "
+    "successful episode from --seed on, trying up to 50 seeds]",
 )
 @click.option("--env", default=None, help="Override the env id stored in the policy file.")
 @click.option(
@@ -55,12 +70,13 @@ def main(
     render: bool,
     video: str | None,
     strip: str | None,
+    strip_seed: int | None,
     env: str | None,
     fps: int,
 ) -> None:
     """Run POLICY_FILE deterministically; print success rate, mean return and mean Q."""
     try:
-        play(policy_file, n_test_rollouts, seed, render, video, strip, env, fps)
+        play(policy_file, n_test_rollouts, seed, render, video, strip, strip_seed, env, fps)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
@@ -74,17 +90,20 @@ def play(
     render: bool,
     video: str | None,
     strip: str | None,
+    strip_seed: int | None,
     env_override: str | None,
     fps: int,
 ) -> None:
     from herdemos.policy import load_policy
-    from herdemos.rendering import choose_headless_backend, has_display
+    from herdemos.rendering import check_forced_backend, choose_headless_backend, has_display
 
     policy = load_policy(policy_file)
     if render and (video or strip):
         raise HerdemosError("--render and --video/--strip: choose one")
     if strip and Path(strip).suffix.lower() != ".png":
         raise HerdemosError(f"--strip {strip}: use a .png file name")
+    if strip_seed is not None and not strip:
+        raise HerdemosError(f"--strip_seed {strip_seed}: give --strip too (the picture to write)")
     for flag, path in (("--video", video), ("--strip", strip)):
         if path:
             check_output_file(path, flag)  # before the episodes, not after them
@@ -94,6 +113,7 @@ def play(
         raise HerdemosError("--render: no display found (DISPLAY is unset); use --video out.mp4")
     if video and Path(video).suffix.lower() not in (".mp4", ".gif", ".mkv", ".avi"):
         raise HerdemosError(f"--video {video}: use a .mp4 (or .gif) file name")
+    check_forced_backend()
     filming = bool(video or strip)
     if filming:
         backend = choose_headless_backend()
@@ -102,26 +122,29 @@ def play(
     from tqdm import tqdm
 
     from herdemos.environment import env_for_policy
+    from herdemos.rollout import PolicyActions, Step, run_episodes
 
     render_mode = "human" if render else "rgb_array" if filming else None
     env_id, env, info = env_for_policy(policy, policy_file, env_override, render_mode)
+    actions = PolicyActions.exploiting(policy)
     frames: list[np.ndarray] = []
-    first_episode_frames = 0
-    successes, returns, qs = [], [], []
-    for episode in tqdm(range(n_episodes), unit="ep", disable=None, leave=False):
-        obs, _ = env.reset(seed=seed + episode)
-        total, info_step = 0.0, {}
-        for _ in range(info.horizon):
-            action = policy.act(obs)
-            qs.append(float(policy.q_value(obs["observation"], obs["desired_goal"], action)[0]))
-            obs, reward, _, _, info_step = env.step(action)
-            total += float(reward)
-            if video or (strip and episode == 0):
-                frames.append(render_frame(env))
-        first_episode_frames = first_episode_frames or len(frames)
-        successes.append(float(info_step.get("is_success", 0.0)))
-        returns.append(total)
-    env.close()
+    returns: list[float] = []
+    qs: list[float] = []
+
+    def watch(step: Step) -> None:
+        o, g = step.obs["observation"], step.obs["desired_goal"]
+        qs.append(float(policy.q_value(o, g, step.u)[0]))
+        if step.t == 0:
+            returns.append(0.0)
+        returns[-1] += float(step.rewards[0])
+        if video:
+            frames.append(render_frame(step.envs[0]))
+
+    episodes = run_episodes(env, info, actions, seed, n_episodes, watch)
+    successes = [
+        bool(r.episodes["info_is_success"][0, -1, 0])
+        for r in tqdm(episodes, total=n_episodes, unit="ep", disable=None, leave=False)
+    ]
     click.echo(
         f"{env_id}: {n_episodes} episodes | success rate {np.mean(successes):.2f} | "
         f"mean return {np.mean(returns):.1f} | mean Q {np.mean(qs):.2f}"
@@ -130,8 +153,46 @@ def play(
         write_video(video, frames, fps)
         click.echo(f"wrote {video} ({len(frames)} frames)")
     if strip:
-        write_strip(strip, frames[:first_episode_frames])
-        click.echo(f"wrote {strip} (episode seed {seed}, success {successes[0]:.0f})")
+        chosen = strip_seed
+        if chosen is None:
+
+            def succeeds(episode_seed: int) -> bool:
+                (rollout,) = run_episodes(env, info, actions, episode_seed, 1)
+                return bool(rollout.episodes["info_is_success"][0, -1, 0])
+
+            chosen = first_successful_seed(seed, successes, succeeds)
+            if chosen is None:
+                chosen = seed
+                click.echo(
+                    f"no episode of seeds {seed}-{seed + STRIP_SEARCH - 1} succeeded; "
+                    f"filming seed {seed}, a failure"
+                )
+        strip_frames: list[np.ndarray] = []
+        (filmed,) = run_episodes(
+            env, info, actions, chosen, 1, lambda step: strip_frames.append(render_frame(env))
+        )
+        write_strip(strip, strip_frames)
+        success = filmed.episodes["info_is_success"][0, -1, 0]
+        click.echo(f"wrote {strip} (episode seed {chosen}, success {success:.0f})")
+    env.close()
+
+
+STRIP_SEARCH = 50
+"""Seeds tried, from ``--seed`` on, for a successful episode to film with ``--strip``: enough
+for any policy worth filming, and a bound on the time a hopeless one costs."""
+
+
+def first_successful_seed(
+    first_seed: int, played: list[bool], succeeds: Callable[[int], bool]
+) -> int | None:
+    """The first seed from ``first_seed`` on whose episode succeeds, among the ``played``
+    results (seeds ``first_seed``, ``first_seed + 1``, ...) and then new episodes run with
+    ``succeeds``, up to :data:`STRIP_SEARCH` seeds in all; None if none did."""
+    for i in range(STRIP_SEARCH):
+        won = played[i] if i < len(played) else succeeds(first_seed + i)
+        if won:
+            return first_seed + i
+    return None
 
 
 def render_frame(env) -> np.ndarray:
@@ -149,19 +210,15 @@ def render_frame(env) -> np.ndarray:
 
 
 def write_video(path: str, frames: list[np.ndarray], fps: int) -> None:
-    """Encodes frames to a temporary file, then renames it into place (never a half video)."""
+    """Encodes the frames atomically: a reader never finds half a video."""
     import imageio.v2 as imageio
 
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    try:
+    def encode(tmp: Path) -> None:
         with imageio.get_writer(tmp, fps=fps) as writer:
             for frame in frames:
                 writer.append_data(frame)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write_named(path, encode)
 
 
 STRIP_FRAMES = 5
@@ -169,19 +226,13 @@ STRIP_FRAMES = 5
 
 
 def write_strip(path: str, frames: list[np.ndarray]) -> None:
-    """Writes evenly spaced frames side by side as one PNG (temp file, then rename)."""
-    import imageio.v2 as imageio
+    """Writes evenly spaced frames side by side as one PNG, atomically."""
+    import imageio.v3 as iio
 
     picks = np.linspace(0, len(frames) - 1, STRIP_FRAMES).round().astype(int)
     picture = np.concatenate([frames[i] for i in picks], axis=1)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    try:
-        imageio.imwrite(tmp, picture)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    png = iio.imwrite("<bytes>", picture, extension=".png")
+    atomic_write(path, lambda f: f.write(png))
 
 
 if __name__ == "__main__":

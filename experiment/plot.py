@@ -17,7 +17,7 @@ import numpy as np
 
 from herdemos.experiment.config import Config, method_label
 from herdemos.logger import read_progress
-from herdemos.util import HerdemosError, check_output_file
+from herdemos.util import HerdemosError, atomic_write, check_output_file
 
 METRICS = (("test/success_rate", "test success rate"), ("test/mean_Q", "test mean Q"))
 X_AXES = (("epoch", "epoch"), ("total_env_steps", "env steps"))
@@ -148,14 +148,13 @@ def main(logdirs: tuple[str, ...], out: str, stat: str, window: int, title: str 
     envs = sorted({env for env, _ in groups})
     fig.suptitle(title or ", ".join(envs))
     fig.tight_layout()
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.tmp{target.suffix}")
-    try:
-        fig.savefig(tmp, dpi=110)
-        tmp.replace(target)  # a reader never sees a half-written figure
+    image_format = Path(out).suffix.lower().lstrip(".")
+    try:  # a reader never sees a half-written figure
+        atomic_write(out, lambda f: fig.savefig(f, dpi=110, format=image_format))
+    except HerdemosError as e:
+        raise click.ClickException(str(e)) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        plt.close(fig)
     click.echo(f"wrote {out} ({sum(len(r) for r in groups.values())} runs, {len(groups)} groups)")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.evaluate import evaluate_suite
+from benchmarks.held_out import evaluate_suite
 from herdemos.policy import Policy, average_policies, load_policy
 from herdemos.util import HerdemosError
 

@@ -8,8 +8,10 @@ import pytest
 from cli_asserts import assert_one_line_error
 from click.testing import CliRunner
 
-from benchmarks import evaluate
-from benchmarks.evaluate import evaluate_suite, find_checkpoints, wilson_interval
+from benchmarks import evaluate, held_out
+from benchmarks.checkpoints import find_checkpoints
+from benchmarks.held_out import evaluate_suite
+from benchmarks.intervals import wilson_interval
 from benchmarks.suites import Suite
 from herdemos.policy import Policy
 from herdemos.util import HerdemosError
@@ -216,7 +218,7 @@ def test_a_damaged_training_results_json_is_refused_before_any_episode(
     def no_episodes(*args):
         raise AssertionError("episodes were run before the results file was checked")
 
-    monkeypatch.setattr(evaluate, "episode_successes", no_episodes)
+    monkeypatch.setattr(held_out, "episode_successes", no_episodes)
     result = CliRunner().invoke(evaluate.main, ["suite", "--episodes", "1"])
     assert_one_line_error(result, str(suite_home / "results" / "suite" / "training.json"), fragment)
     assert snapshot(suite_home) == before

@@ -120,3 +120,17 @@ def test_bias_that_does_not_fit_its_kernel_is_refused(tmp_path):
     policy.save(path)
     with pytest.raises(HerdemosError, match="mismatched kernel and bias"):
         load_policy(path)
+
+
+def test_the_policy_normalises_its_inputs_as_training_does():
+    """One normaliser: the NumPy policy's inputs are training's clip-then-normalise."""
+    from herdemos.normalizer import Normalizer, clip_and_normalize
+
+    rng = np.random.default_rng(0)
+    stats = Normalizer(3, clip_range=5.0)
+    stats.update(rng.normal(1.0, 0.1, (100, 3)))
+    stats.recompute_stats()
+    x = rng.normal(1.0, 2.0, (20, 3)) * np.array([1.0, 1.0, 500.0])  # some beyond clip_obs
+    trained = stats.normalize(np.clip(x, -200.0, 200.0))
+    np.testing.assert_array_equal(clip_and_normalize(x, stats.mean, stats.std, 200.0, 5.0), trained)
+    assert trained.dtype == np.float32 and np.abs(trained).max() == 5.0

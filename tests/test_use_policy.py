@@ -14,8 +14,15 @@ from herdemos.policy import Policy
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def python_path(*folders) -> str:
+    """The tests' helper modules and ``folders``, before whatever PYTHONPATH already holds (a
+    checkout run in place of the installed package)."""
+    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+    return os.pathsep.join([str(ROOT / "tests"), *map(str, folders), *inherited])
+
+
 def run(*args, extra_env=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), **(extra_env or {})}
+    env = {**os.environ, "PYTHONPATH": python_path(), **(extra_env or {})}
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -286,7 +293,7 @@ def test_a_policy_file_cannot_choose_a_module_to_import(tmp_path):
         f"open({str(tmp_path / 'imported')!r}, 'w').close()\nNothing = None\n"
     )
     policy = str(random_policy(tmp_path / "p.pkl", env_id="planted:Nothing"))
-    extra = {"PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{tmp_path}"}
+    extra = {"PYTHONPATH": python_path(tmp_path)}
     result = run("experiment/play.py", policy, extra_env=extra)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "p.pkl: its env 'planted:Nothing' is a module:Name entry point" in result.stderr
