@@ -13,7 +13,7 @@ import os
 # must be set before TF is first imported, which may happen through any herdemos module.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import herdemos.envs  # noqa: E402, F401  (registers FetchStackN-v0 lazily: no MuJoCo import)
+import herdemos.envs  # noqa: E402, F401  (registers Fetch, stacking and WAM ids lazily: no MuJoCo import)
 from herdemos.policy import Policy, load_policy  # noqa: E402
 
 __all__ = ["Policy", "load_policy"]

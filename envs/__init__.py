@@ -14,6 +14,11 @@ reward: ``WAMReach-v0`` and ``WAMPickAndPlace-v0`` (50 steps), ``WAMStack2-v1`` 
 ``WAMStack4-v1`` (100 and 200 steps, clear tower spot) and their ``-v0`` versions; the stacking
 ones also as ``WAMStackN-Step-v1`` / ``-v0`` with the step reward.
 
+It also registers gymnasium-robotics' Fetch tasks (``FetchReach``, ``FetchPush``, ``FetchSlide``,
+``FetchPickAndPlace``, ``-v4`` and their ``Dense`` variants) under the same ids, entry points and
+horizons as gymnasium-robotics 1.4 does, so that ``gym.make("FetchPush-v4")`` works after
+``import herdemos`` alone.
+
 Registration is idempotent: ids that already exist are left alone, so importing this module again
 (or after a re-registration elsewhere) neither warns nor replaces them. It is also cheap: the
 entry point is Gymnasium's ``module:Class`` string, so MuJoCo and gymnasium-robotics load only
@@ -66,6 +71,34 @@ pick-and-place keep their Fetch horizons; stacking keeps 50 steps per block and,
 stacking, comes with the sparse reward and the paper's step reward (``-Step``)."""
 
 
+FETCH_ENTRY_POINTS = {
+    task: f"herdemos.envs.robotics:MujocoFetch{task}Env"
+    for task in ("Reach", "Push", "Slide", "PickAndPlace")
+}
+"""Task -> entry point of gymnasium-robotics' MuJoCo Fetch env classes (gymnasium-robotics 1.4),
+reached through :mod:`herdemos.envs.robotics`, which imports gymnasium-robotics quietly."""
+
+FETCH_VERSION = "v4"
+FETCH_STEPS = 50
+"""Fetch episode length, gymnasium-robotics' ``max_episode_steps`` for these ids."""
+
+
+def register_fetch_envs() -> None:
+    """Registers the Fetch ids of :data:`FETCH_ENTRY_POINTS` that are not registered yet, sparse
+    and ``Dense``, without importing gymnasium-robotics."""
+    for task, entry_point in FETCH_ENTRY_POINTS.items():
+        for reward_type, infix in (("sparse", ""), ("dense", "Dense")):
+            env_id = f"Fetch{task}{infix}-{FETCH_VERSION}"
+            if env_id in gym.registry:
+                continue
+            gym.register(
+                id=env_id,
+                entry_point=entry_point,
+                kwargs={"reward_type": reward_type},
+                max_episode_steps=FETCH_STEPS,
+            )
+
+
 def stack_env_specs() -> list[tuple[str, int, str, float]]:
     """``(id, n_blocks, reward_type, tower_clearance)`` of every Fetch stacking env, in
     registration order."""
@@ -103,16 +136,19 @@ def register_wam_envs() -> None:
         gym.register(id=env_id, entry_point=entry_point, kwargs=kwargs, max_episode_steps=steps)
 
 
+register_fetch_envs()
 register_stack_envs()
 register_wam_envs()
 
 __all__ = [
+    "FETCH_ENTRY_POINTS",
     "MAX_BLOCKS",
     "MIN_BLOCKS",
     "STACK_ENV_IDS",
     "TOWER_CLEARANCE",
     "TOWER_CLEARANCE_BY_VERSION",
     "WAM_ENV_IDS",
+    "register_fetch_envs",
     "register_stack_envs",
     "register_wam_envs",
     "stack_env_specs",
