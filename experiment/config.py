@@ -1,8 +1,10 @@
 """Typed run configuration: every hyper-parameter, its default, and where the default comes from.
 
 Sources: *paper* = Nair et al. 2018; *seed* = the original Overcoming-exploration-from-demos
-code and README; *baselines* = OpenAI baselines HER, which the seed forked; *herdemos* = chosen
-here for this library (the reason is given).
+code and README; *baselines* = OpenAI baselines HER, which the seed forked; *HER paper* =
+Andrychowicz et al. 2017; *herdemos* = chosen here for this library. Each field's source and
+description are declared with it (:func:`setting`), and train.py's flag help and docs/flags.md
+are generated from them.
 
 The resolved :class:`Config` is written to ``params.json`` in every run's logdir.
 """
@@ -19,85 +21,134 @@ from typing import Any, Literal
 from herdemos.util import HerdemosError
 
 
+def setting(default: Any, source: str, doc: str) -> Any:
+    """A config field: its default, where that default comes from, and what it does. The
+    matching train.py flag's help and docs/flags.md are generated from these."""
+    return field(default=default, metadata={"source": source, "doc": doc})
+
+
 @dataclass(frozen=True)
 class DDPGConfig:
     """The learner: networks, optimiser, losses."""
 
-    hidden: int = 256  # baselines: units per hidden layer
-    layers: int = 3  # baselines: hidden layers in actor and critic
-    pi_lr: float = 1e-3  # seed/baselines: actor Adam learning rate
-    q_lr: float = 1e-3  # seed/baselines: critic Adam learning rate
-    polyak: float = 0.95  # baselines: target <- polyak * target + (1 - polyak) * main
-    action_l2: float = 1.0  # baselines: weight of the mean (pi / max_u)^2 penalty
-    batch_size: int = 1024  # seed: transitions per update, demo rows included
-    demo_batch_size: int = 128  # seed: rows of each batch drawn from the demo buffer
-    gamma: float | None = None  # paper/baselines: None means 1 - 1/T (0.98 for T = 50)
-    clip_return: bool = True  # baselines: clip targets to [r_min/(1-gamma), 0] (r_min -1 there)
-    bc_loss: bool = False  # seed: add the behaviour-cloning loss on demo rows
-    q_filter: bool = False  # seed/paper: clone only where Q(s, a_demo) > Q(s, pi(s))
-    bc_only: bool = False  # paper's baseline: the actor learns by behaviour cloning alone
-    lambda1: float = 0.001  # seed: weight of the RL actor loss when BC is on
-    lambda2: float = 0.0078  # seed: weight of the (summed) BC loss
-    # herdemos, opt-in from TD3 (Fujimoto et al. 2018): the critic's target takes the smaller of
-    # two critics' values, which curbs the overestimation the actor climbs into. benchmarks/
-    # actor_gap.py measured the single critic rating off-policy actions far above the actor's.
-    twin_q: bool = False
-    # TD3's target policy smoothing: Gaussian noise of this std (fraction of max_u), clipped at
-    # 2.5 std as in TD3 (0.2 clipped at 0.5), on the target action; 0 is DDPG's exact target.
-    target_noise: float = 0.0
-    clip_obs: float = 200.0  # baselines: raw o and g are clipped to this before normalising
-    norm_eps: float = 0.01  # baselines: lower bound on the normaliser's std
-    norm_clip: float = 5.0  # baselines: normalised inputs are clipped to +-norm_clip
+    hidden: int = setting(256, "baselines", "Units per hidden layer of the actor and critic.")
+    layers: int = setting(3, "baselines", "Hidden layers of the actor and critic.")
+    pi_lr: float = setting(1e-3, "seed/baselines", "Actor Adam learning rate.")
+    q_lr: float = setting(1e-3, "seed/baselines", "Critic Adam learning rate.")
+    polyak: float = setting(
+        0.95, "baselines", "After each cycle: target <- polyak * target + (1 - polyak) * main."
+    )
+    action_l2: float = setting(
+        1.0, "baselines", "Weight of the mean (pi / max_u)^2 penalty in the actor loss."
+    )
+    batch_size: int = setting(1024, "seed", "Transitions per update, demo rows included.")
+    demo_batch_size: int = setting(128, "seed", "Rows of each batch drawn from the demo buffer.")
+    gamma: float | None = setting(
+        None, "paper/baselines", "Discount factor; none means 1 - 1/T (0.98 for T = 50)."
+    )
+    clip_return: bool = setting(
+        True,
+        "baselines",
+        "Clip target returns to [r_min/(1-gamma), 0], r_min the lowest step reward.",
+    )
+    bc_loss: bool = setting(False, "seed", "Add the behaviour-cloning loss on demo rows.")
+    q_filter: bool = setting(
+        False, "seed/paper", "Clone only where Q(s,a_demo) > Q(s,pi(s)); needs --bc_loss 1."
+    )
+    bc_only: bool = setting(
+        False, "paper", "The actor learns by behaviour cloning alone (the paper's baseline)."
+    )
+    lambda1: float = setting(0.001, "seed", "Weight of the RL actor loss when BC is on.")
+    lambda2: float = setting(0.0078, "seed", "Weight of the (summed) BC loss.")
+    # Opt-in from TD3 (Fujimoto et al. 2018): the smaller of two critics' values curbs the
+    # overestimation the actor climbs into (benchmarks/actor_gap.py shows the single critic
+    # rating off-policy actions far above the actor's own).
+    twin_q: bool = setting(
+        False,
+        "baselines (one critic)",
+        "Two critics; targets take the smaller value, the actor follows the first.",
+    )
+    target_noise: float = setting(
+        0.0,
+        "baselines (DDPG's target)",
+        "Std of Gaussian noise on target actions, a fraction of max_u, clipped at 2.5 std "
+        "(TD3 uses 0.2); 0 is DDPG's exact target.",
+    )
+    clip_obs: float = setting(200.0, "baselines", "Raw o and g are clipped to this first.")
+    norm_eps: float = setting(0.01, "baselines", "Lower bound on the normaliser's std.")
+    norm_clip: float = setting(5.0, "baselines", "Normalised inputs are clipped to +-norm_clip.")
 
 
 @dataclass(frozen=True)
 class HERConfig:
     """Hindsight relabelling."""
 
-    replay_strategy: Literal["future", "none"] = "future"  # baselines: 'future' strategy
-    replay_k: int = 4  # HER paper/baselines: 4 relabelled goals per real goal
-    # herdemos: success distance (m) behind the training rewards; None keeps the env's own (5 cm
-    # for Fetch). Tighter asks the learner for precise placement while tests still count
-    # success at the env's distance; needs an env with a `distance_threshold` attribute.
-    reward_threshold: float | None = None
+    replay_strategy: Literal["future", "none"] = setting(
+        "future", "baselines", "HER strategy; 'none' disables relabelling."
+    )
+    replay_k: int = setting(
+        4, "HER paper/baselines", "Relabelled goals per real goal, for agent and demo rows."
+    )
+    reward_threshold: float | None = setting(
+        None, "herdemos", "Success distance (m) behind the training rewards; none: the env's."
+    )
 
 
 @dataclass(frozen=True)
 class DemoConfig:
     """Where demonstrations come from and how they are used."""
 
-    num_demo: int = 0  # seed: demo episodes loaded into R_D (0 = plain HER)
-    demo_file: str | None = None  # seed: None means generate/cache scripted demos for the env
-    demo_reset_prob: float = 0.0  # paper (resets to demo states): off by default
-    # herdemos: HER ratio for demo rows; None = her.replay_k, as in the seed. 0 keeps each demo's
-    # own goal, so the BC loss clones the demonstrator on the task it actually solved.
-    demo_replay_k: int | None = None
-    # herdemos: add the demos' mirror images (the env's reflection symmetries) to the demo
-    # buffer, eight episodes per demo on the stacking envs (see herdemos.symmetry). Demo resets
-    # still start from the recorded demos: the images have no simulator state.
-    demo_mirror: bool = False
-    # herdemos: the env's mirror planes --demo_mirror uses, comma-separated; the stacking envs
-    # have x, y and diagonal (eight images of each demo), "x,y" gives four.
-    demo_mirror_planes: str = "x,y,diagonal"
+    num_demo: int = setting(0, "seed", "Demo episodes in the demo buffer (0: plain HER).")
+    demo_file: str | None = setting(
+        None, "seed", "Demo .npz; if omitted, scripted demos are generated and cached."
+    )
+    demo_reset_prob: float = setting(
+        0.0, "seed (no resets)", "Probability that a training episode starts from a demo state."
+    )
+    demo_replay_k: int | None = setting(
+        None, "seed", "HER ratio for demo rows; none: replay_k; 0 keeps each demo's own goal."
+    )
+    # Demo resets still start from the recorded demos: the images have no simulator state.
+    demo_mirror: bool = setting(
+        False,
+        "seed (no mirror images)",
+        "Also put the demos' mirror images in the demo buffer (stacking envs: 8 episodes "
+        "per demo; choose planes with --set demo_mirror_planes=x,y).",
+    )
+    demo_mirror_planes: str = setting(
+        "x,y,diagonal",
+        "herdemos",
+        "The env's mirror planes --demo_mirror uses, comma-separated (x,y: four images).",
+    )
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """The epoch / cycle / batch loop, exploration and bookkeeping."""
 
-    env: str = "FetchPickAndPlace-v4"  # seed: the task its README reports
-    n_epochs: int = 100  # herdemos: ~100k env steps, about 20 minutes on 2 cores
-    n_cycles: int = 10  # seed/baselines (FetchReach): cycles per epoch
-    n_batches: int = 40  # baselines: updates per cycle
-    rollout_batch_size: int = 2  # baselines: parallel episodes per cycle
-    n_test_rollouts: int = 10  # baselines: deterministic evaluation episodes per epoch
-    buffer_size: int = 1_000_000  # baselines: replay capacity in transitions
-    random_eps: float = 0.1  # seed README (its code used 0.2): probability of a random action
-    noise_eps: float = 0.1  # seed: Gaussian action noise std, as a fraction of max_u
-    seed: int = 0  # herdemos: base seed for NumPy, TF and the envs
-    policy_save_interval: int = 5  # seed: save policy_{epoch}.pkl every this many epochs
-    checkpoint_interval: int = 1  # herdemos: checkpoint every N epochs (0: only at the end)
-    num_cpu: int = 1  # baselines: MPI ranks
+    env: str = setting(
+        "FetchPickAndPlace-v4",
+        "seed",
+        "Gymnasium goal env id or module:Class.",
+    )
+    n_epochs: int = setting(100, "herdemos", "Epochs to train (may be raised on --resume).")
+    n_cycles: int = setting(10, "seed/baselines", "Cycles per epoch.")
+    n_batches: int = setting(40, "baselines", "Updates per cycle.")
+    rollout_batch_size: int = setting(2, "baselines", "Parallel episodes per cycle.")
+    n_test_rollouts: int = setting(10, "baselines", "Deterministic test episodes per epoch.")
+    buffer_size: int = setting(1_000_000, "baselines", "Replay capacity in transitions.")
+    random_eps: float = setting(
+        0.1, "seed README (its code: 0.2)", "Probability of a uniform random action."
+    )
+    noise_eps: float = setting(0.1, "seed", "Gaussian action noise std, a fraction of max_u.")
+    seed: int = setting(0, "herdemos", "Random seed of NumPy, TF and the envs.")
+    policy_save_interval: int = setting(
+        5, "seed", "Save policy_<epoch>.pkl every N epochs (0: never)."
+    )
+    checkpoint_interval: int = setting(
+        1, "herdemos", "Write a checkpoint every N epochs (0: only at the end)."
+    )
+    num_cpu: int = setting(1, "baselines", "MPI ranks.")
 
 
 @dataclass(frozen=True)
@@ -228,6 +279,19 @@ def field_section(name: str) -> str:
 
 def _section_type(section: str) -> type:
     return {"ddpg": DDPGConfig, "her": HERConfig, "demo": DemoConfig, "train": TrainConfig}[section]
+
+
+def config_field(key: str) -> dataclasses.Field:
+    """The declaration of field ``section.name``: its default and, in its metadata, the source
+    of that default and a description."""
+    section, name = key.split(".")
+    return next(f for f in fields(_section_type(section)) if f.name == name)
+
+
+def field_type(key: str) -> tuple[Any, bool]:
+    """Field ``section.name``'s type without ``| None``, and whether None is allowed."""
+    section, name = key.split(".")
+    return _base_type(typing.get_type_hints(_section_type(section))[name])
 
 
 def _parse_value(section: str, name: str, text: str) -> Any:
