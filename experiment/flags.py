@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, config_field, field_type
+from herdemos.config import config_field, field_type
+from herdemos.experiment.config import ENV_OVERRIDES, PRESETS
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from typing import Any, Literal
 
 import click
 
-from herdemos.experiment.config import PRESETS, SECTIONS, Config, config_field, field_type
+from herdemos.config import SECTIONS, Config, config_field, field_type
+from herdemos.experiment.config import PRESETS
 from herdemos.experiment.flags import FLAGS, Flag, description, env_defaults, value_text
 
 HEADER = """# Flags and config fields
 
 Generated from the declarations by `python -m herdemos.experiment.flags_doc > docs/flags.md`
-(flags: `experiment/flags.py`; fields: `experiment/config.py`); a test checks that this page
+(flags: `experiment/flags.py`; fields: `config.py`); a test checks that this page
 matches them. How to choose a method, the presets and the outputs: [training](training.md).
 """
 

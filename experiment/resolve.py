@@ -10,16 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from herdemos.experiment.config import (
-    ENV_OVERRIDES,
-    PRESETS,
-    Config,
-    env_family,
-    field_key,
-    parse_set_options,
-    validate,
-    with_overrides,
-)
+from herdemos.config import Config, field_key, validate, with_overrides
+from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, env_family, parse_set_options
 from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags
 from herdemos.util import HerdemosError
 

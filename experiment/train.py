@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from herdemos.experiment.config import Config
+from herdemos.config import Config
 from herdemos.experiment.flags import TrainFlags, flag_options
 from herdemos.experiment.resolve import resolve_config, resume_config
 from herdemos.experiment.stopping import (

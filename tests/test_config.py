@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from herdemos.experiment.config import (
-    SECTIONS,
-    Config,
-    parse_set_options,
-    validate,
-    with_overrides,
-)
+from herdemos.config import SECTIONS, Config, validate, with_overrides
+from herdemos.experiment.config import parse_set_options
 from herdemos.experiment.flags import TrainFlags
 from herdemos.experiment.resolve import resolve_config, resume_config
 from herdemos.util import HerdemosError

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from herdemos.config import SECTIONS, Config
 from herdemos.experiment import train
-from herdemos.experiment.config import SECTIONS, Config
 from herdemos.experiment.flags import FLAGS, SETTING_FLAGS, TrainFlags
 from herdemos.experiment.flags_doc import flags_markdown
 from herdemos.experiment.resolve import resolve_config

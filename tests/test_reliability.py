@@ -15,8 +15,8 @@ import pytest
 from test_use_policy import python_path
 
 from herdemos.checkpoint import checkpoint_name, list_checkpoints
+from herdemos.config import Config, with_overrides
 from herdemos.environment import EnvInfo
-from herdemos.experiment.config import Config, with_overrides
 from herdemos.rollout import RolloutWorker
 from herdemos.trainer import Trainer, TrainingDiverged
 
