@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from herdemos.experiment.config import Config
+from herdemos.config import Config
 from herdemos.util import HerdemosError
 
 KEEP = 2

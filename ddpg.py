@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from herdemos.actor_critic import ActorCritic, keras, tf
-from herdemos.experiment.config import DDPGConfig
+from herdemos.config import DDPGConfig
 from herdemos.normalizer import Normalizer
 from herdemos.util import HerdemosError
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from herdemos.config import Config
 from herdemos.environment import EnvInfo
-from herdemos.experiment.config import Config
 from herdemos.util import HerdemosError, atomic_write
 
 EPISODE_KEYS = ("o", "ag", "g", "u", "info_is_success")

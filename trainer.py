@@ -20,6 +20,7 @@ from herdemos.checkpoint import (
     state_file_name,
     write_checkpoint,
 )
+from herdemos.config import Config
 from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData
 from herdemos.environment import (
@@ -34,7 +35,6 @@ from herdemos.environment import (
     sim_state_size,
     worst_step_reward,
 )
-from herdemos.experiment.config import Config
 from herdemos.her import make_sample_her_transitions
 from herdemos.logger import ProgressLog, epoch_line
 from herdemos.parallel import Workers

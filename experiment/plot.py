@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.experiment.config import Config, method_label
+from herdemos.config import Config
+from herdemos.experiment.config import method_label
 from herdemos.logger import read_progress
 from herdemos.util import HerdemosError, atomic_write, check_output_file
 

@@ -11,14 +11,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from herdemos.experiment.config import PRESETS, Config
-from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
+from herdemos.config import Config
+from herdemos.experiment.flags import TrainFlags, flag_options
+from herdemos.experiment.resolve import resolve_config, resume_config
 from herdemos.experiment.stopping import (
     GracefulStop,
     relaunched_rank,
@@ -35,134 +35,8 @@ if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags ar
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--env",
-    default=None,
-    help="Gymnasium goal env id or module:Class.  [default: FetchPickAndPlace-v4]",
-)
-@click.option(
-    "--logdir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Run folder.  [default: runs/<env>-<timestamp>]",
-)
-@click.option(
-    "--resume",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Continue the run in this folder from its last checkpoint.",
-)
-@click.option(
-    "--n_epochs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Epochs to train (may be raised on --resume).  [default: 100; FetchReach 10]",
-)
-@click.option("--seed", type=int, default=None, help="Random seed.  [default: 0]")
-@click.option(
-    "--policy_save_interval",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Save policy_<epoch>.pkl every N epochs (0: never).  [default: 5]",
-)
-@click.option(
-    "--replay_strategy",
-    type=click.Choice(["future", "none"]),
-    default=None,
-    help="HER strategy; 'none' disables relabelling.  [default: future]",
-)
-@click.option(
-    "--clip_return",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Clip target returns to [r_min/(1-gamma), 0], r_min the lowest step reward.  [default: 1]",
-)
-@click.option(
-    "--demo_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Demo .npz; if omitted, scripted demos are generated and cached.",
-)
-@click.option(
-    "--bc_loss",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Add the behaviour-cloning loss on demo rows.  [default: 0]",
-)
-@click.option(
-    "--q_filter",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Clone only where Q(s,a_demo) > Q(s,pi(s)); needs --bc_loss 1.  [default: 0]",
-)
-@click.option(
-    "--num_demo",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Demo episodes in the demo buffer (0: plain HER).  [default: 0]",
-)
-@click.option(
-    "--demo_reset_prob",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="Probability that a training episode starts from a demo state.  [default: 0]",
-)
-@click.option(
-    "--demo_mirror",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Also put the demos' mirror images in the demo buffer (stacking envs: 8 episodes per "
-    "demo; choose planes with --set demo_mirror_planes=x,y).  [default: 0]",
-)
-@click.option(
-    "--num_cpu", type=click.IntRange(min=1), default=None, help="MPI ranks.  [default: 1]"
-)
-@click.option(
-    "--preset",
-    type=click.Choice(sorted(PRESETS)),
-    default=None,
-    help=(
-        "A named hyper-parameter set: 'original' is the original project's Fetch config, "
-        "'stacking' herdemos' settings for the stacking envs, 'stacking-td3' those with "
-        "TD3's twin critics and target noise (best on FetchStack2-Step-v1)."
-    ),
-)
-@click.option(
-    "--set",
-    "set_items",
-    multiple=True,
-    metavar="FIELD=VALUE",
-    help="Override any config field, e.g. --set n_cycles=10 --set ddpg.polyak=0.9.",
-)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option(
-    "--stop_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Stop after the current cycle, with a checkpoint, once this file exists (for a "
-    "hand-written mpirun or a job scheduler, where Ctrl-C would abort the ranks).",
-)
-def main(
-    env: str | None,
-    logdir: str | None,
-    resume: str | None,
-    n_epochs: int | None,
-    seed: int | None,
-    policy_save_interval: int | None,
-    replay_strategy: str | None,
-    clip_return: int | None,
-    demo_file: str | None,
-    bc_loss: int | None,
-    q_filter: int | None,
-    num_demo: int | None,
-    demo_reset_prob: float | None,
-    demo_mirror: int | None,
-    num_cpu: int | None,
-    preset: str | None,
-    set_items: tuple[str, ...],
-    quiet: bool,
-    stop_file: str | None,
-) -> None:
+@flag_options
+def main(**options: Any) -> None:
     """Train DDPG + HER with demonstrations (Nair et al. 2018) on a goal-conditioned env.
 
     \b
@@ -172,34 +46,22 @@ def main(
       python experiment/train.py --num_demo 0 --set n_cycles=20
       python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000 --n_epochs 200
     """
-    flags = TrainFlags(
-        env=env,
-        n_epochs=n_epochs,
-        seed=seed,
-        policy_save_interval=policy_save_interval,
-        num_cpu=num_cpu,
-        replay_strategy=replay_strategy,
-        clip_return=optional_bool(clip_return),
-        bc_loss=optional_bool(bc_loss),
-        q_filter=optional_bool(q_filter),
-        num_demo=num_demo,
-        demo_file=demo_file,
-        demo_reset_prob=demo_reset_prob,
-        demo_mirror=optional_bool(demo_mirror),
-        preset=preset,
-    )
+    flags = TrainFlags.from_options(options)
+    stop_file = options["stop_file"]
     try:
-        code = run(logdir, resume, set_items, quiet, flags, Path(stop_file) if stop_file else None)
+        code = run(
+            options["logdir"],
+            options["resume"],
+            options["set_items"],
+            options["quiet"],
+            flags,
+            Path(stop_file) if stop_file else None,
+        )
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(os_error_line(e)) from None
     sys.exit(code)
-
-
-def optional_bool(value: int | None) -> bool | None:
-    """A 0/1 flag as a bool, keeping None (not given)."""
-    return None if value is None else bool(value)
 
 
 def run(
@@ -223,8 +85,8 @@ def run(
         raise HerdemosError(
             f"--stop_file {stop_file}: exists already, so training would stop at once; remove it"
         )
-    if workers.size > 1 and flags.num_cpu is None and not resume:
-        flags = replace(flags, num_cpu=workers.size)  # launched as `mpirun -np N train.py`
+    if workers.size > 1 and flags.get("num_cpu") is None and not resume:
+        flags = flags.with_given(num_cpu=workers.size)  # launched as `mpirun -np N train.py`
     if resume:
         path = Path(resume)
         config = resume_config(path, flags, set_items)

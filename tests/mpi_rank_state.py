@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from herdemos.experiment.config import Config, with_overrides
+from herdemos.config import Config, with_overrides
 from herdemos.parallel import connect
 from herdemos.trainer import Trainer
 

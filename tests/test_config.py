@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from herdemos.experiment.config import (
-    SECTIONS,
-    Config,
-    parse_set_options,
-    validate,
-    with_overrides,
-)
+from herdemos.config import SECTIONS, Config, validate, with_overrides
+from herdemos.experiment.config import parse_set_options
+from herdemos.experiment.flags import TrainFlags
+from herdemos.experiment.resolve import resolve_config, resume_config
 from herdemos.util import HerdemosError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,7 +107,6 @@ def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_de
 
 
 def test_original_preset_is_applied_below_explicit_flags():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     config = resolve_config(TrainFlags(preset="original", seed=3), ("n_batches=7",))
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
@@ -119,7 +115,6 @@ def test_original_preset_is_applied_below_explicit_flags():
 
 
 def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actions():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     config = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
@@ -129,7 +124,6 @@ def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actio
 
 
 def test_stacking_td3_preset_adds_the_twin_critic_to_the_stacking_preset():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     plain = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
     td3 = resolve_config(TrainFlags(preset="stacking-td3", env="FetchStack2-v1"), ())
@@ -139,45 +133,8 @@ def test_stacking_td3_preset_adds_the_twin_critic_to_the_stacking_preset():
     validate(td3)
 
 
-def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
-    """A train.py option added without its TrainFlags field (or mapped to the wrong config
-    field) would be silently dropped; this pins the two together."""
-    from herdemos.experiment.flags import TrainFlags, resolve_config
-    from herdemos.experiment.train import main
-
-    options = {p.name for p in main.params} - {
-        "logdir",
-        "resume",
-        "set_items",
-        "quiet",
-        "stop_file",
-    }
-    assert options == {f.name for f in dataclasses.fields(TrainFlags)}
-    given = TrainFlags(
-        env="FetchPush-v4",
-        n_epochs=7,
-        seed=11,
-        policy_save_interval=3,
-        num_cpu=1,
-        replay_strategy="none",
-        clip_return=False,
-        bc_loss=True,
-        q_filter=True,
-        num_demo=5,
-        demo_file="demos.npz",
-        demo_reset_prob=0.25,
-        demo_mirror=True,
-    )
-    config = resolve_config(given, ())
-    for key, value in given.overrides().items():
-        section, name = key.split(".")
-        assert getattr(getattr(config, section), name) == value, key
-    assert len(given.overrides()) == len(dataclasses.fields(TrainFlags)) - 1  # all but --preset
-
-
 def test_flag_text_is_never_parsed_as_a_set_value():
     """``--demo_file none`` names a file; only ``--set demo_file=none`` clears the field."""
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     for name in ("none", "null"):
         flags = TrainFlags(num_demo=5, demo_file=name)
@@ -188,7 +145,6 @@ def test_flag_text_is_never_parsed_as_a_set_value():
 
 
 def test_set_env_gets_that_envs_defaults_like_the_env_flag():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     by_set = resolve_config(TrainFlags(env="FetchPush-v4"), ("env=FetchReach-v4",))
     by_flag = resolve_config(TrainFlags(env="FetchReach-v4"), ())
@@ -196,7 +152,6 @@ def test_set_env_gets_that_envs_defaults_like_the_env_flag():
 
 
 def _stored_run(tmp_path, flags, set_items=()):
-    from herdemos.experiment.flags import resolve_config
 
     (tmp_path / "params.json").write_text(resolve_config(flags, set_items).to_json())
     return tmp_path
@@ -213,7 +168,6 @@ def _stored_run(tmp_path, flags, set_items=()):
     ],
 )
 def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, named):
-    from herdemos.experiment.flags import TrainFlags, resume_config
 
     run = _stored_run(tmp_path, TrainFlags(bc_loss=True, num_demo=5, seed=3))
     with pytest.raises(HerdemosError, match=re.escape(named)):
@@ -233,7 +187,6 @@ def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, na
     ],
 )
 def test_a_damaged_params_json_is_named_in_one_line_on_resume(tmp_path, content, problem):
-    from herdemos.experiment.flags import TrainFlags, resume_config
 
     (tmp_path / "params.json").write_text(content)
     with pytest.raises(HerdemosError) as error:
@@ -252,7 +205,6 @@ def test_config_round_trips_through_json_with_ints_taken_for_floats():
 
 
 def test_resume_accepts_repeated_flags_and_takes_the_n_epochs_set_last(tmp_path):
-    from herdemos.experiment.flags import TrainFlags, resume_config
 
     run = _stored_run(tmp_path, TrainFlags(bc_loss=True, num_demo=5, preset="stacking"))
     again = TrainFlags(bc_loss=True, num_demo=5, preset="stacking", n_epochs=200)

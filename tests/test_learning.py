@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from herdemos.experiment.config import Config, with_overrides
+from herdemos.config import Config, with_overrides
 from herdemos.logger import ProgressLog
 from herdemos.rollout import PolicyActions, RolloutWorker
 from herdemos.trainer import Trainer

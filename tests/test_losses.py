@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from herdemos.config import DDPGConfig
 from herdemos.ddpg import DDPG, Dims, actor_loss, q_filter_mask
-from herdemos.experiment.config import DDPGConfig
 
 LAMBDA1, LAMBDA2, ACTION_L2 = 0.001, 0.0078, 1.0
 

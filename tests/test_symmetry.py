@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import herdemos.envs  # noqa: F401  (registers the stacking ids)
+from herdemos.config import Config, with_overrides
 from herdemos.data_generation.controllers import make_controller
 from herdemos.demos import DemoData
 from herdemos.envs.stack import BLOCK_OBS, GRIPPER_OBS, stack_reflection
-from herdemos.experiment.config import Config, with_overrides
 from herdemos.symmetry import AffineMap, reflect, with_reflections
 from herdemos.trainer import Trainer
 
