@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.experiment.config import Config
 from herdemos.util import HerdemosError, atomic_write
 

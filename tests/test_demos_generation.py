@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from herdemos.data_generation import convert_legacy_demos, fetch_data_generation, scripted_demos
 from herdemos.data_generation.scripted_demos import generate_demos
 from herdemos.demos import load_demos
-from herdemos.environment import EnvInfo, make_env, set_sim_state
+from herdemos.env_info import EnvInfo
+from herdemos.environment import make_env
 from herdemos.rollout import DemoStarts
+from herdemos.sim_state import set_sim_state
 
 ROOT = Path(__file__).resolve().parents[1]
 

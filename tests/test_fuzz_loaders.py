@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from herdemos import load_policy
 from herdemos.demos import DemoData, load_demos
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.experiment.config import Config, with_overrides
 from herdemos.policy import Policy
 from herdemos.trainer import Trainer

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_asserts import python_path
 
 from herdemos.checkpoint import checkpoint_name, list_checkpoints
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.experiment.config import Config, with_overrides
 from herdemos.rollout import RolloutWorker
 from herdemos.trainer import Trainer, TrainingDiverged
@@ -152,7 +153,7 @@ def test_blown_up_episodes_are_discarded_and_counted():
 
 
 def cli(*args, **kwargs):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     command = [sys.executable, "experiment/train.py", *args]
     pipe = subprocess.PIPE
     return subprocess.Popen(

@@ -181,7 +181,8 @@ def test_a_deliberately_missed_grasp_closes_on_nothing_and_is_recovered():
 )
 def test_worst_step_reward_sets_the_return_floor(env_id, worst):
     """The step reward reaches -N per step, so its Q-values need a floor N times lower."""
-    from herdemos.environment import make_env, worst_step_reward
+    from herdemos.env_info import worst_step_reward
+    from herdemos.environment import make_env
 
     env = make_env(env_id)
     assert worst_step_reward(env) == worst
@@ -226,7 +227,8 @@ def test_negative_tower_clearance_is_rejected():
 def test_a_tighter_reward_threshold_changes_training_rewards_and_not_the_env():
     """--set reward_threshold=0.02: a tower 3 cm off its target earns -1 in training, while the
     rollout env (and the success it reports) keeps the 5 cm rule."""
-    from herdemos.environment import make_env, reward_fn_of, reward_fn_with_threshold
+    from herdemos.env_info import reward_fn_of
+    from herdemos.environment import make_env, reward_fn_with_threshold
 
     env = make_env("FetchStack2-v1")
     goal = tower(2)[None]

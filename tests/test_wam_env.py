@@ -15,7 +15,6 @@ from herdemos.data_generation.controllers import (
     StackController,
     make_controller,
 )
-from herdemos.environment import get_sim_state
 from herdemos.envs.wam import GRIP_DOWN, START_GRIP
 from herdemos.envs.wam_model import (
     FLANGE_TO_FINGERS,
@@ -26,6 +25,7 @@ from herdemos.envs.wam_model import (
     WAM_JOINTS,
     DHRow,
 )
+from herdemos.sim_state import get_sim_state
 
 # id: (observation size, goal size, horizon)
 SPECS = {
