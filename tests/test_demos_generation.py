@@ -53,7 +53,7 @@ KINEMATICS_TOL = 2e-3
     "env_id, steps",
     [
         ("FetchPickAndPlace-v4", [(0, 0), (0, 17), (1, 30), (1, 49)]),
-        ("WAMStack2-v0", [(0, 0), (0, 40), (1, 70), (1, 99)]),  # a second robot, 2 blocks
+        ("WAMStack2-v1", [(0, 0), (0, 40), (1, 70), (1, 99)]),  # a second robot, 2 blocks
     ],
 )
 def test_restored_demo_state_reproduces_the_next_observation(env_id, steps):
