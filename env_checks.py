@@ -2,13 +2,15 @@
 
 Checks that need only the config are ``validate`` in the config module; the shapes and horizon of
 a demo file are checked against the env's :class:`~herdemos.env_info.EnvInfo` while it is loaded
-(:func:`herdemos.demos.load_demos`). What needs the env itself is here: its mirror planes and its
-simulator state for demo resets. ``train.py`` runs :func:`check_against_env` on a probe env
-before it starts any MPI rank or makes any folder, so each mistake is one line.
+(:func:`herdemos.demos.load_demos`). What needs the env itself is here: its mirror planes, its
+simulator state for demo resets, and the env a demo file was recorded in. ``train.py`` runs
+:func:`check_against_env` on a probe env before it starts any MPI rank or makes any folder, so
+each mistake is one line.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import gymnasium as gym
@@ -44,6 +46,8 @@ def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = Non
     if demos is None:
         return
     source = demo.demo_file if demo.demo_file is not None else "the scripted demos"
+    if demo.demo_env_check:
+        check_demo_env(demos.metadata.get("env_id"), env_id, source)
     if demo.demo_reset_prob > 0:
         if demos.sim_state is None:
             raise HerdemosError(
@@ -57,6 +61,32 @@ def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = Non
                 f"{demos.sim_state.shape[-1]}, {env_id} needs {size} (demos from another env or "
                 "MuJoCo version?)"
             )
+
+
+def check_demo_env(recorded: object, env_id: str, source: str | os.PathLike) -> None:
+    """Refuses demos recorded in another env than ``env_id``.
+
+    Demos of another task can have the same sizes (FetchPush's and FetchPickAndPlace's do), so
+    the shape checks at loading pass them; the env id in the file's metadata tells them apart.
+    ``module:Name`` and ``Name`` are the same env. A file whose metadata names no env (your own
+    demos) is accepted: its shapes were checked when it was loaded.
+
+    Raises:
+        HerdemosError: the file names another env, in one line naming the file, both envs and
+            the override.
+    """
+    if recorded is None:
+        return
+    if not isinstance(recorded, str) or _env_name(recorded) != _env_name(env_id):
+        raise HerdemosError(
+            f"{source}: demos recorded in {recorded}, not {env_id}; use demos of {env_id}, or "
+            "--set demo_env_check=0 to train on them anyway"
+        )
+
+
+def _env_name(env_id: str) -> str:
+    """The env's registered name: ``'point_env:PointGoal-v0' -> 'PointGoal-v0'``."""
+    return env_id.rsplit(":", 1)[-1]
 
 
 def mirror_reflections(env: gym.Env, env_id: str, planes: str) -> tuple[Reflection, ...]:

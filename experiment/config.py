@@ -79,6 +79,10 @@ class DemoConfig:
     # herdemos: the env's mirror planes --demo_mirror uses, comma-separated; the stacking envs
     # have x, y and diagonal (eight images of each demo), "x,y" gives four.
     demo_mirror_planes: str = "x,y,diagonal"
+    # herdemos: refuse a demo file whose metadata names another env than --env. Demos of another
+    # task can have the same sizes (FetchPush's fit FetchPickAndPlace) and would train silently;
+    # 0 uses them anyway. Files that name no env are accepted on their sizes.
+    demo_env_check: bool = True
 
 
 @dataclass(frozen=True)
