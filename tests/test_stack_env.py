@@ -1,5 +1,7 @@
 """FetchStackN envs: spaces, rewards, seeding, horizon, registration, and the scripted stacker."""
 
+import subprocess
+import sys
 import warnings
 
 import gymnasium as gym
@@ -127,6 +129,22 @@ def test_registration_is_idempotent():
     assert set(stack_envs.STACK_ENV_IDS) <= set(gym.registry)
     # N = 2..6, sparse and step reward
     assert len(stack_envs.STACK_ENV_IDS) == 10
+
+
+def test_import_herdemos_registers_the_ids_without_loading_mujoco():
+    """``import herdemos`` stays cheap: ids are registered by entry-point strings, and the env
+    modules (info, checks, simulator state) import MuJoCo only when used."""
+    code = (
+        "import sys, gymnasium as gym, herdemos\n"
+        "import herdemos.env_checks, herdemos.env_info, herdemos.policy_env, herdemos.sim_state\n"
+        "ids = ('FetchPush-v4', 'FetchStack2-Step-v1', 'WAMStack2-v1')\n"
+        "assert all(i in gym.registry for i in ids)\n"
+        "heavy = ('mujoco', 'gymnasium_robotics', 'tensorflow')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_make_controller_matches_every_stack_id():
