@@ -120,6 +120,13 @@ class DemoConfig:
         "herdemos",
         "The env's mirror planes --demo_mirror uses, comma-separated (x,y: four images).",
     )
+    # Demos of another task can have the same sizes (FetchPush's fit FetchPickAndPlace) and
+    # would train silently. Files that name no env are accepted on their sizes.
+    demo_env_check: bool = setting(
+        True,
+        "herdemos",
+        "Refuse a demo file whose metadata names another env than --env (0: use it anyway).",
+    )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from herdemos.config import Config
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.util import HerdemosError, atomic_write
 
 EPISODE_KEYS = ("o", "ag", "g", "u", "info_is_success")
@@ -182,9 +182,6 @@ def demos_from_arrays(
             raise HerdemosError(f"{path}: 'metadata' is not a JSON string") from None
         if not isinstance(metadata, dict):
             raise HerdemosError(f"{path}: 'metadata' must be a JSON object")
-    if info is not None and metadata.get("env_id") not in (None, info.env_id):
-        # Different id, same dims: allowed (e.g. v3 demos for v4), but worth knowing.
-        metadata["loaded_for_env"] = info.env_id
     return DemoData(episodes, sim_state, metadata)
 
 

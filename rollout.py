@@ -15,8 +15,10 @@ from typing import Protocol
 import gymnasium as gym
 import numpy as np
 
-from herdemos.environment import EnvInfo, get_sim_state, physics_warnings, set_sim_state
+from herdemos.env_info import EnvInfo
+from herdemos.environment import physics_warnings
 from herdemos.policy import Policy
+from herdemos.sim_state import get_sim_state, set_sim_state
 
 ObsBatch = dict[str, np.ndarray]
 

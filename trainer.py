@@ -23,24 +23,16 @@ from herdemos.checkpoint import (
 from herdemos.config import Config
 from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData
-from herdemos.environment import (
-    EnvInfo,
-    env_reflections,
-    env_rng_state,
-    has_sim_state,
-    make_env,
-    reward_fn_of,
-    reward_fn_with_threshold,
-    set_env_rng_state,
-    sim_state_size,
-    worst_step_reward,
-)
+from herdemos.env_checks import check_against_env, mirror_reflections
+from herdemos.env_info import EnvInfo, reward_fn_of, worst_step_reward
+from herdemos.environment import make_env, reward_fn_with_threshold
 from herdemos.her import make_sample_her_transitions
 from herdemos.logger import ProgressLog, epoch_line
 from herdemos.parallel import Workers
 from herdemos.policy import Policy
 from herdemos.replay_buffer import EpisodeBuffer
 from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
+from herdemos.sim_state import env_rng_state, set_env_rng_state
 from herdemos.symmetry import with_reflections
 from herdemos.util import HerdemosError
 
@@ -143,6 +135,7 @@ class Trainer:
         self.envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
         self.eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
         self.info = EnvInfo.of(self.envs[0], t.env)
+        check_against_env(config, self.envs[0], demos)
         horizon = self.info.horizon
         self.gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
         threshold = config.her.reward_threshold
@@ -192,7 +185,9 @@ class Trainer:
             episodes = demos.episodes
             if config.demo.demo_mirror:
                 planes = config.demo.demo_mirror_planes
-                episodes = with_reflections(episodes, env_reflections(self.envs[0], t.env, planes))
+                episodes = with_reflections(
+                    episodes, mirror_reflections(self.envs[0], t.env, planes)
+                )
                 self.log(
                     f"demo buffer: {demos.n_episodes} demos and their mirror images ({planes}), "
                     f"{len(episodes['u'])} episodes"
@@ -206,17 +201,6 @@ class Trainer:
                 demo_sampler(episodes, n_demo_episodes * horizon, self.rng)
             )
             if config.demo.demo_reset_prob > 0:
-                if demos.sim_state is None or not has_sim_state(self.envs[0]):
-                    raise HerdemosError(
-                        "--demo_reset_prob needs demos with simulator states ('sim_state') and "
-                        "a MuJoCo env; regenerate the demos with data_generation/"
-                    )
-                if demos.sim_state.shape[-1] != sim_state_size(self.envs[0]):
-                    raise HerdemosError(
-                        f"--demo_reset_prob: the demos' simulator states have size "
-                        f"{demos.sim_state.shape[-1]}, {t.env} needs {sim_state_size(self.envs[0])}"
-                        " (demos from another env or MuJoCo version?)"
-                    )
                 demo_starts = DemoStarts.of_successful(
                     demos.sim_state, demos.episodes["g"], demos.episodes["info_is_success"]
                 )

@@ -30,8 +30,9 @@ import gymnasium as gym
 import numpy as np
 
 from benchmarks.report import analysis_path
-from herdemos.environment import EnvInfo, env_for_policy
+from herdemos.env_info import EnvInfo
 from herdemos.policy import Policy, load_policy
+from herdemos.policy_env import env_for_policy
 from herdemos.rendering import check_forced_backend
 from herdemos.rollout import run_episodes
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file

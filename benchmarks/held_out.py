@@ -14,7 +14,8 @@ import click
 from benchmarks.candidates import candidates, check_average_last
 from benchmarks.checkpoints import find_checkpoints
 from benchmarks.intervals import rate_entry
-from herdemos.environment import EnvInfo, make_env
+from herdemos.env_info import EnvInfo
+from herdemos.environment import make_env
 from herdemos.policy import Policy
 from herdemos.rollout import PolicyActions, run_episodes
 from herdemos.util import HerdemosError

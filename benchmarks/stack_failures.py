@@ -23,10 +23,12 @@ import gymnasium as gym
 import numpy as np
 
 from benchmarks.report import analysis_path
-from herdemos.environment import EnvInfo, env_id_from_file, make_env
+from herdemos.env_info import EnvInfo
+from herdemos.environment import make_env
 from herdemos.envs.scene import BLOCK_HALF_SIZE, BLOCK_SIZE
 from herdemos.envs.stack import DISTANCE_THRESHOLD
 from herdemos.policy import Policy, load_policy
+from herdemos.policy_env import env_id_from_file
 from herdemos.rendering import check_forced_backend
 from herdemos.rollout import PolicyActions, Step, run_episodes
 from herdemos.util import HerdemosError, atomic_write_json, check_json_out, check_output_file

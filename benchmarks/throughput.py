@@ -76,7 +76,8 @@ def learner_updates_per_second(n: int = 150) -> dict:
 
 
 def rollout_speed(episodes: int = 20) -> dict:
-    from herdemos.environment import EnvInfo, make_env
+    from herdemos.env_info import EnvInfo
+    from herdemos.environment import make_env
     from herdemos.policy import Policy
     from herdemos.rollout import PolicyActions, RolloutWorker
 

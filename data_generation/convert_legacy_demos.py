@@ -60,7 +60,8 @@ def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
         )
     from herdemos.data_generation.legacy_format import read_legacy_demos
     from herdemos.demos import demos_from_arrays
-    from herdemos.environment import EnvInfo, make_env
+    from herdemos.env_info import EnvInfo
+    from herdemos.environment import make_env
 
     src = Path(legacy_file)
     try:

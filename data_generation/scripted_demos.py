@@ -11,8 +11,10 @@ import numpy as np
 
 from herdemos.data_generation.controllers import ScriptedController, make_controller
 from herdemos.demos import DemoData, default_cache_dir, default_demo_name, load_demos
-from herdemos.environment import EnvInfo, has_sim_state, make_env, reward_fn_of
+from herdemos.env_info import EnvInfo, reward_fn_of
+from herdemos.environment import make_env
 from herdemos.rollout import ObsBatch, RolloutWorker
+from herdemos.sim_state import has_sim_state
 from herdemos.util import HerdemosError
 
 ENVS_PER_BATCH = 10  # envs stepped in lockstep; amortises Python overhead per step

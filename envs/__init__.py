@@ -3,16 +3,17 @@
 Registered ids (``N`` = 2 ... 6 blocks, ``50 N`` steps per episode):
 
 * ``FetchStackN-v1``: stacking with the sparse reward (-1 until every block is placed, then 0),
-  with the tower spot clear of every block at the start (``TOWER_CLEARANCE``, 12 cm).
+  with the tower spot clear of every block at the start (12 cm, ``stack.TOWER_CLEARANCE``).
 * ``FetchStackN-Step-v1``: the same task with the step reward (minus the number of blocks not
   placed), the paper's shaped variant.
-* ``FetchStackN-v0``, ``FetchStackN-Step-v0``: the first version, whose tower spot may be
-  anywhere, blocks included (then a block must be cleared out of the way first).
 
 and, with a Barrett WAM-like arm instead of Fetch (:mod:`herdemos.envs.wam`), with the sparse
 reward: ``WAMReach-v0`` and ``WAMPickAndPlace-v0`` (50 steps), ``WAMStack2-v1`` and
-``WAMStack4-v1`` (100 and 200 steps, clear tower spot) and their ``-v0`` versions; the stacking
-ones also as ``WAMStackN-Step-v1`` / ``-v0`` with the step reward.
+``WAMStack4-v1`` (100 and 200 steps, clear tower spot); the stacking ones also as
+``WAMStackN-Step-v1`` with the step reward.
+
+The first stacking envs (``-v0``), whose tower spot could be anywhere, blocks included, are
+retired and no longer registered (docs/retired.md).
 
 It also registers gymnasium-robotics' Fetch tasks (``FetchReach``, ``FetchPush``, ``FetchSlide``,
 ``FetchPickAndPlace``, ``-v4`` and their ``Dense`` variants) under the same ids, entry points and
@@ -36,33 +37,26 @@ STEPS_PER_BLOCK = 50
 """Episode length per block, the Fetch pick-and-place horizon (one pick and place per block)."""
 
 REWARD_SUFFIXES = {"sparse": "", "step": "-Step"}
-"""Id infix per reward type: ``FetchStack3-v0`` is sparse, ``FetchStack3-Step-v0`` step."""
+"""Id infix per reward type: ``FetchStack3-v1`` is sparse, ``FetchStack3-Step-v1`` step."""
 
 ENTRY_POINT = "herdemos.envs.stack:FetchStackEnv"
 """Gymnasium's lazy entry point: registering imports nothing heavy."""
 
-TOWER_CLEARANCE = 0.12
-"""Minimum planar distance (metres) of every block's start from the tower base in the ``-v1``
-stacking envs. The spot is then free: no block has to be cleared out of the way before the tower
-can be built, and no block starts on its target. With the whole table to choose from (``-v0``),
-15% of Stack2 and 43% of Stack3 episodes start with a block in the way of the scripted
-controller, whose demos then include a parking move that the learner sees too rarely to copy."""
-
-TOWER_CLEARANCE_BY_VERSION = {"v0": 0.0, "v1": TOWER_CLEARANCE}
-"""Tower clearance (metres) per version of the stacking envs."""
+STACK_VERSION = "v1"
+"""Version of the stacking ids: ``-v1`` keeps the tower spot clear of every block at the start
+(``herdemos.envs.stack.TOWER_CLEARANCE``)."""
 
 WAM_STACK = "herdemos.envs.wam:WAMStackEnv"
 WAM_ENTRY_POINTS: dict[str, tuple[str, int, dict[str, float | str]]] = {
     "WAMReach-v0": ("herdemos.envs.wam:WAMReachEnv", 50, {}),
     "WAMPickAndPlace-v0": ("herdemos.envs.wam:WAMPickAndPlaceEnv", 50, {}),
     **{
-        f"WAMStack{n}{suffix}-{version}": (
+        f"WAMStack{n}{suffix}-{STACK_VERSION}": (
             WAM_STACK,
             n * STEPS_PER_BLOCK,
-            {"n_blocks": n, "reward_type": reward_type, "tower_clearance": clearance},
+            {"n_blocks": n, "reward_type": reward_type},
         )
         for n in (2, 4)
-        for version, clearance in TOWER_CLEARANCE_BY_VERSION.items()
         for reward_type, suffix in REWARD_SUFFIXES.items()
     },
 }
@@ -99,12 +93,10 @@ def register_fetch_envs() -> None:
             )
 
 
-def stack_env_specs() -> list[tuple[str, int, str, float]]:
-    """``(id, n_blocks, reward_type, tower_clearance)`` of every Fetch stacking env, in
-    registration order."""
+def stack_env_specs() -> list[tuple[str, int, str]]:
+    """``(id, n_blocks, reward_type)`` of every Fetch stacking env, in registration order."""
     return [
-        (f"FetchStack{n}{suffix}-{version}", n, reward_type, clearance)
-        for version, clearance in TOWER_CLEARANCE_BY_VERSION.items()
+        (f"FetchStack{n}{suffix}-{STACK_VERSION}", n, reward_type)
         for n in range(MIN_BLOCKS, MAX_BLOCKS + 1)
         for reward_type, suffix in REWARD_SUFFIXES.items()
     ]
@@ -117,13 +109,13 @@ WAM_ENV_IDS: tuple[str, ...] = tuple(WAM_ENTRY_POINTS)
 
 def register_stack_envs() -> None:
     """Registers every ``FetchStack`` id that is not registered yet."""
-    for env_id, n_blocks, reward_type, clearance in stack_env_specs():
+    for env_id, n_blocks, reward_type in stack_env_specs():
         if env_id in gym.registry:
             continue
         gym.register(
             id=env_id,
             entry_point=ENTRY_POINT,
-            kwargs={"n_blocks": n_blocks, "reward_type": reward_type, "tower_clearance": clearance},
+            kwargs={"n_blocks": n_blocks, "reward_type": reward_type},
             max_episode_steps=STEPS_PER_BLOCK * n_blocks,
         )
 
@@ -145,8 +137,7 @@ __all__ = [
     "MAX_BLOCKS",
     "MIN_BLOCKS",
     "STACK_ENV_IDS",
-    "TOWER_CLEARANCE",
-    "TOWER_CLEARANCE_BY_VERSION",
+    "STACK_VERSION",
     "WAM_ENV_IDS",
     "register_fetch_envs",
     "register_stack_envs",

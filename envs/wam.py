@@ -1,4 +1,4 @@
-"""Barrett WAM-like arm tasks: ``WAMReach-v0``, ``WAMPickAndPlace-v0``, ``WAMStack2/4-v0``.
+"""Barrett WAM-like arm tasks: ``WAMReach-v0``, ``WAMPickAndPlace-v0``, ``WAMStack2/4-v1``.
 
 The arm (:mod:`herdemos.envs.wam_model`) stands on a pedestal beside Fetch's table and is driven
 by gymnasium-robotics' Fetch machinery unchanged: a 4-D action moves a mocap body welded to the
@@ -11,10 +11,11 @@ of the Fetch task each env mirrors:
   (which is 20 cm above the table, so every goal is at least 5 cm above it), fingers blocked.
 * ``WAMPickAndPlace-v0``: FetchPickAndPlace's 25-D observation, one 5 cm block, the target on the
   table or (half of the episodes) up to 45 cm above it.
-* ``WAMStack2-v0``, ``WAMStack4-v0``: herdemos' stacking task (:mod:`herdemos.envs.stack`), with
+* ``WAMStack2-v1``, ``WAMStack4-v1``: herdemos' stacking task (:mod:`herdemos.envs.stack`), with
   its observation, tower goals and rewards.
 
-All use the sparse reward (-1 until the goal is within 5 cm, then 0) and Fetch's success rule.
+All use the sparse reward (-1 until the goal is within 5 cm, then 0) and Fetch's success rule;
+the stacking ones also come with the step reward (``WAMStack2-Step-v1``, ``WAMStack4-Step-v1``).
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def play(
 
     from tqdm import tqdm
 
-    from herdemos.environment import env_for_policy
+    from herdemos.policy_env import env_for_policy
     from herdemos.rollout import PolicyActions, Step, run_episodes
 
     render_mode = "human" if render else "rgb_array" if filming else None

@@ -103,20 +103,37 @@ def run(
                 f"--logdir {path}: already holds a run; choose another folder or --resume it"
             )
         workers.barrier()  # every rank has checked before rank 0 writes anything
+    launch = config.train.num_cpu > 1 and workers.size == 1  # re-launched under mpirun below
+    if not launch and config.train.num_cpu != workers.size:
+        raise HerdemosError(
+            f"--num_cpu {config.train.num_cpu} but this job has {workers.size} MPI ranks"
+            + ("; a run resumes with the number of ranks it started with" if resume else "")
+        )
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
-    from herdemos.environment import EnvInfo, env_reflections, make_env
+    from herdemos.demos import load_demos, load_run_demos
+    from herdemos.env_checks import check_against_env
+    from herdemos.env_info import EnvInfo
+    from herdemos.environment import make_env
 
+    # What does not fit the env is one line here, before any rank starts or folder is made.
     probe = make_env(config.train.env)
-    info = EnvInfo.of(probe, config.train.env)
-    if config.demo.demo_mirror:  # a bad plane is one line here, before any rank or folder
-        env_reflections(probe, config.train.env, config.demo.demo_mirror_planes)
-    probe.close()
-    if config.train.num_cpu > 1 and workers.size == 1:
-        if config.demo.num_demo > 0 and config.demo.demo_file is not None:
-            from herdemos.demos import load_demos
-
-            # A bad file is one line here, not N ranks' errors and an MPI abort report.
-            load_demos(config.demo.demo_file, info, config.demo.num_demo)
+    try:
+        info = EnvInfo.of(probe, config.train.env)
+        check_against_env(config, probe)  # before demos are generated, which takes a while
+        demos = None
+        if launch:
+            if config.demo.num_demo > 0 and config.demo.demo_file is not None:
+                # A bad file is one line here, not N ranks' errors and an MPI abort report.
+                demo_file = load_demos(config.demo.demo_file, info, config.demo.num_demo)
+                check_against_env(config, probe, demo_file)
+        else:
+            if not workers.is_main:
+                workers.barrier()  # rank 0 generates (and caches) the default demos first
+            demos = load_run_demos(config, info, echo)
+            check_against_env(config, probe, demos)
+    finally:
+        probe.close()
+    if launch:
         # Re-launch this very command under mpirun with N ranks, as baselines did.
         command = mpirun_command(config.train.num_cpu, ["-m", "mpi4py", *sys.argv])
         echo(f"launching {config.train.num_cpu} MPI ranks: {' '.join(command)}")
@@ -125,17 +142,6 @@ def run(
         with tempfile.TemporaryDirectory(prefix="herdemos-") as scratch:
             stop = Path(scratch) / "stop"
             return run_mpi_job([*command, "--stop_file", str(stop)], stop, echo)
-    if config.train.num_cpu != workers.size:
-        raise HerdemosError(
-            f"--num_cpu {config.train.num_cpu} but this job has {workers.size} MPI ranks"
-            + ("; a run resumes with the number of ranks it started with" if resume else "")
-        )
-
-    from herdemos.demos import load_run_demos
-
-    if not workers.is_main:
-        workers.barrier()  # rank 0 generates (and caches) the default demos first
-    demos = load_run_demos(config, info, echo)
     lock_error = ""
     if workers.is_main:
         path.mkdir(parents=True, exist_ok=True)

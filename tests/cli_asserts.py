@@ -1,4 +1,17 @@
-"""What a refused command must look like, shared by the CLI tests that run commands in-process."""
+"""What a refused command must look like, shared by the CLI tests that run commands in-process,
+and the PYTHONPATH of the tests that run them in a subprocess."""
+
+import os
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+
+def python_path(*folders) -> str:
+    """The tests' helper modules and ``folders``, before whatever PYTHONPATH already holds (a
+    checkout run in place of the installed package)."""
+    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+    return os.pathsep.join([str(TESTS), *map(str, folders), *inherited])
 
 
 def assert_one_line_error(result, *fragments):

@@ -123,7 +123,7 @@ def test_normalizer_sums_combine_across_workers():
 
 
 def test_nearby_run_seeds_share_no_env_streams():
-    from herdemos.environment import EnvInfo
+    from herdemos.env_info import EnvInfo
     from herdemos.rollout import RolloutWorker
 
     info = EnvInfo("x", 2, 2, 2, horizon=3, max_u=1.0)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from herdemos.demos import DemoData, load_demos
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.util import HerdemosError
 
 INFO = EnvInfo("PointGoal-v0", dim_o=3, dim_g=2, dim_u=2, horizon=4, max_u=1.0)

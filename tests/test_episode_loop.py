@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.rollout import RolloutWorker, Step, run_episodes
 
 from point_env import PointGoalEnv

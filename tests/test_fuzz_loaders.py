@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from herdemos import load_policy
 from herdemos.config import Config, with_overrides
 from herdemos.demos import DemoData, load_demos
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.policy import Policy
 from herdemos.trainer import Trainer
 from herdemos.util import HerdemosError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_use_policy import python_path
+from cli_asserts import python_path
 
 from herdemos import load_policy
 from herdemos.checkpoint import list_checkpoints

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from test_use_policy import run
 
-from herdemos.environment import EnvInfo, make_env
+from herdemos.env_info import EnvInfo
+from herdemos.environment import make_env
 from herdemos.experiment.play import STRIP_SEARCH, first_successful_seed
 from herdemos.policy import Policy
 from herdemos.rollout import PolicyActions, run_episodes

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_use_policy import python_path
+from cli_asserts import python_path
 
 from herdemos.checkpoint import checkpoint_name, list_checkpoints
 from herdemos.config import Config, with_overrides
-from herdemos.environment import EnvInfo
+from herdemos.env_info import EnvInfo
 from herdemos.rollout import RolloutWorker
 from herdemos.trainer import Trainer, TrainingDiverged
 

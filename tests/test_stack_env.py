@@ -1,5 +1,7 @@
 """FetchStackN envs: spaces, rewards, seeding, horizon, registration, and the scripted stacker."""
 
+import subprocess
+import sys
 import warnings
 
 import gymnasium as gym
@@ -26,7 +28,7 @@ def tower(n: int, base=(1.3, 0.75, 0.425)) -> np.ndarray:
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_observation_and_goal_shapes(n):
-    env = make(f"FetchStack{n}-v0")
+    env = make(f"FetchStack{n}-v1")
     obs, _ = env.reset(seed=0)
     assert obs["observation"].shape == (10 + 15 * n,)
     assert obs["achieved_goal"].shape == obs["desired_goal"].shape == (3 * n,)
@@ -43,7 +45,7 @@ def test_observation_and_goal_shapes(n):
 
 
 def test_initial_blocks_do_not_overlap():
-    env = make("FetchStack6-v0")
+    env = make("FetchStack6-v1")
     for seed in range(5):
         obs, _ = env.reset(seed=seed)
         xy = obs["achieved_goal"].reshape(6, 3)[:, :2]
@@ -52,7 +54,7 @@ def test_initial_blocks_do_not_overlap():
 
 
 @pytest.mark.parametrize(
-    ("reward_type", "env_id"), [("sparse", "FetchStack3-v0"), ("step", "FetchStack3-Step-v0")]
+    ("reward_type", "env_id"), [("sparse", "FetchStack3-v1"), ("step", "FetchStack3-Step-v1")]
 )
 def test_reward_and_success_on_hand_set_goals(reward_type, env_id):
     env = make(env_id)
@@ -79,7 +81,7 @@ def test_reward_and_success_on_hand_set_goals(reward_type, env_id):
     assert info["is_success"] == 0.0 and reward == -1.0
 
 
-@pytest.mark.parametrize("env_id", ["FetchStack3-v0", "FetchStack3-Step-v0"])
+@pytest.mark.parametrize("env_id", ["FetchStack3-v1", "FetchStack3-Step-v1"])
 def test_compute_reward_is_vectorised(env_id):
     u = make(env_id).unwrapped
     rng = np.random.default_rng(0)
@@ -96,7 +98,7 @@ def test_compute_reward_is_vectorised(env_id):
 
 
 def test_same_seed_same_start_and_different_seed_different_start():
-    env = make("FetchStack3-v0")
+    env = make("FetchStack3-v1")
     first, _ = env.reset(seed=7)
     env.step(env.action_space.sample())
     again, _ = env.reset(seed=7)
@@ -110,9 +112,8 @@ def test_same_seed_same_start_and_different_seed_different_start():
 def test_episode_length_is_50_steps_per_block():
     for n in range(2, 7):
         for suffix in ("", "-Step"):
-            for version in ("v0", "v1"):
-                assert gym.spec(f"FetchStack{n}{suffix}-{version}").max_episode_steps == 50 * n
-    env = make("FetchStack2-v0")
+            assert gym.spec(f"FetchStack{n}{suffix}-v1").max_episode_steps == 50 * n
+    env = make("FetchStack2-v1")
     env.reset(seed=0)
     truncated, steps = False, 0
     while not truncated:
@@ -126,21 +127,37 @@ def test_registration_is_idempotent():
         warnings.simplefilter("error")  # gymnasium warns when an id is overridden
         stack_envs.register_stack_envs()
     assert set(stack_envs.STACK_ENV_IDS) <= set(gym.registry)
-    # N = 2..6, sparse and step reward, v0 and v1
-    assert len(stack_envs.STACK_ENV_IDS) == 20
+    # N = 2..6, sparse and step reward
+    assert len(stack_envs.STACK_ENV_IDS) == 10
+
+
+def test_import_herdemos_registers_the_ids_without_loading_mujoco():
+    """``import herdemos`` stays cheap: ids are registered by entry-point strings, and the env
+    modules (info, checks, simulator state) import MuJoCo only when used."""
+    code = (
+        "import sys, gymnasium as gym, herdemos\n"
+        "import herdemos.env_checks, herdemos.env_info, herdemos.policy_env, herdemos.sim_state\n"
+        "ids = ('FetchPush-v4', 'FetchStack2-Step-v1', 'WAMStack2-v1')\n"
+        "assert all(i in gym.registry for i in ids)\n"
+        "heavy = ('mujoco', 'gymnasium_robotics', 'tensorflow')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_make_controller_matches_every_stack_id():
-    for env_id in ("FetchStack2-v0", "FetchStack6-Step-v0", "FetchStack4-v0"):
+    for env_id in ("FetchStack2-v1", "FetchStack6-Step-v1", "FetchStack4-v1"):
         assert isinstance(make_controller(env_id), StackController)
     assert not isinstance(make_controller("FetchPickAndPlace-v4"), StackController)
 
 
 def test_scripted_controller_stacks_two_blocks():
-    env = make("FetchStack2-v0")
+    env = make("FetchStack2-v1")
     successes = 0
     for seed in range(3):
-        controller = make_controller("FetchStack2-v0")
+        controller = make_controller("FetchStack2-v1")
         obs, _ = env.reset(seed=seed)
         controller.reset(obs)
         for _ in range(env.spec.max_episode_steps):
@@ -177,37 +194,32 @@ def test_a_deliberately_missed_grasp_closes_on_nothing_and_is_recovered():
 
 @pytest.mark.parametrize(
     ("env_id", "worst"),
-    [("FetchStack3-v0", -1.0), ("FetchStack3-Step-v0", -3.0), ("FetchPickAndPlace-v4", -1.0)],
+    [("FetchStack3-v1", -1.0), ("FetchStack3-Step-v1", -3.0), ("FetchPickAndPlace-v4", -1.0)],
 )
 def test_worst_step_reward_sets_the_return_floor(env_id, worst):
     """The step reward reaches -N per step, so its Q-values need a floor N times lower."""
-    from herdemos.environment import make_env, worst_step_reward
+    from herdemos.env_info import worst_step_reward
+    from herdemos.environment import make_env
 
     env = make_env(env_id)
     assert worst_step_reward(env) == worst
 
 
 @pytest.mark.parametrize("n", [2, 3, 6])
-def test_v1_keeps_the_tower_spot_clear_and_v0_does_not(n):
-    """v1 draws the tower base first and places every block at least 12 cm from it; v0 draws
-    it anywhere, so some v0 episodes start with a block on or near the tower spot."""
+def test_every_block_starts_clear_of_the_tower_spot(n):
+    """The tower base is drawn first and every block placed at least 12 cm from it, so no block
+    is in the way of the tower or starts on its target; the starts are still seeded."""
+    from herdemos.envs.stack import TOWER_CLEARANCE
 
-    def closest_block_to_base(env_id: str, seeds: range) -> np.ndarray:
-        env = make(env_id)
-        distances = []
-        for seed in seeds:
-            obs, _ = env.reset(seed=seed)
-            blocks = obs["achieved_goal"].reshape(n, 3)[:, :2]
-            base = obs["desired_goal"].reshape(n, 3)[0, :2]
-            distances.append(np.linalg.norm(blocks - base, axis=-1).min())
-        return np.array(distances)
-
-    v1 = closest_block_to_base(f"FetchStack{n}-v1", range(60))
-    assert v1.min() >= stack_envs.TOWER_CLEARANCE - 1e-9
-    v0 = closest_block_to_base(f"FetchStack{n}-v0", range(60))
-    assert v0.min() < stack_envs.TOWER_CLEARANCE
-    # v1 keeps the tower goal shape, and its starts are still seeded
     env = make(f"FetchStack{n}-v1")
+    distances = []
+    for seed in range(60):
+        obs, _ = env.reset(seed=seed)
+        blocks = obs["achieved_goal"].reshape(n, 3)[:, :2]
+        base = obs["desired_goal"].reshape(n, 3)[0, :2]
+        distances.append(np.linalg.norm(blocks - base, axis=-1).min())
+    assert min(distances) >= TOWER_CLEARANCE - 1e-9
+    assert min(distances) < TOWER_CLEARANCE + 0.05  # blocks still come close to the spot
     first, _ = env.reset(seed=3)
     again, _ = env.reset(seed=3)
     np.testing.assert_array_equal(first["desired_goal"], again["desired_goal"])
@@ -216,17 +228,20 @@ def test_v1_keeps_the_tower_spot_clear_and_v0_does_not(n):
     np.testing.assert_allclose(np.diff(goal, axis=0), np.tile([0.0, 0.0, BLOCK], (n - 1, 1)))
 
 
-def test_negative_tower_clearance_is_rejected():
-    from herdemos.envs.stack import FetchStackEnv
+@pytest.mark.parametrize("env_id", ["FetchStack2-v0", "FetchStack3-Step-v0", "WAMStack2-v0"])
+def test_the_retired_v0_stacking_ids_are_not_registered(env_id):
+    from herdemos.environment import make_env
 
-    with pytest.raises(ValueError, match="tower_clearance"):
-        FetchStackEnv(n_blocks=2, tower_clearance=-0.1)
+    assert env_id not in gym.registry
+    with pytest.raises(HerdemosError, match=rf"--env {env_id}: .*-v1"):
+        make_env(env_id)
 
 
 def test_a_tighter_reward_threshold_changes_training_rewards_and_not_the_env():
     """--set reward_threshold=0.02: a tower 3 cm off its target earns -1 in training, while the
     rollout env (and the success it reports) keeps the 5 cm rule."""
-    from herdemos.environment import make_env, reward_fn_of, reward_fn_with_threshold
+    from herdemos.env_info import reward_fn_of
+    from herdemos.environment import make_env, reward_fn_with_threshold
 
     env = make_env("FetchStack2-v1")
     goal = tower(2)[None]

@@ -269,16 +269,16 @@ def test_demo_mirror_puts_every_demo_and_its_seven_images_in_the_demo_buffer(tmp
 
 
 def test_demo_mirror_planes_choose_the_images(tmp_path):
-    from herdemos.environment import env_reflections
+    from herdemos.env_checks import mirror_reflections
     from herdemos.util import HerdemosError
 
     env = gym.make("FetchStack2-v1")
     planes = env.unwrapped.reflections()
-    chosen = env_reflections(env, "FetchStack2-v1", " x, y")
+    chosen = mirror_reflections(env, "FetchStack2-v1", " x, y")
     assert len(chosen) == 2
     for reflection, plane in zip(chosen, ("x", "y"), strict=True):
         np.testing.assert_array_equal(reflection["o"].offset, planes[plane]["o"].offset)
         np.testing.assert_array_equal(reflection["u"].sign, planes[plane]["u"].sign)
     for bad in ("x,z", ",", "", "x,x"):
         with pytest.raises(HerdemosError, match=r"FetchStack2-v1 has the mirror planes x,y,diag"):
-            env_reflections(env, "FetchStack2-v1", bad)
+            mirror_reflections(env, "FetchStack2-v1", bad)

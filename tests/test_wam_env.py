@@ -15,7 +15,6 @@ from herdemos.data_generation.controllers import (
     StackController,
     make_controller,
 )
-from herdemos.environment import get_sim_state
 from herdemos.envs.wam import GRIP_DOWN, START_GRIP
 from herdemos.envs.wam_model import (
     FLANGE_TO_FINGERS,
@@ -26,17 +25,16 @@ from herdemos.envs.wam_model import (
     WAM_JOINTS,
     DHRow,
 )
+from herdemos.sim_state import get_sim_state
 
 # id: (observation size, goal size, horizon)
 SPECS = {
     "WAMReach-v0": (10, 3, 50),
     "WAMPickAndPlace-v0": (25, 3, 50),
-    "WAMStack2-v0": (40, 6, 100),
-    "WAMStack4-v0": (70, 12, 200),
     "WAMStack2-v1": (40, 6, 100),
     "WAMStack4-v1": (70, 12, 200),
 }
-STEP_REWARD_IDS = tuple(f"WAMStack{n}-Step-{v}" for n in (2, 4) for v in ("v0", "v1"))
+STEP_REWARD_IDS = tuple(f"WAMStack{n}-Step-v1" for n in (2, 4))
 
 TABLE_TOP = 0.4
 
@@ -108,7 +106,7 @@ def dh_transform(row: DHRow, theta: float) -> np.ndarray:
 
 
 def test_model_is_primitive_with_fetch_names_and_wam_limits():
-    u = make("WAMStack2-v0").unwrapped
+    u = make("WAMStack2-v1").unwrapped
     model = u.model
     assert model.nmesh == 0  # capsules, cylinders and boxes only
     assert model.body("robot0:mocap").mocapid[0] >= 0
@@ -187,7 +185,7 @@ def test_compute_reward_is_vectorised(env_id):
     np.testing.assert_array_equal(grid, batch.reshape(8, 8))
 
 
-@pytest.mark.parametrize("env_id", ["WAMPickAndPlace-v0", "WAMStack4-v0"])
+@pytest.mark.parametrize("env_id", ["WAMPickAndPlace-v0", "WAMStack4-v1"])
 def test_same_seed_same_start_and_different_seed_different_start(env_id):
     env = make(env_id)
     first, _ = env.reset(seed=7)
@@ -247,8 +245,8 @@ def test_gripper_opens_and_closes_and_is_blocked_in_reach():
 def test_make_controller_maps_the_wam_ids():
     assert isinstance(make_controller("WAMReach-v0"), ReachController)
     assert isinstance(make_controller("WAMPickAndPlace-v0"), PickAndPlaceController)
-    assert isinstance(make_controller("WAMStack2-v0"), StackController)
-    assert isinstance(make_controller("WAMStack4-v0"), StackController)
+    assert isinstance(make_controller("WAMStack2-v1"), StackController)
+    assert isinstance(make_controller("WAMStack4-v1"), StackController)
 
 
 def test_wam_hand_fits_the_stacking_controllers_hand_model():
@@ -276,7 +274,7 @@ def test_wam_hand_fits_the_stacking_controllers_hand_model():
                 assert np.all(extent <= reach + 1e-6), (name, extent, reach)
 
 
-@pytest.mark.parametrize("env_id", ["WAMReach-v0", "WAMPickAndPlace-v0", "WAMStack2-v0"])
+@pytest.mark.parametrize("env_id", ["WAMReach-v0", "WAMPickAndPlace-v0", "WAMStack2-v1"])
 def test_scripted_controller_succeeds_without_arm_table_contact(env_id):
     env = make(env_id)
     u = env.unwrapped

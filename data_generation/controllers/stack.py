@@ -24,10 +24,10 @@ from herdemos.data_generation.controllers.common import (
 )
 
 STACK_ENV_PREFIX = "FetchStack"
-"""Name prefix of herdemos' stacking envs (``FetchStack3-v0``, ``FetchStack3-Step-v0`` ...)."""
+"""Name prefix of herdemos' stacking envs (``FetchStack3-v1``, ``FetchStack3-Step-v1`` ...)."""
 
 STACK_ENV_PREFIXES = (STACK_ENV_PREFIX, "WAMStack")
-"""Name prefixes of every stacking env: Fetch's and the WAM's (``WAMStack2-v0``) share the
+"""Name prefixes of every stacking env: Fetch's and the WAM's (``WAMStack2-v1``) share the
 observation layout, the block size and the gripper, so one controller serves both."""
 
 STACK_GRIPPER_DIMS = 10

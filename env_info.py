@@ -1,0 +1,65 @@
+"""What the learner reads from an env: its sizes and horizon (:class:`EnvInfo`) and its rewards.
+
+The learner never sees an env; it sees an :class:`EnvInfo` and the env's vectorised
+``compute_reward``, which HER calls on whole batches of relabelled goals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from herdemos.util import HerdemosError
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    """What the learner needs to know about an env."""
+
+    env_id: str
+    dim_o: int
+    dim_g: int
+    dim_u: int
+    horizon: int  # T: steps per episode
+    max_u: float
+
+    @classmethod
+    def of(cls, env: gym.Env, env_id: str) -> EnvInfo:
+        spaces = env.observation_space.spaces
+        horizon = env.spec.max_episode_steps if env.spec else None
+        if not horizon:
+            raise HerdemosError(f"--env {env_id}: the env declares no max_episode_steps")
+        high = np.asarray(env.action_space.high, np.float64)
+        return cls(
+            env_id=env_id,
+            dim_o=int(spaces["observation"].shape[0]),
+            dim_g=int(spaces["desired_goal"].shape[0]),
+            dim_u=int(env.action_space.shape[0]),
+            horizon=int(horizon),
+            max_u=float(high.max()),
+        )
+
+
+def reward_fn_of(env: gym.Env):
+    """The env's vectorised ``compute_reward(achieved_goal, desired_goal, info)``."""
+    return env.unwrapped.compute_reward
+
+
+def worst_step_reward(env: gym.Env) -> float:
+    """The env's lowest per-step reward, found by asking ``compute_reward`` about a goal far out
+    of reach (1 km along every axis).
+
+    Target returns are clipped to ``[worst / (1 - gamma), 0]``. Fetch's sparse reward bottoms out
+    at -1, but the stacking envs' step reward reaches -N, so a fixed -1 floor would cap every
+    Q-value at the value of N - 1 placed blocks.
+    """
+    dim_g = env.observation_space.spaces["desired_goal"].shape[0]
+    here = np.zeros((1, dim_g))
+    info = {"is_success": np.zeros((1, 1))}  # what HER passes: the stored info_* of the batch
+    reward = np.asarray(env.unwrapped.compute_reward(here, here + 1e3, info), np.float64)
+    worst = float(reward.reshape(-1)[0])
+    if not np.isfinite(worst) or worst >= 0:
+        return -1.0  # not a cost-style reward: keep the baselines floor
+    return worst
