@@ -278,7 +278,11 @@ def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
 
 
 def validate(config: Config) -> None:
-    """Rejects meaningless or out-of-range combinations with a message naming the flag."""
+    """Rejects out-of-range values and options that need another, in a line naming the flag.
+
+    The switches that choose the method are combined, and checked, in :mod:`herdemos.methods`;
+    the checks against the env are ``env_checks.check_against_env``.
+    """
     d, demo, t = config.ddpg, config.demo, config.train
     for section in (d, config.her, demo, t):
         for f in dataclasses.fields(section):
@@ -290,18 +294,6 @@ def validate(config: Config) -> None:
             f"--demo_file {demo.demo_file} needs --num_demo N (N > 0): "
             "without it no demonstration is loaded"
         )
-    if d.q_filter and not d.bc_loss:
-        raise HerdemosError(
-            "--q_filter 1 needs --bc_loss 1: the Q-filter only decides where BC applies"
-        )
-    if d.bc_only and (d.bc_loss or d.q_filter):
-        raise HerdemosError(
-            "bc_only replaces the RL actor loss: use it without --bc_loss/--q_filter"
-        )
-    if d.bc_only and demo.num_demo <= 0:
-        raise HerdemosError("bc_only needs demonstrations: pass --num_demo N (N > 0)")
-    if d.bc_loss and demo.num_demo <= 0:
-        raise HerdemosError("--bc_loss 1 needs demonstrations: pass --num_demo N (N > 0)")
     if demo.demo_reset_prob > 0 and demo.num_demo <= 0:
         raise HerdemosError("--demo_reset_prob > 0 needs demonstrations: pass --num_demo N")
     if demo.demo_mirror and demo.num_demo <= 0:

@@ -72,8 +72,6 @@ def test_bad_set_items_get_clear_errors(item, message):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"q_filter": True, "bc_loss": False, "num_demo": 10}, "--q_filter 1 needs --bc_loss 1"),
-        ({"bc_loss": True, "num_demo": 0}, "--bc_loss 1 needs demonstrations"),
         ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
         ({"demo_mirror": True}, "--demo_mirror 1 needs demonstrations"),
         ({"demo_mirror_planes": "x,y"}, "--set demo_mirror_planes=x,y needs --demo_mirror 1"),
@@ -91,19 +89,6 @@ def test_bad_set_items_get_clear_errors(item, message):
 def test_meaningless_combinations_are_refused(overrides, message):
     with pytest.raises(HerdemosError, match=re.escape(message)):
         validate(with_overrides(Config(), overrides))
-
-
-@pytest.mark.parametrize("bc_loss", [False, True])
-@pytest.mark.parametrize("q_filter", [False, True])
-@pytest.mark.parametrize("num_demo", [0, 100])
-def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_demo):
-    cfg = with_overrides(Config(), {"bc_loss": bc_loss, "q_filter": q_filter, "num_demo": num_demo})
-    meaningful = not (q_filter and not bc_loss) and not (bc_loss and num_demo == 0)
-    if meaningful:
-        validate(cfg)
-    else:
-        with pytest.raises(HerdemosError):
-            validate(cfg)
 
 
 def test_original_preset_is_applied_below_explicit_flags():
