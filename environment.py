@@ -170,25 +170,6 @@ def reward_fn_of(env: gym.Env):
     return env.unwrapped.compute_reward
 
 
-def reward_fn_with_threshold(env_id: str, distance_threshold: float):
-    """``compute_reward`` of a private copy of the env whose success distance is
-    ``distance_threshold``, for training rewards stricter (or looser) than the test's. The copy
-    leaves the rollout envs, and so the success they report, unchanged.
-
-    Raises:
-        HerdemosError: the env has no ``distance_threshold``.
-    """
-    env = make_env(env_id)
-    base = env.unwrapped
-    if not hasattr(base, "distance_threshold"):
-        env.close()
-        raise HerdemosError(
-            f"--set reward_threshold: {env_id} has no distance_threshold attribute to change"
-        )
-    base.distance_threshold = float(distance_threshold)
-    return base.compute_reward
-
-
 def worst_step_reward(env: gym.Env) -> float:
     """The env's lowest per-step reward, found by asking ``compute_reward`` about a goal far out
     of reach (1 km along every axis).

@@ -30,7 +30,6 @@ from herdemos.environment import (
     has_sim_state,
     make_env,
     reward_fn_of,
-    reward_fn_with_threshold,
     set_env_rng_state,
     sim_state_size,
     worst_step_reward,
@@ -145,14 +144,8 @@ class Trainer:
         self.info = EnvInfo.of(self.envs[0], t.env)
         horizon = self.info.horizon
         self.gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
-        threshold = config.her.reward_threshold
-        reward_fn = (
-            reward_fn_of(self.envs[0])
-            if threshold is None
-            else reward_fn_with_threshold(t.env, threshold)
-        )
         self.sampler = make_sample_her_transitions(
-            config.her.replay_strategy, config.her.replay_k, reward_fn
+            config.her.replay_strategy, config.her.replay_k, reward_fn_of(self.envs[0])
         )
         self.shapes = {
             "o": (horizon + 1, self.info.dim_o),
@@ -183,12 +176,6 @@ class Trainer:
         demo_starts = None
         if demos is not None:
             demo_sampler = self.sampler
-            if config.demo.demo_replay_k is not None:
-                demo_sampler = make_sample_her_transitions(
-                    config.her.replay_strategy,
-                    config.demo.demo_replay_k,
-                    reward_fn,
-                )
             episodes = demos.episodes
             if config.demo.demo_mirror:
                 planes = config.demo.demo_mirror_planes

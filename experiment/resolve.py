@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from herdemos.config import Config, field_key, validate, with_overrides
+from herdemos.config import Config, RetiredOption, field_key, validate, with_overrides
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, env_family, parse_set_options
 from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags
 from herdemos.methods import METHODS, check_requested, method_of, refuse_contradictions
@@ -64,6 +64,8 @@ def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -
         raise HerdemosError(
             f"--resume {logdir}: no params.json here; is this a run folder?"
         ) from None
+    except RetiredOption as e:
+        raise HerdemosError(f"{params_file}: {e}") from None
     except (json.JSONDecodeError, ValueError, TypeError) as e:
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
     given = given_texts(flags, set_items)
