@@ -89,9 +89,6 @@ class HERConfig:
     replay_k: int = setting(
         4, "HER paper/baselines", "Relabelled goals per real goal, for agent and demo rows."
     )
-    reward_threshold: float | None = setting(
-        None, "herdemos", "Success distance (m) behind the training rewards; none: the env's."
-    )
 
 
 @dataclass(frozen=True)
@@ -104,9 +101,6 @@ class DemoConfig:
     )
     demo_reset_prob: float = setting(
         0.0, "seed (no resets)", "Probability that a training episode starts from a demo state."
-    )
-    demo_replay_k: int | None = setting(
-        None, "seed", "HER ratio for demo rows; none: replay_k; 0 keeps each demo's own goal."
     )
     # Demo resets still start from the recorded demos: the images have no simulator state.
     demo_mirror: bool = setting(
@@ -176,7 +170,8 @@ class Config:
     @classmethod
     def from_dict(cls, data: Any) -> Config:
         """Inverse of :meth:`to_dict`. Unknown sections or fields, and values of another type
-        than their field's (a hand-edited or damaged ``params.json``), raise ``ValueError``."""
+        than their field's (a hand-edited or damaged ``params.json``), raise ``ValueError``; a
+        retired option is dropped if it was unset (None), else raises :class:`RetiredOption`."""
         if not isinstance(data, dict):
             raise ValueError("not a JSON object of config sections")
         unknown = set(data) - set(SECTIONS)
@@ -187,6 +182,7 @@ class Config:
             values = data.get(name, {})
             if not isinstance(values, dict):
                 raise ValueError(f"section {name!r} is not a JSON object")
+            values = {k: v for k, v in values.items() if not _unset_retired(f"{name}.{k}", v)}
             hints = typing.get_type_hints(_section_type(name))
             extra = set(values) - set(hints)
             if extra:
@@ -194,6 +190,27 @@ class Config:
             typed = {key: _typed_value(f"{name}.{key}", hints[key], v) for key, v in values.items()}
             sections[name] = _section_type(name)(**typed)
         return cls(**sections)
+
+
+class RetiredOption(ValueError):
+    """A stored config sets an option that has been retired (docs/retired.md)."""
+
+
+def _unset_retired(key: str, value: Any) -> bool:
+    """Whether ``key`` is a retired option left unset, which an old ``params.json`` or
+    checkpoint holds harmlessly; a set one raises :class:`RetiredOption`."""
+    if key not in RETIRED:
+        return False
+    if value is not None:
+        raise RetiredOption(f"{key} = {value!r}: {retired_line(key)}")
+    return True
+
+
+def retired_line(key: str) -> str:
+    return (
+        f"{key.split('.')[1]} was retired ({RETIRED[key]}); docs/retired.md has the evidence "
+        "and the commit that still runs it"
+    )
 
 
 def _typed_value(key: str, hint: Any, value: Any) -> Any:
@@ -229,6 +246,13 @@ def _base_type(hint: Any) -> tuple[Any, bool]:
 
 SECTIONS: tuple[str, ...] = ("ddpg", "her", "demo", "train")
 
+RETIRED: dict[str, str] = {
+    "her.reward_threshold": "a stricter training-reward distance measured nothing",
+    "demo.demo_replay_k": "demo rows are relabelled with replay_k, as in the seed",
+}
+"""Options removed with their code, by ``section.name``, with why in a few words. Old runs
+that left them unset (None) still load and resume."""
+
 
 def field_section(name: str) -> str:
     """The section that owns a field name (names are unique across sections)."""
@@ -262,6 +286,9 @@ def field_key(key: str) -> str:
     Raises:
         HerdemosError: no such section or field, in a line naming ``--set key``.
     """
+    retired = [k for k in RETIRED if key in (k, k.split(".")[1])]
+    if retired:
+        raise HerdemosError(f"--set {key}: {retired_line(retired[0])}")
     section, name = key.split(".", 1) if "." in key else (field_section(key), key)
     if section not in SECTIONS:
         raise HerdemosError(f"--set {key}: unknown section {section!r}; use one of {SECTIONS}")
@@ -285,7 +312,11 @@ def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
 
 
 def validate(config: Config) -> None:
-    """Rejects meaningless or out-of-range combinations with a message naming the flag."""
+    """Rejects out-of-range values and options that need another, in a line naming the flag.
+
+    The switches that choose the method are combined, and checked, in :mod:`herdemos.methods`;
+    the checks against the env are ``env_checks.check_against_env``.
+    """
     d, demo, t = config.ddpg, config.demo, config.train
     for section in (d, config.her, demo, t):
         for f in dataclasses.fields(section):
@@ -297,18 +328,6 @@ def validate(config: Config) -> None:
             f"--demo_file {demo.demo_file} needs --num_demo N (N > 0): "
             "without it no demonstration is loaded"
         )
-    if d.q_filter and not d.bc_loss:
-        raise HerdemosError(
-            "--q_filter 1 needs --bc_loss 1: the Q-filter only decides where BC applies"
-        )
-    if d.bc_only and (d.bc_loss or d.q_filter):
-        raise HerdemosError(
-            "bc_only replaces the RL actor loss: use it without --bc_loss/--q_filter"
-        )
-    if d.bc_only and demo.num_demo <= 0:
-        raise HerdemosError("bc_only needs demonstrations: pass --num_demo N (N > 0)")
-    if d.bc_loss and demo.num_demo <= 0:
-        raise HerdemosError("--bc_loss 1 needs demonstrations: pass --num_demo N (N > 0)")
     if demo.demo_reset_prob > 0 and demo.num_demo <= 0:
         raise HerdemosError("--demo_reset_prob > 0 needs demonstrations: pass --num_demo N")
     if demo.demo_mirror and demo.num_demo <= 0:
@@ -319,15 +338,10 @@ def validate(config: Config) -> None:
         )
     if not 0.0 <= demo.demo_reset_prob <= 1.0:
         raise HerdemosError("--demo_reset_prob must lie in [0, 1]")
-    if demo.demo_replay_k is not None and demo.demo_replay_k < 0:
-        raise HerdemosError("demo_replay_k must be >= 0 (0: demo rows keep their own goals)")
     if demo.num_demo < 0:
         raise HerdemosError("--num_demo must be >= 0")
     if demo.demo_file is not None and not demo.demo_file.strip():
         raise HerdemosError("--demo_file: empty path (omit the flag for scripted demos)")
-    threshold = config.her.reward_threshold
-    if threshold is not None and not threshold > 0:
-        raise HerdemosError(f"--set reward_threshold={threshold}: must be > 0 (metres)")
     if demo.num_demo > 0 and not 0 < d.demo_batch_size < d.batch_size:
         raise HerdemosError(
             f"demo_batch_size ({d.demo_batch_size}) must lie strictly between 0 and "

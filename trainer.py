@@ -25,7 +25,7 @@ from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData
 from herdemos.env_checks import check_against_env, mirror_reflections
 from herdemos.env_info import EnvInfo, reward_fn_of, worst_step_reward
-from herdemos.environment import make_env, reward_fn_with_threshold
+from herdemos.environment import make_env
 from herdemos.her import make_sample_her_transitions
 from herdemos.logger import ProgressLog, epoch_line
 from herdemos.parallel import Workers
@@ -138,14 +138,8 @@ class Trainer:
         check_against_env(config, self.envs[0], demos)
         horizon = self.info.horizon
         self.gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
-        threshold = config.her.reward_threshold
-        reward_fn = (
-            reward_fn_of(self.envs[0])
-            if threshold is None
-            else reward_fn_with_threshold(t.env, threshold)
-        )
         self.sampler = make_sample_her_transitions(
-            config.her.replay_strategy, config.her.replay_k, reward_fn
+            config.her.replay_strategy, config.her.replay_k, reward_fn_of(self.envs[0])
         )
         self.shapes = {
             "o": (horizon + 1, self.info.dim_o),
@@ -176,12 +170,6 @@ class Trainer:
         demo_starts = None
         if demos is not None:
             demo_sampler = self.sampler
-            if config.demo.demo_replay_k is not None:
-                demo_sampler = make_sample_her_transitions(
-                    config.her.replay_strategy,
-                    config.demo.demo_replay_k,
-                    reward_fn,
-                )
             episodes = demos.episodes
             if config.demo.demo_mirror:
                 planes = config.demo.demo_mirror_planes

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing
 from typing import Any, Literal
 
-from herdemos.config import DemoConfig, field_key, field_type
+from herdemos.config import field_key, field_type
 from herdemos.util import HerdemosError
 
 # Named presets, applied after the per-env table and before explicit flags (--preset NAME).
@@ -93,24 +93,3 @@ def parse_set_options(items: tuple[str, ...]) -> dict[str, Any]:
         section, name = full.split(".")
         parsed[full] = _parse_value(section, name, value.strip())
     return parsed
-
-
-def method_label(params: dict[str, Any]) -> str:
-    """A short human name for the method a ``params.json`` describes, for plot legends."""
-    ddpg, demo, her = params.get("ddpg", {}), params.get("demo", {}), params.get("her", {})
-    if ddpg.get("bc_only"):
-        label = "BC only"
-    elif demo.get("num_demo", 0) <= 0:
-        label = "HER only" if her.get("replay_strategy", "future") != "none" else "DDPG only"
-    elif ddpg.get("bc_loss") and ddpg.get("q_filter"):
-        label = "demos + BC + Q-filter"
-    elif ddpg.get("bc_loss"):
-        label = "demos + BC"
-    else:
-        label = "demos in replay"
-    if demo.get("demo_mirror"):
-        planes = demo.get("demo_mirror_planes", DemoConfig.demo_mirror_planes)
-        label += f" + mirrored demos ({planes})"
-    if demo.get("demo_reset_prob", 0) > 0:
-        label += f" + demo resets ({demo['demo_reset_prob']:g})"
-    return label

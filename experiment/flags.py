@@ -15,6 +15,7 @@ import click
 
 from herdemos.config import config_field, field_type
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS
+from herdemos.methods import METHODS, method_help
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,20 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag("n_epochs", "train.n_epochs", click.IntRange(min=1)),
     Flag("seed", "train.seed", int),
-    Flag("policy_save_interval", "train.policy_save_interval", click.IntRange(min=0)),
-    Flag("replay_strategy", "her.replay_strategy", click.Choice(["future", "none"])),
-    Flag("clip_return", "ddpg.clip_return", SWITCH),
+    Flag(
+        "method",
+        type=click.Choice(list(METHODS)),
+        help=method_help(),
+    ),
+    Flag("num_demo", "demo.num_demo", click.IntRange(min=0)),
     Flag("demo_file", "demo.demo_file", click.Path(dir_okay=False)),
     Flag("bc_loss", "ddpg.bc_loss", SWITCH),
     Flag("q_filter", "ddpg.q_filter", SWITCH),
-    Flag("num_demo", "demo.num_demo", click.IntRange(min=0)),
     Flag("demo_reset_prob", "demo.demo_reset_prob", click.FloatRange(0, 1)),
     Flag("demo_mirror", "demo.demo_mirror", SWITCH),
+    Flag("replay_strategy", "her.replay_strategy", click.Choice(["future", "none"])),
+    Flag("clip_return", "ddpg.clip_return", SWITCH),
+    Flag("policy_save_interval", "train.policy_save_interval", click.IntRange(min=0)),
     Flag("num_cpu", "train.num_cpu", click.IntRange(min=1)),
     Flag(
         "preset",
@@ -103,7 +109,7 @@ FLAGS: tuple[Flag, ...] = (
 FLAG_OF_FIELD: dict[str, Flag] = {f.config: f for f in FLAGS if f.config}
 """The flag that sets each config field that has one, by ``section.name``."""
 
-SETTING_FLAGS: tuple[str, ...] = (*(f.name for f in FLAGS if f.config), "preset")
+SETTING_FLAGS: tuple[str, ...] = (*(f.name for f in FLAGS if f.config), "method", "preset")
 """The flags that choose the configuration (:class:`TrainFlags`); the rest steer the command."""
 
 

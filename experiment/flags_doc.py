@@ -50,7 +50,7 @@ def flags_markdown() -> str:
     ]
     for flag in FLAGS:
         sets = f"`{flag.config}`" if flag.config else ""
-        default = default_cell(flag.config) if flag.config else code(flag.default)
+        default = default_cell(flag.config) if flag.config else cell(flag.default or "")
         lines.append(
             f"| `--{flag.name}` | {sets} | {values_text(flag)} | {default} | "
             f"{cell(description(flag))} |"
