@@ -12,6 +12,7 @@ The resolved :class:`Config` is written to ``params.json`` in every run's logdir
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import typing
@@ -256,11 +257,23 @@ that left them unset (None) still load and resume."""
 
 def field_section(name: str) -> str:
     """The section that owns a field name (names are unique across sections)."""
-    owners = [s for s in SECTIONS if name in {f.name for f in fields(_section_type(s))}]
+    owners = [s for s in SECTIONS if name in _field_names(s)]
     if not owners:
-        known = sorted(f.name for s in SECTIONS for f in fields(_section_type(s)))
-        raise HerdemosError(f"--set: unknown config field {name!r}; known fields: {known}")
+        known = [n for s in SECTIONS for n in _field_names(s)]
+        raise HerdemosError(f"--set: unknown config field {name!r}; {_nearest(name, known)}")
     return owners[0]
+
+
+def _field_names(section: str) -> list[str]:
+    return [f.name for f in fields(_section_type(section))]
+
+
+def _nearest(name: str, known: list[str]) -> str:
+    """``did you mean 'n_cycles'?`` for a mistyped name, or where the names are listed."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {' or '.join(repr(c) for c in close)}?"
+    return "every field is listed in docs/flags.md"
 
 
 def _section_type(section: str) -> type:
@@ -292,8 +305,10 @@ def field_key(key: str) -> str:
     section, name = key.split(".", 1) if "." in key else (field_section(key), key)
     if section not in SECTIONS:
         raise HerdemosError(f"--set {key}: unknown section {section!r}; use one of {SECTIONS}")
-    if name not in {f.name for f in fields(_section_type(section))}:
-        raise HerdemosError(f"--set {key}: {section} has no field {name!r}")
+    if name not in _field_names(section):
+        owners = [s for s in SECTIONS if name in _field_names(s)]
+        hint = f"it is {owners[0]}.{name}" if owners else _nearest(name, _field_names(section))
+        raise HerdemosError(f"--set {key}: {section} has no field {name!r}; {hint}")
     return f"{section}.{name}"
 
 

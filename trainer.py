@@ -158,7 +158,7 @@ class Trainer:
             self.gamma,
             seed=t.seed,
             reduce_sum=self.workers.reduce_sum,
-            n_workers=self.workers.size,
+            ranks=self.workers.size,
             worst_reward=worst_step_reward(self.envs[0]),
         )
         self.learner.sync_from_main(self.workers.broadcast)

@@ -42,8 +42,9 @@ def flags_markdown() -> str:
     lines = [HEADER, "## train.py flags", ""]
     lines += [
         "A value given twice takes the later. Precedence: field defaults < the per-env table <",
-        "`--preset` < flags < `--set`. On `--resume`, flags may only repeat the run's",
-        "`params.json`, except `--n_epochs`.",
+        "`--preset` < `--method` < flags < `--set`; a flag or `--set` item that contradicts",
+        "`--method` is an error. On `--resume`, flags may only repeat the run's `params.json`,",
+        "except `--n_epochs`.",
         "",
         "| flag | sets | values | default | what it does |",
         "|---|---|---|---|---|",

@@ -58,10 +58,13 @@ def test_set_overrides_parse_types():
 @pytest.mark.parametrize(
     ("item", "message"),
     [
-        ("n_cycle=3", "unknown config field 'n_cycle'"),
+        ("n_cycle=3", "unknown config field 'n_cycle'; did you mean 'n_cycles'?"),
+        ("polyac=0.9", "unknown config field 'polyac'; did you mean 'polyak'?"),
+        ("zzz=1", "unknown config field 'zzz'; every field is listed in docs/flags.md"),
         ("n_cycles=three", "expected a value of type int"),
         ("replay_strategy=final", "expected one of"),
-        ("ddpg.n_cycles=3", "ddpg has no field 'n_cycles'"),
+        ("ddpg.n_cycles=3", "ddpg has no field 'n_cycles'; it is train.n_cycles"),
+        ("ddpg.polyac=3", "ddpg has no field 'polyac'; did you mean 'polyak'?"),
         ("n_cycles", "expected FIELD=VALUE"),
     ],
 )
