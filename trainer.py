@@ -1,72 +1,37 @@
 """The training loop: epochs x cycles x (rollout, store, updates, target update), then evaluation,
-logging and policy saving, as in baselines HER."""
+logging and policy saving, as in baselines HER. The parts it works on are built by
+:mod:`herdemos.assembly`; what a checkpoint holds is in :mod:`herdemos.checkpoint`."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from herdemos.assembly import RunParts, assemble
 from herdemos.checkpoint import (
-    CHECKPOINT_FORMAT,
+    EpochProgress,
+    TrainingState,
     folder_size,
-    read_checkpoint_state,
-    same_run_config,
-    state_file_name,
-    write_checkpoint,
+    restore_run_checkpoint,
+    save_run_checkpoint,
 )
-from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData
-from herdemos.environment import (
-    EnvInfo,
-    env_reflections,
-    env_rng_state,
-    has_sim_state,
-    make_env,
-    reward_fn_of,
-    reward_fn_with_threshold,
-    set_env_rng_state,
-    sim_state_size,
-    worst_step_reward,
-)
 from herdemos.experiment.config import Config
-from herdemos.her import make_sample_her_transitions
-from herdemos.logger import ProgressLog, epoch_line
+from herdemos.logger import ProgressLog, epoch_line, epoch_row
 from herdemos.parallel import Workers
 from herdemos.policy import Policy
-from herdemos.replay_buffer import EpisodeBuffer
-from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
-from herdemos.symmetry import with_reflections
+from herdemos.rollout import PolicyActions
 from herdemos.util import HerdemosError
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
-# Roles in the seed entropy (seed, rank, role): independent streams for each purpose and rank.
-TRAIN_ENVS, EVAL_ENVS, SAMPLING = 0, 1, 2
 
 
 class TrainingDiverged(HerdemosError):
     """A loss, parameter or observation became NaN or Inf; the last good checkpoint is kept."""
-
-
-@dataclass
-class EpochProgress:
-    """What the current, unfinished epoch has accumulated; checkpointed so that a run stopped
-    mid-epoch resumes at the next cycle."""
-
-    cycle: int = 0  # cycles completed in this epoch
-    train_success: list[float] = field(default_factory=list)
-    loss_sums: dict[str, float] = field(default_factory=dict)
-    n_updates: int = 0
-    demo_resets: int = 0
-    discarded_episodes: int = 0
-    rollout_time: float = 0.0
-    sample_time: float = 0.0
-    update_time: float = 0.0
 
 
 def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | None):
@@ -81,163 +46,49 @@ def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | N
     return batch
 
 
-def rank_loss_means(
-    loss_sums: dict[str, float], n_updates: int, ranks: int, logs_bc: bool
-) -> dict[str, float]:
-    """This rank's per-update loss means, scaled so that their mean over the ranks is the
-    number one process training on the whole batch would log.
-
-    ``bc_loss`` is a *sum* over this rank's share of the demo rows, so N ranks' mean is 1/N of
-    the whole batch's sum; it is scaled by N. The other losses are means and need no scaling.
-    ``bc_loss`` and ``q_filter_frac`` are left out when no BC loss is trained (they are 0).
-    """
-    means = {}
-    for key, total in loss_sums.items():
-        if logs_bc or key not in ("bc_loss", "q_filter_frac"):
-            scale = ranks if key == "bc_loss" else 1
-            means[key] = total / max(n_updates, 1) * scale
-    return means
-
-
-@dataclass
-class TrainingState:
-    """Bookkeeping that a checkpoint must carry besides networks and buffers."""
-
-    epoch: int = 0  # epochs completed
-    best_success: float = -1.0  # below any success rate, so epoch 1 always saves a best policy
-    total_env_steps: int = 0
-    start_time: float = field(default_factory=time.time)
-    elapsed_before: float = 0.0  # wall seconds of earlier (resumed) sessions
-
-    def wall_time(self) -> float:
-        return self.elapsed_before + time.time() - self.start_time
-
-
 class Trainer:
-    """Builds every part of a run from a :class:`Config` and runs the loop.
+    """Runs the loop on a run's parts.
 
     Args:
-        config: the resolved configuration.
-        logdir: run folder (params.json, progress.csv, policies).
-        demos: pre-loaded demonstrations (``None`` when ``num_demo == 0``).
+        parts: what :func:`herdemos.assembly.assemble` built for the run.
+        logdir: run folder (params.json, progress.csv, policies, checkpoints).
         log: where human-readable lines go (rank 0 only under MPI).
         workers: the MPI ranks of this job (a single process by default).
     """
 
     def __init__(
         self,
+        parts: RunParts,
+        logdir: Path,
+        log: Callable[[str], None] = print,
+        workers: Workers | None = None,
+    ) -> None:
+        self.parts = parts
+        self.config = parts.config
+        self.logdir = Path(logdir)
+        self.workers = workers or Workers(None)
+        self.log = log if self.workers.is_main else (lambda line: None)
+        self.info, self.rng = parts.info, parts.rng
+        self.envs, self.eval_envs = parts.envs, parts.eval_envs
+        self.sampler, self.buffer, self.demo_buffer = parts.sampler, parts.buffer, parts.demo_buffer
+        self.learner = parts.learner
+        self.worker, self.evaluator = parts.worker, parts.evaluator
+        self.batch_size, self.demo_batch_size = parts.batch_size, parts.demo_batch_size
+        self.state = TrainingState()
+        self.epoch_progress = EpochProgress()
+
+    @classmethod
+    def from_config(
+        cls,
         config: Config,
         logdir: Path,
         demos: DemoData | None,
         log: Callable[[str], None] = print,
         workers: Workers | None = None,
-    ) -> None:
-        self.config = config
-        self.logdir = Path(logdir)
-        self.workers = workers or Workers(None)
-        self.log = log if self.workers.is_main else (lambda line: None)
-        rank = self.workers.rank
-        t, d = config.train, config.ddpg
-        # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
-        self.rng = np.random.default_rng((t.seed, rank, SAMPLING))
-        self.envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
-        self.eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
-        self.info = EnvInfo.of(self.envs[0], t.env)
-        horizon = self.info.horizon
-        self.gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
-        threshold = config.her.reward_threshold
-        reward_fn = (
-            reward_fn_of(self.envs[0])
-            if threshold is None
-            else reward_fn_with_threshold(t.env, threshold)
-        )
-        self.sampler = make_sample_her_transitions(
-            config.her.replay_strategy, config.her.replay_k, reward_fn
-        )
-        self.shapes = {
-            "o": (horizon + 1, self.info.dim_o),
-            "ag": (horizon + 1, self.info.dim_g),
-            "g": (horizon, self.info.dim_g),
-            "u": (horizon, self.info.dim_u),
-            "info_is_success": (horizon, 1),
-        }
-        capacity = max(1, t.buffer_size // horizon)
-        self.buffer = EpisodeBuffer(self.shapes, capacity, self.sampler)
-        dims = Dims(self.info.dim_o, self.info.dim_g, self.info.dim_u)
-        self.learner = DDPG(
-            dims,
-            self.info.max_u,
-            d,
-            self.gamma,
-            seed=t.seed,
-            reduce_sum=self.workers.reduce_sum,
-            n_workers=self.workers.size,
-            worst_reward=worst_step_reward(self.envs[0]),
-        )
-        self.learner.sync_from_main(self.workers.broadcast)
-        # Each rank samples its share of the batch; averaged gradients equal one full batch.
-        self.batch_size = max(1, d.batch_size // self.workers.size)
-        self.demo_batch_size = max(1, d.demo_batch_size // self.workers.size)
-
-        self.demo_buffer: EpisodeBuffer | None = None
-        demo_starts = None
-        if demos is not None:
-            demo_sampler = self.sampler
-            if config.demo.demo_replay_k is not None:
-                demo_sampler = make_sample_her_transitions(
-                    config.her.replay_strategy,
-                    config.demo.demo_replay_k,
-                    reward_fn,
-                )
-            episodes = demos.episodes
-            if config.demo.demo_mirror:
-                planes = config.demo.demo_mirror_planes
-                episodes = with_reflections(episodes, env_reflections(self.envs[0], t.env, planes))
-                self.log(
-                    f"demo buffer: {demos.n_episodes} demos and their mirror images ({planes}), "
-                    f"{len(episodes['u'])} episodes"
-                )
-            n_demo_episodes = len(episodes["u"])
-            self.demo_buffer = EpisodeBuffer(self.shapes, n_demo_episodes, demo_sampler)
-            self.demo_buffer.store_episodes(episodes)
-            # The seed normalises with demo statistics too, so demo states are in range early;
-            # the goals are relabelled as the learner will see the demo rows.
-            self.learner.update_normalizers(
-                demo_sampler(episodes, n_demo_episodes * horizon, self.rng)
-            )
-            if config.demo.demo_reset_prob > 0:
-                if demos.sim_state is None or not has_sim_state(self.envs[0]):
-                    raise HerdemosError(
-                        "--demo_reset_prob needs demos with simulator states ('sim_state') and "
-                        "a MuJoCo env; regenerate the demos with data_generation/"
-                    )
-                if demos.sim_state.shape[-1] != sim_state_size(self.envs[0]):
-                    raise HerdemosError(
-                        f"--demo_reset_prob: the demos' simulator states have size "
-                        f"{demos.sim_state.shape[-1]}, {t.env} needs {sim_state_size(self.envs[0])}"
-                        " (demos from another env or MuJoCo version?)"
-                    )
-                demo_starts = DemoStarts.of_successful(
-                    demos.sim_state, demos.episodes["g"], demos.episodes["info_is_success"]
-                )
-
-        self.worker = RolloutWorker(
-            self.envs,
-            self.info,
-            seed=(t.seed, rank, TRAIN_ENVS),
-            rng=self.rng,
-            demo_starts=demo_starts,
-            demo_reset_prob=config.demo.demo_reset_prob,
-        )
-        # Evaluation seeds are disjoint from training seeds and fixed per run.
-        self.evaluator = RolloutWorker(
-            self.eval_envs,
-            self.info,
-            seed=(t.seed, rank, EVAL_ENVS),
-            rng=self.rng,
-        )
-        self.state = TrainingState()
-        self.epoch_progress = EpochProgress()
+    ) -> Trainer:
+        """Assembles the run's parts from ``config`` and ``demos``; a trainer on them."""
+        workers = workers or Workers(None)
+        return cls(assemble(config, demos, workers, log), logdir, log, workers)
 
     # ----- pieces of the loop -----
     def policy(self, success_rate: float | None = None) -> Policy:
@@ -319,44 +170,22 @@ class Trainer:
 
     def finish_epoch(self) -> dict[str, float]:
         """Evaluates, closes the epoch's accounting and returns its progress row."""
-        ep = self.epoch_progress
         start = time.perf_counter()
-        test_success, test_q = self.evaluate()
-        mean = self.workers.mean
+        test = self.evaluate()
         eval_time = time.perf_counter() - start
         bad = self.learner.non_finite_parameter()
         if bad is not None:
             raise TrainingDiverged(f"epoch {self.state.epoch + 1}: parameter {bad} is NaN or Inf")
         self.state.epoch += 1
-        row: dict[str, float] = {
-            "epoch": self.state.epoch,
-            "total_env_steps": self.state.total_env_steps,
-            "wall_time": self.state.wall_time(),
-            "test/success_rate": mean(test_success),
-            "test/mean_Q": mean(test_q),
-            "train/success_rate": mean(
-                float(np.mean(ep.train_success)) if ep.train_success else 0.0
-            ),
-        }
-        d = self.config.ddpg
-        losses = rank_loss_means(
-            ep.loss_sums, ep.n_updates, self.workers.size, logs_bc=d.bc_loss or d.bc_only
+        row = epoch_row(
+            self.state,
+            self.epoch_progress,
+            test,
+            eval_time,
+            self.buffer.size,
+            self.learner,
+            self.workers,
         )
-        for key in sorted(losses):  # same order on every rank: the means are collective
-            row[f"train/{key}"] = mean(losses[key])
-        row["train/demo_resets"] = mean(ep.demo_resets) * self.workers.size
-        row["train/discarded_episodes"] = mean(ep.discarded_episodes) * self.workers.size
-        row["buffer/episodes"] = self.buffer.size
-        ln = self.learner
-        row["stats_o/mean"] = float(ln.o_stats.mean.mean())
-        row["stats_o/std"] = float(ln.o_stats.std.mean())
-        row["stats_g/mean"] = float(ln.g_stats.mean.mean())
-        row["stats_g/std"] = float(ln.g_stats.std.mean())
-        row["time/rollout"] = ep.rollout_time
-        row["time/sample"] = ep.sample_time
-        row["time/update"] = ep.update_time
-        row["time/eval"] = eval_time
-        row["time/epoch"] = ep.rollout_time + ep.sample_time + ep.update_time + eval_time
         self.epoch_progress = EpochProgress()
         return row
 
@@ -434,33 +263,8 @@ class Trainer:
     # ----- checkpoints -----
     def save_checkpoint(self) -> Path:
         """Writes a checkpoint of everything (see :mod:`herdemos.checkpoint`); logs its size."""
-        arrays = {f"buffer/{k}": v for k, v in self.buffer.state_dict().items()}
-        if self.demo_buffer is not None:
-            arrays.update({f"demo_buffer/{k}": v for k, v in self.demo_buffer.state_dict().items()})
-        arrays.update(self.learner.normalizer_state())
-        arrays["learner/noise_rng"] = self.learner.noise_rng_state()
-        state = dataclasses.asdict(self.state)
-        state["elapsed_before"] = self.state.wall_time()
-        del state["start_time"]
-        meta = {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.config.to_dict(),
-            "state": state,
-            "epoch_progress": dataclasses.asdict(self.epoch_progress),
-            "rng": self.rng.bit_generator.state,
-            "envs": [env_rng_state(env) for env in self.envs],
-            "eval_envs": [env_rng_state(env) for env in self.eval_envs],
-            "worker_seeds": self.worker.pending_seeds(),
-            "evaluator_seeds": self.evaluator.pending_seeds(),
-        }
-        folder = write_checkpoint(
-            self.logdir,
-            self.state.epoch,
-            self.epoch_progress.cycle,
-            arrays,
-            meta,
-            self.learner.save_tf_state,
-            self.workers,
+        folder = save_run_checkpoint(
+            self.logdir, self.parts, self.state, self.epoch_progress, self.workers
         )
         self.log(f"checkpoint {folder.name} ({folder_size(folder) / 1e6:.1f} MB)")
         return folder
@@ -471,31 +275,6 @@ class Trainer:
         Raises:
             HerdemosError: one line naming the checkpoint and the problem.
         """
-        arrays, meta = read_checkpoint_state(folder, state_file_name(self.workers.rank))
-        try:
-            if meta.get("format") != CHECKPOINT_FORMAT:
-                raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
-            if not same_run_config(meta["config"], self.config):
-                raise ValueError("it was written with a different configuration")
-
-            def section(prefix: str) -> dict[str, np.ndarray]:
-                return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-            self.buffer.load_state_dict(section("buffer/"))
-            if self.demo_buffer is not None:
-                self.demo_buffer.load_state_dict(section("demo_buffer/"))
-            self.learner.load_normalizer_state(arrays)
-            if "learner/noise_rng" in arrays:  # absent from checkpoints written before it
-                self.learner.set_noise_rng_state(arrays["learner/noise_rng"])
-            self.rng.bit_generator.state = meta["rng"]
-            for env, rng_state in zip(self.envs, meta["envs"], strict=True):
-                set_env_rng_state(env, rng_state)
-            for env, rng_state in zip(self.eval_envs, meta["eval_envs"], strict=True):
-                set_env_rng_state(env, rng_state)
-            self.worker.set_pending_seeds(meta["worker_seeds"])
-            self.evaluator.set_pending_seeds(meta["evaluator_seeds"])
-            self.state = TrainingState(**meta["state"])
-            self.epoch_progress = EpochProgress(**meta["epoch_progress"])
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError) as e:
-            raise HerdemosError(f"{folder}: cannot resume from this checkpoint ({e})") from None
-        self.learner.restore_tf_state(str(Path(folder) / "learner"))
+        self.state, self.epoch_progress = restore_run_checkpoint(
+            folder, self.parts, self.workers.rank
+        )

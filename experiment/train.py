@@ -307,11 +307,13 @@ def train_in(
     ``logged`` holds the rows of a resumed run's ``progress.csv`` (None: a new run); those past
     the restored checkpoint are dropped, as that training is redone.
     """
+    from herdemos.assembly import assemble
     from herdemos.checkpoint import list_checkpoints
     from herdemos.logger import ProgressLog
     from herdemos.trainer import Trainer
 
-    trainer = Trainer(config, path, demos, log=click.echo, workers=workers)
+    parts = assemble(config, demos, workers, log=click.echo)
+    trainer = Trainer(parts, path, log=click.echo, workers=workers)
     rows: list[dict[str, float]] = []
     resume = logged is not None
     if logged is not None:

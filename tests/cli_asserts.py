@@ -1,4 +1,17 @@
-"""What a refused command must look like, shared by the CLI tests that run commands in-process."""
+"""Shared by the CLI tests: what a refused command must look like, and the PYTHONPATH of a
+command run in a subprocess."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def python_path(*folders) -> str:
+    """The tests' helper modules and ``folders``, before whatever PYTHONPATH already holds (a
+    checkout run in place of the installed package)."""
+    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+    return os.pathsep.join([str(ROOT / "tests"), *map(str, folders), *inherited])
 
 
 def assert_one_line_error(result, *fragments):

@@ -19,7 +19,7 @@ def main() -> None:
     logdir = Path(tempfile.mkdtemp()) if len(sys.argv) < 2 else Path(sys.argv[1])
     overrides = {"env": register(), "n_cycles": 3, "n_batches": 4, "batch_size": 64, "hidden": 32}
     config = with_overrides(Config(), {**overrides, "num_cpu": workers.size})
-    trainer = Trainer(config, logdir, demos=None, log=lambda line: None, workers=workers)
+    trainer = Trainer.from_config(config, logdir, None, log=lambda line: None, workers=workers)
     for _ in range(3):
         trainer.run_cycle()
     ln = trainer.learner

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_asserts import python_path
 
 from herdemos import load_policy
 from herdemos.demos import DemoData
@@ -33,7 +34,7 @@ TINY = [
 def run(*args, cwd=ROOT, timeout=300):
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT / "tests"),
+        "PYTHONPATH": python_path(),
         "HERDEMOS_CACHE": str(Path(tempfile.gettempdir()) / "herdemos-test-cache"),
     }
     return subprocess.run(

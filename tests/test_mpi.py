@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_asserts import python_path
 
 from herdemos import load_policy
 from herdemos.checkpoint import list_checkpoints
@@ -21,7 +22,7 @@ pytest.importorskip("mpi4py")
 
 
 def run_mpi(args, timeout=600):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     return subprocess.run(
         mpirun_command(2, args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -88,7 +89,7 @@ def test_two_rank_fetch_reach_learns(tmp_path):
 
 def train_cli(*args: str) -> subprocess.CompletedProcess:
     """Runs experiment/train.py as a user would, with the test envs importable."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     return subprocess.run(
         [sys.executable, "experiment/train.py", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
@@ -148,7 +149,7 @@ def test_ctrl_c_on_a_num_cpu_run_checkpoints_every_rank_and_resumes(tmp_path, si
     """Ctrl-C (or a closed terminal) reaches the whole foreground group, but mpirun keeps each
     rank in a group of its own and aborts them on SIGINT; the launcher passes the stop on."""
     logdir = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     proc = subprocess.Popen(
         [sys.executable, "experiment/train.py", "--env", "point_env:PointGoal-v0",
          "--num_cpu", "2", "--n_epochs", "500", "--logdir", str(logdir), *SMALL],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_asserts import python_path
 
 from herdemos.checkpoint import checkpoint_name, list_checkpoints
 from herdemos.environment import EnvInfo
@@ -40,14 +41,14 @@ CLI_SMALL = [
 
 def small_trainer(logdir: Path, **overrides) -> Trainer:
     config = with_overrides(Config(), {"env": register(), **SMALL, **overrides})
-    return Trainer(config, logdir, demos=None, log=lambda line: None)
+    return Trainer.from_config(config, logdir, demos=None, log=lambda line: None)
 
 
 def test_a_user_reward_that_reads_the_success_flags_gets_them_everywhere(tmp_path):
     """HER passes the stored is_success flags to compute_reward; so must the reward-floor probe
     at start-up (it passed an empty dict, a KeyError in a user's env)."""
     config = with_overrides(Config(), {**SMALL, "env": "point_env:SuccessInfoPointEnv"})
-    trainer = Trainer(config, tmp_path, demos=None, log=lambda line: None)
+    trainer = Trainer.from_config(config, tmp_path, demos=None, log=lambda line: None)
     trainer.run_cycle()  # HER-relabelled batches went through compute_reward
     assert trainer.buffer.size == 2
 
@@ -152,7 +153,7 @@ def test_blown_up_episodes_are_discarded_and_counted():
 
 
 def cli(*args, **kwargs):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": python_path()}
     command = [sys.executable, "experiment/train.py", *args]
     pipe = subprocess.PIPE
     return subprocess.Popen(
@@ -270,7 +271,7 @@ def test_demo_rows_keep_their_goals_only_with_demo_replay_k_0(tmp_path, demo_rep
             "demo_replay_k": demo_replay_k,
         },
     )
-    trainer = Trainer(config, tmp_path, DemoData(episodes), log=lambda line: None)
+    trainer = Trainer.from_config(config, tmp_path, DemoData(episodes), log=lambda line: None)
     trainer.buffer.store_episodes(make_episodes(2, 10, np.random.default_rng(1)))
     batch = trainer.sample_batch()
     demo_g = batch["g"][batch["is_demo"]]

@@ -4,7 +4,8 @@ import ctypes
 import ctypes.util
 
 import pytest
-from test_use_policy import python_path, random_policy, run
+from cli_asserts import python_path
+from test_use_policy import random_policy, run
 
 from herdemos import rendering
 from herdemos.util import HerdemosError

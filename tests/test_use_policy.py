@@ -7,18 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_asserts import python_path
 
 from herdemos import load_policy
 from herdemos.policy import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def python_path(*folders) -> str:
-    """The tests' helper modules and ``folders``, before whatever PYTHONPATH already holds (a
-    checkout run in place of the installed package)."""
-    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
-    return os.pathsep.join([str(ROOT / "tests"), *map(str, folders), *inherited])
 
 
 def run(*args, extra_env=None):
