@@ -269,11 +269,12 @@ def run(
             + ("; a run resumes with the number of ranks it started with" if resume else "")
         )
 
+    from herdemos.data_generation.scripted_demos import cached_default_demos
     from herdemos.demos import load_run_demos
 
     if not workers.is_main:
         workers.barrier()  # rank 0 generates (and caches) the default demos first
-    demos = load_run_demos(config, info, echo)
+    demos = load_run_demos(config, info, echo, default_demos=cached_default_demos)
     lock_error = ""
     if workers.is_main:
         path.mkdir(parents=True, exist_ok=True)
