@@ -150,7 +150,7 @@ def write_checkpoint(
             save_tf_state(str(tmp / "learner"))
             _fsync_tree(tmp)
             aside = logdir / f".{final.name}.old"
-            if final.exists():  # same progress saved twice (e.g. stop right after an epoch)
+            if final.exists():  # same progress saved twice (e.g. a stop right after resuming)
                 shutil.rmtree(aside, ignore_errors=True)
                 os.replace(final, aside)  # kept until the new folder is in place
             os.replace(tmp, final)

@@ -76,6 +76,7 @@ class Trainer:
         self.batch_size, self.demo_batch_size = parts.batch_size, parts.demo_batch_size
         self.state = TrainingState()
         self.epoch_progress = EpochProgress()
+        self.checkpointed_at: tuple[int, int] | None = None  # (epoch, cycle) this session saved
 
     @classmethod
     def from_config(
@@ -212,7 +213,7 @@ class Trainer:
         """Runs cycles and epochs until ``n_epochs`` are complete or a stop is requested.
 
         A checkpoint is written every ``checkpoint_interval`` epochs, after the last epoch, and
-        before returning on a stop request.
+        before returning on a stop request (unless the epoch that just ended wrote it).
 
         Args:
             progress: where epoch rows go.
@@ -238,7 +239,8 @@ class Trainer:
                 bar.set_description(f"epoch {self.state.epoch + 1}/{t.n_epochs}")
                 while self.epoch_progress.cycle < t.n_cycles:
                     if self.workers.any(stop_requested()):
-                        self.save_checkpoint()
+                        if self.checkpointed_at != self.position():  # not saved by epoch's end
+                            self.save_checkpoint()
                         return False
                     self.run_cycle()
                     bar.update(1)
@@ -261,11 +263,16 @@ class Trainer:
         return True
 
     # ----- checkpoints -----
+    def position(self) -> tuple[int, int]:
+        """``(epochs, cycles)`` completed: what a checkpoint written now would hold."""
+        return self.state.epoch, self.epoch_progress.cycle
+
     def save_checkpoint(self) -> Path:
         """Writes a checkpoint of everything (see :mod:`herdemos.checkpoint`); logs its size."""
         folder = save_run_checkpoint(
             self.logdir, self.parts, self.state, self.epoch_progress, self.workers
         )
+        self.checkpointed_at = self.position()
         self.log(f"checkpoint {folder.name} ({folder_size(folder) / 1e6:.1f} MB)")
         return folder
 
