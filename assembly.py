@@ -27,7 +27,7 @@ from herdemos.environment import (
 )
 from herdemos.experiment.config import Config
 from herdemos.her import make_sample_her_transitions
-from herdemos.parallel import Workers
+from herdemos.parallel import Ranks
 from herdemos.replay_buffer import EpisodeBuffer
 from herdemos.rollout import DemoStarts, RolloutWorker
 from herdemos.symmetry import with_reflections
@@ -86,7 +86,7 @@ def episode_shapes(info: EnvInfo) -> dict[str, tuple[int, int]]:
 def assemble(
     config: Config,
     demos: DemoData | None,
-    workers: Workers | None = None,
+    ranks: Ranks | None = None,
     log: Callable[[str], None] = print,
 ) -> RunParts:
     """Builds every part of a run from its config.
@@ -94,15 +94,15 @@ def assemble(
     Args:
         config: the resolved configuration.
         demos: pre-loaded demonstrations (``None`` when ``num_demo == 0``).
-        workers: the MPI ranks of this job (a single process by default).
+        ranks: the MPI ranks of this job (a single process by default).
         log: where human-readable lines go (rank 0 only under MPI).
 
     Raises:
         HerdemosError: the demos cannot serve ``--demo_reset_prob``, in one line.
     """
-    workers = workers or Workers(None)
-    log = log if workers.is_main else (lambda line: None)
-    rank = workers.rank
+    ranks = ranks or Ranks(None)
+    log = log if ranks.is_main else (lambda line: None)
+    rank = ranks.rank
     t, d = config.train, config.ddpg
     # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
     rng = np.random.default_rng((t.seed, rank, SAMPLING))
@@ -128,11 +128,11 @@ def assemble(
         d,
         gamma,
         seed=t.seed,
-        reduce_sum=workers.reduce_sum,
-        n_workers=workers.size,
+        reduce_sum=ranks.reduce_sum,
+        n_ranks=ranks.size,
         worst_reward=worst_step_reward(envs[0]),
     )
-    learner.sync_from_main(workers.broadcast)
+    learner.sync_from_main(ranks.broadcast)
 
     demo_buffer: EpisodeBuffer | None = None
     demo_starts = None
@@ -178,8 +178,8 @@ def assemble(
         worker=worker,
         evaluator=evaluator,
         # Each rank samples its share of the batch; averaged gradients equal one full batch.
-        batch_size=max(1, d.batch_size // workers.size),
-        demo_batch_size=max(1, d.demo_batch_size // workers.size),
+        batch_size=max(1, d.batch_size // ranks.size),
+        demo_batch_size=max(1, d.demo_batch_size // ranks.size),
     )
 
 

@@ -35,7 +35,7 @@ from herdemos.util import HerdemosError
 
 if TYPE_CHECKING:
     from herdemos.assembly import RunParts
-    from herdemos.parallel import Workers
+    from herdemos.parallel import Ranks
 
 KEEP = 2
 CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"  # the "format" field of every checkpoint's meta
@@ -116,7 +116,7 @@ def write_checkpoint(
     arrays: dict[str, np.ndarray],
     meta: dict[str, Any],
     save_tf_state,
-    workers,
+    ranks: Ranks,
 ) -> Path:
     """Writes one checkpoint atomically and prunes old ones. Collective under MPI: every rank
     writes its own state file into the temporary folder, then rank 0 adds the learner (which
@@ -128,7 +128,7 @@ def write_checkpoint(
         arrays: this rank's NumPy state (buffers, normalisers).
         meta: this rank's JSON-serialisable state (RNG states, counters, bookkeeping).
         save_tf_state: ``f(prefix)`` writing the learner's TF checkpoint.
-        workers: the job's :class:`herdemos.parallel.Workers`.
+        ranks: the job's :class:`herdemos.parallel.Ranks`.
 
     Returns:
         The checkpoint folder.
@@ -136,17 +136,17 @@ def write_checkpoint(
     logdir = Path(logdir)
     final = logdir / checkpoint_name(epoch, cycle)
     tmp = logdir / f".{final.name}.tmp"
-    if workers.is_main:
+    if ranks.is_main:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-    workers.barrier()
+    ranks.barrier()
     try:
         payload = dict(arrays)
         payload["meta"] = np.array(json.dumps(meta))
-        with open(tmp / state_file_name(workers.rank), "wb") as f:
+        with open(tmp / state_file_name(ranks.rank), "wb") as f:
             np.savez(f, **payload)
-        workers.barrier()
-        if workers.is_main:
+        ranks.barrier()
+        if ranks.is_main:
             save_tf_state(str(tmp / "learner"))
             _fsync_tree(tmp)
             aside = logdir / f".{final.name}.old"
@@ -158,10 +158,10 @@ def write_checkpoint(
             for old in list_checkpoints(logdir)[KEEP:]:
                 shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        if workers.is_main:
+        if ranks.is_main:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
-    workers.barrier()
+    ranks.barrier()
     return final
 
 
@@ -220,7 +220,7 @@ def save_run_checkpoint(
     parts: RunParts,
     state: TrainingState,
     epoch_progress: EpochProgress,
-    workers: Workers,
+    ranks: Ranks,
 ) -> Path:
     """Writes a checkpoint of everything a run needs to continue exactly: buffers, normalisers,
     RNG states of the sampler, the envs and the workers' pending seeds, the bookkeeping, and
@@ -255,7 +255,7 @@ def save_run_checkpoint(
         arrays,
         meta,
         parts.learner.save_tf_state,
-        workers,
+        ranks,
     )
 
 

@@ -17,7 +17,7 @@ from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 if TYPE_CHECKING:
     from herdemos.checkpoint import EpochProgress, TrainingState
     from herdemos.ddpg import DDPG
-    from herdemos.parallel import Workers
+    from herdemos.parallel import Ranks
 
 
 class ProgressLog:
@@ -161,7 +161,7 @@ def epoch_row(
     eval_time: float,
     buffer_episodes: int,
     learner: DDPG,
-    workers: Workers,
+    ranks: Ranks,
 ) -> dict[str, float]:
     """The progress row of the epoch ``state`` has just completed.
 
@@ -175,10 +175,10 @@ def epoch_row(
         eval_time: seconds the evaluation took.
         buffer_episodes: episodes in this rank's replay buffer.
         learner: its normalisers' statistics are logged.
-        workers: the job's ranks.
+        ranks: the job's MPI ranks.
     """
     test_success, test_q = test
-    mean, ranks = workers.mean, workers.size
+    mean, n_ranks = ranks.mean, ranks.size
     row: dict[str, float] = {
         "epoch": state.epoch,
         "total_env_steps": state.total_env_steps,
@@ -188,11 +188,11 @@ def epoch_row(
         "train/success_rate": mean(float(np.mean(ep.train_success)) if ep.train_success else 0.0),
     }
     d = learner.config
-    losses = rank_loss_means(ep.loss_sums, ep.n_updates, ranks, logs_bc=d.bc_loss or d.bc_only)
+    losses = rank_loss_means(ep.loss_sums, ep.n_updates, n_ranks, logs_bc=d.bc_loss or d.bc_only)
     for key in sorted(losses):  # same order on every rank: the means are collective
         row[f"train/{key}"] = mean(losses[key])
-    row["train/demo_resets"] = mean(ep.demo_resets) * ranks
-    row["train/discarded_episodes"] = mean(ep.discarded_episodes) * ranks
+    row["train/demo_resets"] = mean(ep.demo_resets) * n_ranks
+    row["train/discarded_episodes"] = mean(ep.discarded_episodes) * n_ranks
     row["buffer/episodes"] = buffer_episodes
     row["stats_o/mean"] = float(learner.o_stats.mean.mean())
     row["stats_o/std"] = float(learner.o_stats.std.mean())

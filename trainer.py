@@ -22,7 +22,7 @@ from herdemos.checkpoint import (
 from herdemos.demos import DemoData
 from herdemos.experiment.config import Config
 from herdemos.logger import ProgressLog, epoch_line, epoch_row
-from herdemos.parallel import Workers
+from herdemos.parallel import Ranks
 from herdemos.policy import Policy
 from herdemos.rollout import PolicyActions
 from herdemos.util import HerdemosError
@@ -53,7 +53,7 @@ class Trainer:
         parts: what :func:`herdemos.assembly.assemble` built for the run.
         logdir: run folder (params.json, progress.csv, policies, checkpoints).
         log: where human-readable lines go (rank 0 only under MPI).
-        workers: the MPI ranks of this job (a single process by default).
+        ranks: the MPI ranks of this job (a single process by default).
     """
 
     def __init__(
@@ -61,13 +61,13 @@ class Trainer:
         parts: RunParts,
         logdir: Path,
         log: Callable[[str], None] = print,
-        workers: Workers | None = None,
+        ranks: Ranks | None = None,
     ) -> None:
         self.parts = parts
         self.config = parts.config
         self.logdir = Path(logdir)
-        self.workers = workers or Workers(None)
-        self.log = log if self.workers.is_main else (lambda line: None)
+        self.ranks = ranks or Ranks(None)
+        self.log = log if self.ranks.is_main else (lambda line: None)
         self.info, self.rng = parts.info, parts.rng
         self.envs, self.eval_envs = parts.envs, parts.eval_envs
         self.sampler, self.buffer, self.demo_buffer = parts.sampler, parts.buffer, parts.demo_buffer
@@ -85,11 +85,11 @@ class Trainer:
         logdir: Path,
         demos: DemoData | None,
         log: Callable[[str], None] = print,
-        workers: Workers | None = None,
+        ranks: Ranks | None = None,
     ) -> Trainer:
         """Assembles the run's parts from ``config`` and ``demos``; a trainer on them."""
-        workers = workers or Workers(None)
-        return cls(assemble(config, demos, workers, log), logdir, log, workers)
+        ranks = ranks or Ranks(None)
+        return cls(assemble(config, demos, ranks, log), logdir, log, ranks)
 
     # ----- pieces of the loop -----
     def policy(self, success_rate: float | None = None) -> Policy:
@@ -141,8 +141,8 @@ class Trainer:
         self.learner.update_normalizers(
             self.sampler(rollout.episodes, n_new, self.rng) if n_new > 0 else None
         )
-        self.state.total_env_steps += rollout.n_steps * self.workers.size
-        n_batches = 0 if self.workers.any(self.buffer.size == 0) else t.n_batches
+        self.state.total_env_steps += rollout.n_steps * self.ranks.size
+        n_batches = 0 if self.ranks.any(self.buffer.size == 0) else t.n_batches
         for _ in range(n_batches):
             start = time.perf_counter()
             batch = self.sample_batch()
@@ -155,7 +155,7 @@ class Trainer:
             ep.n_updates += 1
         # Decided collectively, so that no rank waits forever in an all-reduce.
         bad = [k for k, v in ep.loss_sums.items() if not math.isfinite(v)]
-        if self.workers.any(bool(bad)):
+        if self.ranks.any(bool(bad)):
             name = bad[0] if bad else "a loss on another rank"
             raise TrainingDiverged(f"epoch {self.state.epoch + 1}: {name} is NaN or Inf")
         self.learner.update_target_net()
@@ -185,7 +185,7 @@ class Trainer:
             eval_time,
             self.buffer.size,
             self.learner,
-            self.workers,
+            self.ranks,
         )
         self.epoch_progress = EpochProgress()
         return row
@@ -194,9 +194,9 @@ class Trainer:
         """latest every epoch; best when test success ties or beats the best so far; periodic."""
         if success >= self.state.best_success:
             self.state.best_success = success  # tracked on every rank, so checkpoints agree
-            if self.workers.is_main:
+            if self.ranks.is_main:
                 self.policy(success).save(self.logdir / "policy_best.pkl")
-        if not self.workers.is_main:
+        if not self.ranks.is_main:
             return
         policy = self.policy(success)
         policy.save(self.logdir / "policy_latest.pkl")
@@ -238,14 +238,14 @@ class Trainer:
             while self.state.epoch < t.n_epochs:
                 bar.set_description(f"epoch {self.state.epoch + 1}/{t.n_epochs}")
                 while self.epoch_progress.cycle < t.n_cycles:
-                    if self.workers.any(stop_requested()):
+                    if self.ranks.any(stop_requested()):
                         if self.checkpointed_at != self.position():  # not saved by epoch's end
                             self.save_checkpoint()
                         return False
                     self.run_cycle()
                     bar.update(1)
                 row = self.finish_epoch()
-                if self.workers.is_main:
+                if self.ranks.is_main:
                     progress.write(row)
                 self.save_policies(row["test/success_rate"])
                 line = epoch_line(row, t.n_epochs)
@@ -270,7 +270,7 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         """Writes a checkpoint of everything (see :mod:`herdemos.checkpoint`); logs its size."""
         folder = save_run_checkpoint(
-            self.logdir, self.parts, self.state, self.epoch_progress, self.workers
+            self.logdir, self.parts, self.state, self.epoch_progress, self.ranks
         )
         self.checkpointed_at = self.position()
         self.log(f"checkpoint {folder.name} ({folder_size(folder) / 1e6:.1f} MB)")
@@ -283,5 +283,5 @@ class Trainer:
             HerdemosError: one line naming the checkpoint and the problem.
         """
         self.state, self.epoch_progress = restore_run_checkpoint(
-            folder, self.parts, self.workers.rank
+            folder, self.parts, self.ranks.rank
         )

@@ -129,7 +129,7 @@ def test_target_is_clipped_to_minus_horizon_and_zero():
     assert step.clip_return == pytest.approx(150.0)
 
 
-def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():
+def test_bc_weight_is_scaled_by_the_number_of_ranks_that_split_the_batch():
     """Each of N ranks sums BC over 1/N of the demo rows and gradients are averaged, so the
     learner multiplies lambda2 by N to keep the seed's sum over the full demo batch."""
     cfg = DDPGConfig(hidden=8, layers=1, bc_loss=True, q_filter=False)
@@ -137,7 +137,7 @@ def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():
         batch(np.random.default_rng(5))
     )
     one = DDPG(Dims(5, 2, 2), 1.0, cfg, 0.9, seed=0)
-    two = DDPG(Dims(5, 2, 2), 1.0, cfg, 0.9, seed=0, reduce_sum=lambda x: 2 * x, n_workers=2)
+    two = DDPG(Dims(5, 2, 2), 1.0, cfg, 0.9, seed=0, reduce_sum=lambda x: 2 * x, n_ranks=2)
     _, loss_one, stats = one._losses(*tensors)
     _, loss_two, _ = two._losses(*tensors)
     assert float(loss_two - loss_one) == pytest.approx(LAMBDA2 * float(stats["bc_loss"]), rel=1e-4)
