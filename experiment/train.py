@@ -242,6 +242,9 @@ def run(
             )
         ranks.barrier()  # every rank has checked before rank 0 writes anything
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
+    from herdemos.rendering import check_forced_backend
+
+    check_forced_backend()  # before MuJoCo loads: a missing GL library is one line, not a trace
     from herdemos.environment import EnvInfo, env_reflections, make_env
 
     probe = make_env(config.train.env)
