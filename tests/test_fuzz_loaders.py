@@ -124,7 +124,7 @@ def checkpointed(tmp_path_factory):
             "n_test_rollouts": 1,
         },
     )
-    trainer = Trainer(config, logdir, demos=None, log=lambda line: None)
+    trainer = Trainer.from_config(config, logdir, demos=None, log=lambda line: None)
     trainer.run_cycle()
     return trainer, trainer.save_checkpoint()
 
