@@ -15,7 +15,6 @@ from herdemos.data_generation.controllers import ScriptedController, make_contro
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo, reward_fn_of
 from herdemos.environment import make_env
-from herdemos.sim_state import has_sim_state
 from herdemos.rollout import ObsBatch, RolloutWorker
 from herdemos.sim_state import has_sim_state
 from herdemos.util import HerdemosError

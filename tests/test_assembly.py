@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from herdemos.assembly import assemble
-from herdemos.demos import DemoData
 from herdemos.config import Config, with_overrides
+from herdemos.demos import DemoData
 from herdemos.util import HerdemosError
 
 from point_env import make_episodes, register

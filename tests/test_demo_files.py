@@ -159,8 +159,8 @@ def test_a_non_numeric_sim_state_is_refused(tmp_path):
 def test_a_run_without_demo_file_gets_the_demos_its_command_supplies(tmp_path):
     """The core never generates demos: without --demo_file, load_run_demos asks the loader the
     command passed (train.py passes data_generation's cached scripted demos)."""
-    from herdemos.demos import load_run_demos
     from herdemos.config import Config, with_overrides
+    from herdemos.demos import load_run_demos
 
     asked = []
 
