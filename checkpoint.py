@@ -8,26 +8,68 @@ temporary folder and renamed into place only when complete, so a crash or a full
 leaves a checkpoint that fails to load, and the previous checkpoint survives. The newest
 ``KEEP`` checkpoints are kept. A checkpoint resumes only the run configured as it was
 (:func:`same_run_config`).
+
+What a checkpoint holds is written here too: :class:`TrainingState` and :class:`EpochProgress`
+(the loop's bookkeeping), and which parts of a run they are saved with
+(:func:`save_run_checkpoint`, :func:`restore_run_checkpoint`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import shutil
+import time
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from herdemos.experiment.config import Config
+from herdemos.config import Config
+from herdemos.sim_state import env_rng_state, set_env_rng_state
 from herdemos.util import HerdemosError
+
+if TYPE_CHECKING:
+    from herdemos.assembly import RunParts
+    from herdemos.parallel import Ranks
 
 KEEP = 2
 CHECKPOINT_FORMAT = "herdemos-checkpoint-v1"  # the "format" field of every checkpoint's meta
 NAME = re.compile(r"^checkpoint-(\d{6,})-(\d{3,})$")  # wider numbers past 999999 / 999
+
+
+@dataclass
+class TrainingState:
+    """Bookkeeping that a checkpoint must carry besides networks and buffers."""
+
+    epoch: int = 0  # epochs completed
+    best_success: float = -1.0  # below any success rate, so epoch 1 always saves a best policy
+    total_env_steps: int = 0
+    start_time: float = field(default_factory=time.time)
+    elapsed_before: float = 0.0  # wall seconds of earlier (resumed) sessions
+
+    def wall_time(self) -> float:
+        return self.elapsed_before + time.time() - self.start_time
+
+
+@dataclass
+class EpochProgress:
+    """What the current, unfinished epoch has accumulated; checkpointed so that a run stopped
+    mid-epoch resumes at the next cycle."""
+
+    cycle: int = 0  # cycles completed in this epoch
+    train_success: list[float] = field(default_factory=list)
+    loss_sums: dict[str, float] = field(default_factory=dict)
+    n_updates: int = 0
+    demo_resets: int = 0
+    discarded_episodes: int = 0
+    rollout_time: float = 0.0
+    sample_time: float = 0.0
+    update_time: float = 0.0
 
 
 def checkpoint_name(epoch: int, cycle: int) -> str:
@@ -74,7 +116,7 @@ def write_checkpoint(
     arrays: dict[str, np.ndarray],
     meta: dict[str, Any],
     save_tf_state,
-    workers,
+    ranks: Ranks,
 ) -> Path:
     """Writes one checkpoint atomically and prunes old ones. Collective under MPI: every rank
     writes its own state file into the temporary folder, then rank 0 adds the learner (which
@@ -86,7 +128,7 @@ def write_checkpoint(
         arrays: this rank's NumPy state (buffers, normalisers).
         meta: this rank's JSON-serialisable state (RNG states, counters, bookkeeping).
         save_tf_state: ``f(prefix)`` writing the learner's TF checkpoint.
-        workers: the job's :class:`herdemos.parallel.Workers`.
+        ranks: the job's :class:`herdemos.parallel.Ranks`.
 
     Returns:
         The checkpoint folder.
@@ -94,21 +136,21 @@ def write_checkpoint(
     logdir = Path(logdir)
     final = logdir / checkpoint_name(epoch, cycle)
     tmp = logdir / f".{final.name}.tmp"
-    if workers.is_main:
+    if ranks.is_main:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-    workers.barrier()
+    ranks.barrier()
     try:
         payload = dict(arrays)
         payload["meta"] = np.array(json.dumps(meta))
-        with open(tmp / state_file_name(workers.rank), "wb") as f:
+        with open(tmp / state_file_name(ranks.rank), "wb") as f:
             np.savez(f, **payload)
-        workers.barrier()
-        if workers.is_main:
+        ranks.barrier()
+        if ranks.is_main:
             save_tf_state(str(tmp / "learner"))
             _fsync_tree(tmp)
             aside = logdir / f".{final.name}.old"
-            if final.exists():  # same progress saved twice (e.g. stop right after an epoch)
+            if final.exists():  # same progress saved twice (e.g. a stop right after resuming)
                 shutil.rmtree(aside, ignore_errors=True)
                 os.replace(final, aside)  # kept until the new folder is in place
             os.replace(tmp, final)
@@ -116,10 +158,10 @@ def write_checkpoint(
             for old in list_checkpoints(logdir)[KEEP:]:
                 shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        if workers.is_main:
+        if ranks.is_main:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
-    workers.barrier()
+    ranks.barrier()
     return final
 
 
@@ -171,3 +213,87 @@ def same_run_config(saved: dict, current: Config) -> bool:
     except (ValueError, TypeError):
         return False
     return without_n_epochs(saved_config.to_dict()) == without_n_epochs(current.to_dict())
+
+
+def save_run_checkpoint(
+    logdir: Path,
+    parts: RunParts,
+    state: TrainingState,
+    epoch_progress: EpochProgress,
+    ranks: Ranks,
+) -> Path:
+    """Writes a checkpoint of everything a run needs to continue exactly: buffers, normalisers,
+    RNG states of the sampler, the envs and the workers' pending seeds, the bookkeeping, and
+    the learner's TF state. Collective under MPI.
+
+    Returns:
+        The checkpoint folder.
+    """
+    arrays = {f"buffer/{k}": v for k, v in parts.buffer.state_dict().items()}
+    if parts.demo_buffer is not None:
+        arrays.update({f"demo_buffer/{k}": v for k, v in parts.demo_buffer.state_dict().items()})
+    arrays.update(parts.learner.normalizer_state())
+    arrays["learner/noise_rng"] = parts.learner.noise_rng_state()
+    saved_state = dataclasses.asdict(state)
+    saved_state["elapsed_before"] = state.wall_time()
+    del saved_state["start_time"]
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "config": parts.config.to_dict(),
+        "state": saved_state,
+        "epoch_progress": dataclasses.asdict(epoch_progress),
+        "rng": parts.rng.bit_generator.state,
+        "envs": [env_rng_state(env) for env in parts.envs],
+        "eval_envs": [env_rng_state(env) for env in parts.eval_envs],
+        "worker_seeds": parts.worker.pending_seeds(),
+        "evaluator_seeds": parts.evaluator.pending_seeds(),
+    }
+    return write_checkpoint(
+        logdir,
+        state.epoch,
+        epoch_progress.cycle,
+        arrays,
+        meta,
+        parts.learner.save_tf_state,
+        ranks,
+    )
+
+
+def restore_run_checkpoint(
+    folder: Path, parts: RunParts, rank: int
+) -> tuple[TrainingState, EpochProgress]:
+    """Restores into ``parts`` a checkpoint that :func:`save_run_checkpoint` wrote for the same
+    config; returns its bookkeeping.
+
+    Raises:
+        HerdemosError: one line naming the checkpoint and the problem.
+    """
+    arrays, meta = read_checkpoint_state(folder, state_file_name(rank))
+    try:
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
+        if not same_run_config(meta["config"], parts.config):
+            raise ValueError("it was written with a different configuration")
+
+        def section(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        parts.buffer.load_state_dict(section("buffer/"))
+        if parts.demo_buffer is not None:
+            parts.demo_buffer.load_state_dict(section("demo_buffer/"))
+        parts.learner.load_normalizer_state(arrays)
+        if "learner/noise_rng" in arrays:  # absent from checkpoints written before it
+            parts.learner.set_noise_rng_state(arrays["learner/noise_rng"])
+        parts.rng.bit_generator.state = meta["rng"]
+        for env, rng_state in zip(parts.envs, meta["envs"], strict=True):
+            set_env_rng_state(env, rng_state)
+        for env, rng_state in zip(parts.eval_envs, meta["eval_envs"], strict=True):
+            set_env_rng_state(env, rng_state)
+        parts.worker.set_pending_seeds(meta["worker_seeds"])
+        parts.evaluator.set_pending_seeds(meta["evaluator_seeds"])
+        state = TrainingState(**meta["state"])
+        epoch_progress = EpochProgress(**meta["epoch_progress"])
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError) as e:
+        raise HerdemosError(f"{folder}: cannot resume from this checkpoint ({e})") from None
+    parts.learner.restore_tf_state(str(Path(folder) / "learner"))
+    return state, epoch_progress

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from herdemos.actor_critic import ActorCritic, keras, tf
-from herdemos.experiment.config import DDPGConfig
+from herdemos.config import DDPGConfig
 from herdemos.normalizer import Normalizer
 from herdemos.util import HerdemosError
 
@@ -110,9 +110,9 @@ class DDPG:
         config: network and loss settings.
         gamma: discount (the caller resolves ``config.gamma=None`` to ``1 - 1/T``).
         seed: seeds the network initialisation (TF, via Keras); None leaves it random.
-        reduce_sum: sums arrays across workers (identity without MPI); used for normaliser
+        reduce_sum: sums arrays across MPI ranks (identity without MPI); used for normaliser
             statistics and for averaging gradients.
-        n_workers: number of workers that ``reduce_sum`` sums over.
+        ranks: the number of MPI ranks that ``reduce_sum`` sums over.
         worst_reward: the env's lowest per-step reward (-1 for Fetch's sparse reward, -N for
             N-block stacking's step reward); target returns are clipped to
             ``[worst_reward / (1 - gamma), 0]``.
@@ -126,14 +126,14 @@ class DDPG:
         gamma: float,
         seed: int | None = None,
         reduce_sum=None,
-        n_workers: int = 1,
+        ranks: int = 1,
         worst_reward: float = -1.0,
     ) -> None:
         self.dims = dims
         self.max_u = float(max_u)
         self.config = config
         self.gamma = float(gamma)
-        self.n_workers = n_workers
+        self.ranks = ranks
         self._reduce_sum = reduce_sum
         if seed is not None:
             keras.utils.set_random_seed(seed)
@@ -220,7 +220,7 @@ class DDPG:
             cfg.lambda1,
             # Each of N ranks sums BC over its 1/N share of the demo rows and the gradients are
             # averaged over ranks, so lambda2 * N keeps the seed's sum over the whole batch.
-            cfg.lambda2 * self.n_workers,
+            cfg.lambda2 * self.ranks,
             cfg.bc_only,
         )
         n_demo = tf.reduce_sum(tf.cast(is_demo, tf.float32))
@@ -268,10 +268,10 @@ class DDPG:
         )
 
     def train(self, batch: dict[str, np.ndarray]) -> dict[str, float]:
-        """One gradient step on critic and actor. With several workers, gradients are averaged
-        across them before being applied, so every worker keeps identical parameters."""
+        """One gradient step on critic and actor. With several MPI ranks, gradients are averaged
+        across them before being applied, so every rank keeps identical parameters."""
         tensors = self.prepare_batch(batch)
-        if self.n_workers == 1:
+        if self.ranks == 1:
             stats = self._train_fused(*tensors)
         else:
             q_grads, pi_grads, stats = self._grads(*tensors)
@@ -282,7 +282,7 @@ class DDPG:
 
     def _average(self, grads: list[tf.Tensor]) -> list[tf.Tensor]:
         flat = np.concatenate([gr.numpy().ravel() for gr in grads])
-        flat = self._reduce_sum(flat) / self.n_workers
+        flat = self._reduce_sum(flat) / self.ranks
         out, start = [], 0
         for gr in grads:
             size = int(np.prod(gr.shape))
@@ -291,7 +291,7 @@ class DDPG:
         return out
 
     def sync_from_main(self, broadcast) -> None:
-        """Makes every worker start from rank 0's networks (``broadcast`` is the identity
+        """Makes every MPI rank start from rank 0's networks (``broadcast`` is the identity
         for one process)."""
         main = broadcast([v.numpy() for v in self.main.variables])
         for var, value in zip(self.main.variables, main, strict=True):

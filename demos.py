@@ -1,4 +1,4 @@
-"""Demonstration files: the format, validated loading, scripted generation, and a cache.
+"""Demonstration files: the format and its validated loading.
 
 Format (one ``.npz`` of plain numeric arrays; loads with ``allow_pickle=False``):
 
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from herdemos.config import Config
 from herdemos.env_info import EnvInfo
-from herdemos.experiment.config import Config
 from herdemos.util import HerdemosError, atomic_write
 
 EPISODE_KEYS = ("o", "ag", "g", "u", "info_is_success")
@@ -185,24 +185,23 @@ def demos_from_arrays(
     return DemoData(episodes, sim_state, metadata)
 
 
-def default_cache_dir() -> Path:
-    """Where generated default demos are cached: ``$HERDEMOS_CACHE`` or ``~/.cache/herdemos``."""
-    root = os.environ.get("HERDEMOS_CACHE") or Path.home() / ".cache" / "herdemos"
-    return Path(root) / "demos"
+# Loads the demos a run uses without --demo_file: (env_id, num_demo, info, log) -> demos.
+DefaultDemos = Callable[[str, int, EnvInfo, Callable[[str], None]], DemoData]
 
 
-def default_demo_name(
-    env_id: str, num_episodes: int, seed: int, noise: float, miss_prob: float = 0.0
-) -> str:
-    """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``."""
-    noise_part = f"_noise{noise:g}" if noise > 0 else ""
-    miss_part = f"_miss{miss_prob:g}" if miss_prob > 0 else ""
-    name = env_id.replace(":", "_")
-    return f"{name}_scripted_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"
+def load_run_demos(
+    config: Config, info: EnvInfo, log: Callable[[str], None], default_demos: DefaultDemos
+) -> DemoData | None:
+    """The demos a run asks for: ``--demo_file``, or the default demos, or none.
 
-
-def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) -> DemoData | None:
-    """The demos a run asks for: ``--demo_file``, or cached scripted demos, or none."""
+    Args:
+        config: the run's configuration.
+        info: the env the demos are for.
+        log: where human-readable lines go.
+        default_demos: ``f(env_id, num_demo, info, log)``, the demos used without
+            ``--demo_file`` (the command passes the cached scripted demos of
+            :mod:`herdemos.data_generation`, which the core does not import).
+    """
     demo = config.demo
     if demo.num_demo <= 0:
         return None
@@ -211,7 +210,4 @@ def load_run_demos(config: Config, info: EnvInfo, log: Callable[[str], None]) ->
         log(f"loaded {data.n_episodes} demos from {demo.demo_file}")
         log(f"demo success rate {data.success_rate:.2f}")
         return data
-    from herdemos.data_generation.scripted_demos import cached_default_demos
-
-    data, _ = cached_default_demos(info.env_id, demo.num_demo, info, log)
-    return data
+    return default_demos(info.env_id, demo.num_demo, info, log)

@@ -19,8 +19,8 @@ from herdemos.sim_state import has_sim_state, sim_state_size
 from herdemos.util import HerdemosError
 
 if TYPE_CHECKING:
+    from herdemos.config import Config
     from herdemos.demos import DemoData
-    from herdemos.experiment.config import Config
     from herdemos.symmetry import Reflection
 
 

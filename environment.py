@@ -111,25 +111,6 @@ def keep_physics_when_rendering(env: gym.Env) -> None:
     base.render = render_and_restore
 
 
-def reward_fn_with_threshold(env_id: str, distance_threshold: float):
-    """``compute_reward`` of a private copy of the env whose success distance is
-    ``distance_threshold``, for training rewards stricter (or looser) than the test's. The copy
-    leaves the rollout envs, and so the success they report, unchanged.
-
-    Raises:
-        HerdemosError: the env has no ``distance_threshold``.
-    """
-    env = make_env(env_id)
-    base = env.unwrapped
-    if not hasattr(base, "distance_threshold"):
-        env.close()
-        raise HerdemosError(
-            f"--set reward_threshold: {env_id} has no distance_threshold attribute to change"
-        )
-    base.distance_threshold = float(distance_threshold)
-    return base.compute_reward
-
-
 def physics_warnings(env: gym.Env) -> int:
     """How often MuJoCo has flagged bad accelerations (a physics blow-up) in this env so far."""
     data = getattr(env.unwrapped, "data", None)

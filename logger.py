@@ -1,5 +1,5 @@
 """Run logs a person and a program can read: ``progress.csv``, TensorBoard scalars, and one
-terminal line per epoch."""
+terminal line per epoch; and the epoch's row itself, with its values combined over MPI ranks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import io
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
+
+if TYPE_CHECKING:
+    from herdemos.checkpoint import EpochProgress, TrainingState
+    from herdemos.ddpg import DDPG
+    from herdemos.parallel import Ranks
 
 
 class ProgressLog:
@@ -126,3 +134,73 @@ def epoch_line(row: dict[str, float], n_epochs: int) -> str:
         parts.append(f"Q-filter {row['train/q_filter_frac']:.2f}")
     parts.append(f"{row['time/epoch']:.1f}s")
     return " | ".join(parts)
+
+
+def rank_loss_means(
+    loss_sums: dict[str, float], n_updates: int, ranks: int, logs_bc: bool
+) -> dict[str, float]:
+    """This rank's per-update loss means, scaled so that their mean over the ranks is the
+    number one process training on the whole batch would log.
+
+    ``bc_loss`` is a *sum* over this rank's share of the demo rows, so N ranks' mean is 1/N of
+    the whole batch's sum; it is scaled by N. The other losses are means and need no scaling.
+    ``bc_loss`` and ``q_filter_frac`` are left out when no BC loss is trained (they are 0).
+    """
+    means = {}
+    for key, total in loss_sums.items():
+        if logs_bc or key not in ("bc_loss", "q_filter_frac"):
+            scale = ranks if key == "bc_loss" else 1
+            means[key] = total / max(n_updates, 1) * scale
+    return means
+
+
+def epoch_row(
+    state: TrainingState,
+    ep: EpochProgress,
+    test: tuple[float, float],
+    eval_time: float,
+    buffer_episodes: int,
+    learner: DDPG,
+    ranks: Ranks,
+) -> dict[str, float]:
+    """The progress row of the epoch ``state`` has just completed.
+
+    Collective under MPI: the values are averaged over the ranks, in the same order on every
+    rank; counts summed over the ranks are their mean times the number of ranks.
+
+    Args:
+        state: the run's bookkeeping, its epoch already counted.
+        ep: what the epoch accumulated on this rank.
+        test: this rank's evaluation ``(success rate, mean Q)``.
+        eval_time: seconds the evaluation took.
+        buffer_episodes: episodes in this rank's replay buffer.
+        learner: its normalisers' statistics are logged.
+        ranks: the job's MPI ranks.
+    """
+    test_success, test_q = test
+    mean, n_ranks = ranks.mean, ranks.size
+    row: dict[str, float] = {
+        "epoch": state.epoch,
+        "total_env_steps": state.total_env_steps,
+        "wall_time": state.wall_time(),
+        "test/success_rate": mean(test_success),
+        "test/mean_Q": mean(test_q),
+        "train/success_rate": mean(float(np.mean(ep.train_success)) if ep.train_success else 0.0),
+    }
+    d = learner.config
+    losses = rank_loss_means(ep.loss_sums, ep.n_updates, n_ranks, logs_bc=d.bc_loss or d.bc_only)
+    for key in sorted(losses):  # same order on every rank: the means are collective
+        row[f"train/{key}"] = mean(losses[key])
+    row["train/demo_resets"] = mean(ep.demo_resets) * n_ranks
+    row["train/discarded_episodes"] = mean(ep.discarded_episodes) * n_ranks
+    row["buffer/episodes"] = buffer_episodes
+    row["stats_o/mean"] = float(learner.o_stats.mean.mean())
+    row["stats_o/std"] = float(learner.o_stats.std.mean())
+    row["stats_g/mean"] = float(learner.g_stats.mean.mean())
+    row["stats_g/std"] = float(learner.g_stats.std.mean())
+    row["time/rollout"] = ep.rollout_time
+    row["time/sample"] = ep.sample_time
+    row["time/update"] = ep.update_time
+    row["time/eval"] = eval_time
+    row["time/epoch"] = ep.rollout_time + ep.sample_time + ep.update_time + eval_time
+    return row

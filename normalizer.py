@@ -3,7 +3,7 @@
 DDPG on Fetch tasks needs inputs on a common scale: positions are in metres around 1.0,
 velocities are tiny. Like baselines HER, we keep running sums, derive mean and std from them,
 and clip the normalised value to ``[-clip_range, clip_range]``. Keeping *sums* rather than means
-makes statistics from several workers (MPI ranks) combine exactly by addition.
+makes statistics from several MPI ranks combine exactly by addition.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Normalizer:
         size: dimension of the normalised vectors.
         eps: lower bound on the std, so constant features do not blow up.
         clip_range: normalised values are clipped to this magnitude.
-        reduce_sum: combines the per-worker sums (identity for one process, an MPI
+        reduce_sum: combines the per-rank sums (identity for one process, an MPI
             Allreduce for several). Applied in :meth:`recompute_stats`.
     """
 
@@ -83,7 +83,7 @@ class Normalizer:
         self.eps = eps
         self.clip_range = clip_range
         self._reduce_sum = reduce_sum or (lambda x: x)
-        # Local sums since the last recompute; totals accumulate across all workers.
+        # Local sums since the last recompute; totals accumulate across all ranks.
         self._local_sum = np.zeros(size, np.float64)
         self._local_sumsq = np.zeros(size, np.float64)
         self._local_count = np.zeros(1, np.float64)
@@ -101,7 +101,7 @@ class Normalizer:
         self._local_count += x.shape[0]
 
     def recompute_stats(self) -> None:
-        """Folds the local sums (reduced across workers) into the totals; refreshes mean/std."""
+        """Folds the local sums (reduced across ranks) into the totals; refreshes mean/std."""
         packed = np.concatenate([self._local_sum, self._local_sumsq, self._local_count])
         packed = self._reduce_sum(packed)
         self.total_sum += packed[: self.size]

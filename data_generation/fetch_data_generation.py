@@ -83,8 +83,7 @@ def main(
     """Generate demonstration episodes for a goal env with its scripted controller."""
     from tqdm import tqdm
 
-    from herdemos.data_generation.scripted_demos import generate_demos
-    from herdemos.demos import default_demo_name
+    from herdemos.data_generation.scripted_demos import default_demo_name, generate_demos
 
     path = (
         Path(out)

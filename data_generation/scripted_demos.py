@@ -1,7 +1,9 @@
-"""Generating demonstrations with the scripted controllers, and the cached default demos."""
+"""Generating demonstrations with the scripted controllers, and the cached default demos that
+train.py uses without ``--demo_file``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -10,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from herdemos.data_generation.controllers import ScriptedController, make_controller
-from herdemos.demos import DemoData, default_cache_dir, default_demo_name, load_demos
+from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo, reward_fn_of
 from herdemos.environment import make_env
 from herdemos.rollout import ObsBatch, RolloutWorker
@@ -140,9 +142,25 @@ def generate_demos(
     return data
 
 
+def default_cache_dir() -> Path:
+    """Where generated default demos are cached: ``$HERDEMOS_CACHE`` or ``~/.cache/herdemos``."""
+    root = os.environ.get("HERDEMOS_CACHE") or Path.home() / ".cache" / "herdemos"
+    return Path(root) / "demos"
+
+
+def default_demo_name(
+    env_id: str, num_episodes: int, seed: int, noise: float, miss_prob: float = 0.0
+) -> str:
+    """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``."""
+    noise_part = f"_noise{noise:g}" if noise > 0 else ""
+    miss_part = f"_miss{miss_prob:g}" if miss_prob > 0 else ""
+    name = env_id.replace(":", "_")
+    return f"{name}_scripted_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"
+
+
 def cached_default_demos(
     env_id: str, num_demo: int, info: EnvInfo, log: Callable[[str], None]
-) -> tuple[DemoData, Path]:
+) -> DemoData:
     """The default scripted demos for ``env_id`` (at least 100), generated once and cached."""
     n = max(100, num_demo)
     path = default_cache_dir() / default_demo_name(env_id, n, seed=0, noise=0.0)
@@ -153,4 +171,4 @@ def cached_default_demos(
         data = generate_demos(env_id, n, seed=0)
         data.save(path)
         log(f"generated demos: success rate {data.success_rate:.2f}")
-    return load_demos(path, info, num_demo), path
+    return load_demos(path, info, num_demo)

@@ -198,7 +198,7 @@ def write_scene(xml: str, stem: str) -> str:
 
     gymnasium-robotics loads models from a file path. The file name carries a hash of the
     content, and the file is written under a unique name and renamed into place, so parallel
-    processes (MPI workers) building the same env never read a half-written file.
+    processes (MPI ranks) building the same env never read a half-written file.
 
     Args:
         xml: The MJCF text.

@@ -1,126 +1,212 @@
-"""How train.py's command-line flags become a :class:`Config`, for a new run or a resumed one.
+"""Every train.py flag, declared once.
 
-Kept apart from the command itself so the precedence rules (defaults < per-env table <
-``--preset`` < flags < ``--set``) and the resume checks can be read and tested on their own.
+:data:`FLAGS` is the table: train.py's click options, its ``--help``, :class:`TrainFlags` and
+docs/flags.md (``python -m herdemos.experiment.flags_doc``) are all generated from it. A flag
+that sets a config field takes its help and default from that field's declaration.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from herdemos.experiment.config import (
-    ENV_OVERRIDES,
-    PRESETS,
-    Config,
-    env_family,
-    field_key,
-    parse_set_options,
-    validate,
-    with_overrides,
-)
-from herdemos.util import HerdemosError
+import click
+
+from herdemos.config import config_field, field_type
+from herdemos.experiment.config import ENV_OVERRIDES, PRESETS
+from herdemos.methods import METHODS, method_help
 
 
 @dataclass(frozen=True)
-class TrainFlags:
-    """The config-setting command-line flags, as given (None: not given on the command line).
+class Flag:
+    """One train.py flag.
 
-    Each field's ``config`` metadata names the config field it sets; ``preset`` names a whole
-    set of them. Keeping "not given" apart from a default lets the precedence in
-    :func:`resolve_config` work and lets ``--resume`` tell a repeated flag from a change.
+    Attributes:
+        name: the flag without its dashes (``bc_loss`` is ``--bc_loss``).
+        config: the config field it sets (``ddpg.bc_loss``); None for the flags below the
+            config flags, which choose a bundle of fields or steer the command.
+        type: its click type, with the range train.py accepts.
+        help: what it does; None takes the config field's description.
+        default: what happens when it is not given, for flags without a config field.
+        dest: the parameter name, when it differs from ``name``.
+        multiple: the flag may be repeated.
+        metavar: the value's name in ``--help``.
+        is_flag: an on/off switch without a value.
     """
 
-    env: str | None = field(default=None, metadata={"config": "train.env"})
-    n_epochs: int | None = field(default=None, metadata={"config": "train.n_epochs"})
-    seed: int | None = field(default=None, metadata={"config": "train.seed"})
-    policy_save_interval: int | None = field(
-        default=None, metadata={"config": "train.policy_save_interval"}
-    )
-    num_cpu: int | None = field(default=None, metadata={"config": "train.num_cpu"})
-    replay_strategy: str | None = field(default=None, metadata={"config": "her.replay_strategy"})
-    clip_return: bool | None = field(default=None, metadata={"config": "ddpg.clip_return"})
-    bc_loss: bool | None = field(default=None, metadata={"config": "ddpg.bc_loss"})
-    q_filter: bool | None = field(default=None, metadata={"config": "ddpg.q_filter"})
-    num_demo: int | None = field(default=None, metadata={"config": "demo.num_demo"})
-    demo_file: str | None = field(default=None, metadata={"config": "demo.demo_file"})
-    demo_reset_prob: float | None = field(default=None, metadata={"config": "demo.demo_reset_prob"})
-    demo_mirror: bool | None = field(default=None, metadata={"config": "demo.demo_mirror"})
-    preset: str | None = None
+    name: str
+    config: str | None = None
+    type: Any = None
+    help: str | None = None
+    default: str | None = None
+    dest: str | None = None
+    multiple: bool = False
+    metavar: str | None = None
+    is_flag: bool = False
+
+    @property
+    def param(self) -> str:
+        return self.dest or self.name
+
+
+SWITCH = click.IntRange(0, 1)  # the seed's 0/1 flags, bools in the config
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("env", "train.env"),
+    Flag(
+        "logdir",
+        type=click.Path(file_okay=False),
+        help="Run folder; an existing run is never overwritten.",
+        default="runs/<env>-<timestamp>",
+    ),
+    Flag(
+        "resume",
+        type=click.Path(file_okay=False),
+        help="Continue the run in this folder from its last checkpoint.",
+    ),
+    Flag("n_epochs", "train.n_epochs", click.IntRange(min=1)),
+    Flag("seed", "train.seed", int),
+    Flag(
+        "method",
+        type=click.Choice(list(METHODS)),
+        help=method_help(),
+    ),
+    Flag("num_demo", "demo.num_demo", click.IntRange(min=0)),
+    Flag("demo_file", "demo.demo_file", click.Path(dir_okay=False)),
+    Flag("bc_loss", "ddpg.bc_loss", SWITCH),
+    Flag("q_filter", "ddpg.q_filter", SWITCH),
+    Flag("demo_reset_prob", "demo.demo_reset_prob", click.FloatRange(0, 1)),
+    Flag("demo_mirror", "demo.demo_mirror", SWITCH),
+    Flag("replay_strategy", "her.replay_strategy", click.Choice(["future", "none"])),
+    Flag("clip_return", "ddpg.clip_return", SWITCH),
+    Flag("policy_save_interval", "train.policy_save_interval", click.IntRange(min=0)),
+    Flag("num_cpu", "train.num_cpu", click.IntRange(min=1)),
+    Flag(
+        "preset",
+        type=click.Choice(sorted(PRESETS)),
+        help="A named bundle of --set items: 'original' is the original project's Fetch config, "
+        "'stacking' herdemos' settings for the stacking envs, 'stacking-td3' those with TD3's "
+        "twin critics and target noise. --set items override it.",
+    ),
+    Flag(
+        "set",
+        dest="set_items",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="Set any config field, e.g. --set n_cycles=10 --set ddpg.polyak=0.9 "
+        "(every field: docs/flags.md).",
+    ),
+    Flag("quiet", is_flag=True, help="No progress bar."),
+    Flag(
+        "stop_file",
+        type=click.Path(dir_okay=False),
+        help="Stop after the current cycle, with a checkpoint, once this file exists (for a "
+        "hand-written mpirun or a job scheduler, where Ctrl-C would abort the ranks).",
+    ),
+)
+
+FLAG_OF_FIELD: dict[str, Flag] = {f.config: f for f in FLAGS if f.config}
+"""The flag that sets each config field that has one, by ``section.name``."""
+
+SETTING_FLAGS: tuple[str, ...] = (*(f.name for f in FLAGS if f.config), "method", "preset")
+"""The flags that choose the configuration (:class:`TrainFlags`); the rest steer the command."""
+
+
+def flag_help(flag: Flag) -> str:
+    """The flag's ``--help`` text, ending in its default."""
+    default = default_text(flag.config) if flag.config else flag.default
+    return f"{description(flag)}  [default: {default}]" if default else description(flag)
+
+
+def description(flag: Flag) -> str:
+    """What the flag does: its own help, or else its config field's description."""
+    if flag.help is not None or flag.config is None:
+        return str(flag.help)
+    return config_field(flag.config).metadata["doc"]
+
+
+def default_text(key: str) -> str:
+    """A config field's default as a user types it, with the envs whose table entry changes
+    it: ``100; FetchReach 10``."""
+    values = [value_text(config_field(key).default)]
+    values += [f"{env} {value}" for env, value in env_defaults(key)]
+    return "; ".join(values)
+
+
+def env_defaults(key: str) -> list[tuple[str, str]]:
+    """The per-env table's values for field ``section.name``: ``[("FetchReach", "10")]``."""
+    name = key.split(".")[1]
+    return [(env, value_text(o[name])) for env, o in ENV_OVERRIDES.items() if name in o]
+
+
+def value_text(value: Any) -> str:
+    """A config value as a flag or ``--set`` takes it: ``1`` for True, ``none`` for None."""
+    if isinstance(value, bool):
+        return str(int(value))
+    return "none" if value is None else str(value)
+
+
+def flag_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorates a click command with every flag of :data:`FLAGS`, in the table's order. Values
+    not given arrive as None (or ``()``, ``False``), so a default never hides a choice."""
+    for flag in reversed(FLAGS):
+        extra: dict[str, Any] = {"type": flag.type, "default": None}
+        if flag.is_flag:
+            extra = {"is_flag": True, "default": False}
+        if flag.multiple:
+            extra = {**extra, "multiple": True, "default": ()}
+        command = click.option(
+            f"--{flag.name}",
+            flag.param,
+            help=flag_help(flag),
+            metavar=flag.metavar,
+            **extra,
+        )(command)
+    return command
+
+
+class TrainFlags:
+    """The config-choosing flags as given on the command line; a flag not given is absent.
+
+    Keeping "not given" apart from a default lets the precedence in
+    ``resolve.resolve_config`` work and lets ``--resume`` tell a repeated flag from a change.
+    """
+
+    def __init__(self, **given: Any) -> None:
+        unknown = set(given) - set(SETTING_FLAGS)
+        if unknown:
+            raise TypeError(f"not a config-choosing flag: {sorted(unknown)}")
+        self.given: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> TrainFlags:
+        """The config-choosing flags among a click command's parameters."""
+        return cls(**{name: options.get(name) for name in SETTING_FLAGS})
+
+    def with_given(self, **more: Any) -> TrainFlags:
+        return TrainFlags(**{**self.given, **more})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrainFlags) and self.given == other.given
+
+    def __repr__(self) -> str:
+        return f"TrainFlags({self.given})"
+
+    @property
+    def preset(self) -> str | None:
+        return self.given.get("preset")
+
+    def get(self, name: str) -> Any:
+        """The value of flag ``name`` (None: not given)."""
+        return self.given.get(name)
 
     def overrides(self) -> dict[str, Any]:
-        """Config field -> value for every flag given, e.g. ``{"ddpg.bc_loss": True}``."""
-        return {
-            f.metadata["config"]: getattr(self, f.name)
-            for f in fields(self)
-            if "config" in f.metadata and getattr(self, f.name) is not None
-        }
-
-
-def explicit_overrides(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, Any]:
-    """The config changes the user asked for, by full field key: flags, then ``--set`` items
-    (which win, on a new run and on a resumed one alike)."""
-    return {**flags.overrides(), **parse_set_options(set_items)}
-
-
-def resolve_config(flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
-    """defaults < per-env table < ``--preset`` < explicit flags < ``--set`` items."""
-    explicit = explicit_overrides(flags, set_items)
-    env = explicit.get("train.env", Config().train.env)  # --env, or --set env=...
-    config = with_overrides(Config(), {"env": env})
-    config = with_overrides(config, ENV_OVERRIDES.get(env_family(env), {}))
-    if flags.preset:
-        config = with_overrides(config, PRESETS[flags.preset])
-    config = with_overrides(config, explicit)
-    validate(config)
-    return config
-
-
-def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
-    """The run's own ``params.json``. Flags and ``--preset`` may only repeat it, except
-    ``--n_epochs``, which sets a new epoch budget (training stops once it is reached)."""
-    params_file = logdir / "params.json"
-    try:
-        stored = Config.from_dict(json.loads(params_file.read_text()))
-    except FileNotFoundError:
-        raise HerdemosError(
-            f"--resume {logdir}: no params.json here; is this a run folder?"
-        ) from None
-    except (json.JSONDecodeError, ValueError, TypeError) as e:
-        raise HerdemosError(f"{params_file}: unreadable ({e})") from None
-    given = {key: _flag_text(key, value) for key, value in flags.overrides().items()}
-    set_values = parse_set_options(set_items)  # validates every item, so the loop below can't fail
-    given.update({field_key(item.partition("=")[0].strip()): f"--set {item}" for item in set_items})
-    explicit = {**flags.overrides(), **set_values}
-    n_epochs = explicit.pop("train.n_epochs", None)
-    for key, value in explicit.items():
-        _refuse_change(stored, key, value, given[key])
-    if flags.preset:
-        for key, value in PRESETS[flags.preset].items():
-            full = field_key(key)
-            if full not in explicit:
-                _refuse_change(stored, full, value, f"--preset {flags.preset} (sets {key}={value})")
-    merged = stored
-    if n_epochs is not None:
-        merged = with_overrides(merged, {"n_epochs": n_epochs})
-    validate(merged)
-    return merged
-
-
-def _flag_text(key: str, value: Any) -> str:
-    """How the user wrote a flag: ``--bc_loss 1``, ``--seed 3``."""
-    shown = int(value) if isinstance(value, bool) else value
-    return f"--{key.split('.')[1]} {shown}"
-
-
-def _refuse_change(stored: Config, key: str, value: Any, given: str) -> None:
-    """Raises if setting ``key`` to ``value`` would change the resumed run's configuration."""
-    if with_overrides(stored, {key: value}) != stored:
-        section, name = key.split(".")
-        old = getattr(getattr(stored, section), name)
-        raise HerdemosError(
-            f"{given} conflicts with the run's params.json ({name}={old!r}); "
-            "a resumed run keeps its configuration"
-        )
+        """Config field -> value for every config flag given, e.g. ``{"ddpg.bc_loss": True}``
+        (a 0/1 flag becomes the bool its field holds)."""
+        out = {}
+        for flag in FLAGS:
+            if flag.config and flag.name in self.given:
+                value = self.given[flag.name]
+                out[flag.config] = bool(value) if field_type(flag.config)[0] is bool else value
+        return out

@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.experiment.config import Config, method_label
+from herdemos.config import Config
 from herdemos.logger import read_progress
+from herdemos.methods import method_label
 from herdemos.util import HerdemosError, atomic_write, check_output_file
 
 METRICS = (("test/success_rate", "test success rate"), ("test/mean_Q", "test mean Q"))
@@ -50,11 +51,11 @@ def load_run(run: Path) -> tuple[str, str, list[dict[str, float]]] | str:
     if not needed <= set(rows[0]):
         return f"{run / 'progress.csv'}: missing columns {sorted(needed - set(rows[0]))}"
     try:  # checked, so that a damaged file only loses the legend's details
-        params = Config.from_dict(json.loads((run / "params.json").read_text())).to_dict()
+        config = Config.from_dict(json.loads((run / "params.json").read_text()))
+        env = config.train.env
     except (OSError, ValueError, UnicodeDecodeError):
-        params = {}
-    env = params.get("train", {}).get("env", "unknown env")
-    return env, method_label(params), rows
+        config, env = Config(), "unknown env"
+    return env, method_label(config), rows
 
 
 def band(curves: list[np.ndarray], stat: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

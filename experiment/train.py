@@ -11,14 +11,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from herdemos.experiment.config import PRESETS, Config
-from herdemos.experiment.flags import TrainFlags, resolve_config, resume_config
+from herdemos.config import Config
+from herdemos.experiment.flags import TrainFlags, flag_options
+from herdemos.experiment.resolve import resolve_config, resume_config
 from herdemos.experiment.stopping import (
     GracefulStop,
     relaunched_rank,
@@ -31,138 +31,12 @@ from herdemos.util import HerdemosError, atomic_write_text, check_output_folder,
 
 if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags are checked
     from herdemos.demos import DemoData
-    from herdemos.parallel import Workers
+    from herdemos.parallel import Ranks
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--env",
-    default=None,
-    help="Gymnasium goal env id or module:Class.  [default: FetchPickAndPlace-v4]",
-)
-@click.option(
-    "--logdir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Run folder.  [default: runs/<env>-<timestamp>]",
-)
-@click.option(
-    "--resume",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Continue the run in this folder from its last checkpoint.",
-)
-@click.option(
-    "--n_epochs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Epochs to train (may be raised on --resume).  [default: 100; FetchReach 10]",
-)
-@click.option("--seed", type=int, default=None, help="Random seed.  [default: 0]")
-@click.option(
-    "--policy_save_interval",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Save policy_<epoch>.pkl every N epochs (0: never).  [default: 5]",
-)
-@click.option(
-    "--replay_strategy",
-    type=click.Choice(["future", "none"]),
-    default=None,
-    help="HER strategy; 'none' disables relabelling.  [default: future]",
-)
-@click.option(
-    "--clip_return",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Clip target returns to [r_min/(1-gamma), 0], r_min the lowest step reward.  [default: 1]",
-)
-@click.option(
-    "--demo_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Demo .npz; if omitted, scripted demos are generated and cached.",
-)
-@click.option(
-    "--bc_loss",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Add the behaviour-cloning loss on demo rows.  [default: 0]",
-)
-@click.option(
-    "--q_filter",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Clone only where Q(s,a_demo) > Q(s,pi(s)); needs --bc_loss 1.  [default: 0]",
-)
-@click.option(
-    "--num_demo",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Demo episodes in the demo buffer (0: plain HER).  [default: 0]",
-)
-@click.option(
-    "--demo_reset_prob",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="Probability that a training episode starts from a demo state.  [default: 0]",
-)
-@click.option(
-    "--demo_mirror",
-    type=click.IntRange(0, 1),
-    default=None,
-    help="Also put the demos' mirror images in the demo buffer (stacking envs: 8 episodes per "
-    "demo; choose planes with --set demo_mirror_planes=x,y).  [default: 0]",
-)
-@click.option(
-    "--num_cpu", type=click.IntRange(min=1), default=None, help="MPI ranks.  [default: 1]"
-)
-@click.option(
-    "--preset",
-    type=click.Choice(sorted(PRESETS)),
-    default=None,
-    help=(
-        "A named hyper-parameter set: 'original' is the original project's Fetch config, "
-        "'stacking' herdemos' settings for the stacking envs, 'stacking-td3' those with "
-        "TD3's twin critics and target noise (best on FetchStack2-Step-v1)."
-    ),
-)
-@click.option(
-    "--set",
-    "set_items",
-    multiple=True,
-    metavar="FIELD=VALUE",
-    help="Override any config field, e.g. --set n_cycles=10 --set ddpg.polyak=0.9.",
-)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option(
-    "--stop_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Stop after the current cycle, with a checkpoint, once this file exists (for a "
-    "hand-written mpirun or a job scheduler, where Ctrl-C would abort the ranks).",
-)
-def main(
-    env: str | None,
-    logdir: str | None,
-    resume: str | None,
-    n_epochs: int | None,
-    seed: int | None,
-    policy_save_interval: int | None,
-    replay_strategy: str | None,
-    clip_return: int | None,
-    demo_file: str | None,
-    bc_loss: int | None,
-    q_filter: int | None,
-    num_demo: int | None,
-    demo_reset_prob: float | None,
-    demo_mirror: int | None,
-    num_cpu: int | None,
-    preset: str | None,
-    set_items: tuple[str, ...],
-    quiet: bool,
-    stop_file: str | None,
-) -> None:
+@flag_options
+def main(**options: Any) -> None:
     """Train DDPG + HER with demonstrations (Nair et al. 2018) on a goal-conditioned env.
 
     \b
@@ -172,34 +46,22 @@ def main(
       python experiment/train.py --num_demo 0 --set n_cycles=20
       python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000 --n_epochs 200
     """
-    flags = TrainFlags(
-        env=env,
-        n_epochs=n_epochs,
-        seed=seed,
-        policy_save_interval=policy_save_interval,
-        num_cpu=num_cpu,
-        replay_strategy=replay_strategy,
-        clip_return=optional_bool(clip_return),
-        bc_loss=optional_bool(bc_loss),
-        q_filter=optional_bool(q_filter),
-        num_demo=num_demo,
-        demo_file=demo_file,
-        demo_reset_prob=demo_reset_prob,
-        demo_mirror=optional_bool(demo_mirror),
-        preset=preset,
-    )
+    flags = TrainFlags.from_options(options)
+    stop_file = options["stop_file"]
     try:
-        code = run(logdir, resume, set_items, quiet, flags, Path(stop_file) if stop_file else None)
+        code = run(
+            options["logdir"],
+            options["resume"],
+            options["set_items"],
+            options["quiet"],
+            flags,
+            Path(stop_file) if stop_file else None,
+        )
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(os_error_line(e)) from None
     sys.exit(code)
-
-
-def optional_bool(value: int | None) -> bool | None:
-    """A 0/1 flag as a bool, keeping None (not given)."""
-    return None if value is None else bool(value)
 
 
 def run(
@@ -214,8 +76,8 @@ def run(
     ``--num_cpu`` > 1; returns the exit code."""
     from herdemos.parallel import connect, mpirun_command
 
-    workers = connect()
-    echo = click.echo if workers.is_main else (lambda *args, **kwargs: None)
+    ranks = connect()
+    echo = click.echo if ranks.is_main else (lambda *args, **kwargs: None)
     if resume and logdir:
         raise HerdemosError("--resume and --logdir: give one (a resumed run keeps its folder)")
     if stop_file is not None and not relaunched_rank() and stop_file.exists():
@@ -223,8 +85,8 @@ def run(
         raise HerdemosError(
             f"--stop_file {stop_file}: exists already, so training would stop at once; remove it"
         )
-    if workers.size > 1 and flags.num_cpu is None and not resume:
-        flags = replace(flags, num_cpu=workers.size)  # launched as `mpirun -np N train.py`
+    if ranks.size > 1 and flags.get("num_cpu") is None and not resume:
+        flags = flags.with_given(num_cpu=ranks.size)  # launched as `mpirun -np N train.py`
     if resume:
         path = Path(resume)
         config = resume_config(path, flags, set_items)
@@ -235,19 +97,23 @@ def run(
         stamp = time.strftime("%Y%m%d-%H%M%S")
         env_name = config.train.env.replace(":", "_")
         default = str(Path("runs") / f"{env_name}-{stamp}")
-        path = check_output_folder(logdir or workers.broadcast_object(default), "--logdir")
+        path = check_output_folder(logdir or ranks.broadcast_object(default), "--logdir")
         if (path / "progress.csv").exists() or (path / "params.json").exists():
             raise HerdemosError(
                 f"--logdir {path}: already holds a run; choose another folder or --resume it"
             )
-        workers.barrier()  # every rank has checked before rank 0 writes anything
-    launch = config.train.num_cpu > 1 and workers.size == 1  # re-launched under mpirun below
-    if not launch and config.train.num_cpu != workers.size:
+        ranks.barrier()  # every rank has checked before rank 0 writes anything
+    launch = config.train.num_cpu > 1 and ranks.size == 1  # re-launched under mpirun below
+    if not launch and config.train.num_cpu != ranks.size:
         raise HerdemosError(
-            f"--num_cpu {config.train.num_cpu} but this job has {workers.size} MPI ranks"
+            f"--num_cpu {config.train.num_cpu} but this job has {ranks.size} MPI ranks"
             + ("; a run resumes with the number of ranks it started with" if resume else "")
         )
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
+    from herdemos.rendering import check_forced_backend
+
+    check_forced_backend()  # before MuJoCo loads: a missing GL library is one line, not a trace
+    from herdemos.data_generation.scripted_demos import cached_default_demos
     from herdemos.demos import load_demos, load_run_demos
     from herdemos.env_checks import check_against_env
     from herdemos.env_info import EnvInfo
@@ -265,9 +131,9 @@ def run(
                 demo_file = load_demos(config.demo.demo_file, info, config.demo.num_demo)
                 check_against_env(config, probe, demo_file)
         else:
-            if not workers.is_main:
-                workers.barrier()  # rank 0 generates (and caches) the default demos first
-            demos = load_run_demos(config, info, echo)
+            if not ranks.is_main:
+                ranks.barrier()  # rank 0 generates (and caches) the default demos first
+            demos = load_run_demos(config, info, echo, default_demos=cached_default_demos)
             check_against_env(config, probe, demos)
     finally:
         probe.close()
@@ -281,20 +147,20 @@ def run(
             stop = Path(scratch) / "stop"
             return run_mpi_job([*command, "--stop_file", str(stop)], stop, echo)
     lock_error = ""
-    if workers.is_main:
+    if ranks.is_main:
         path.mkdir(parents=True, exist_ok=True)
         try:
             acquire_run_lock(path)
         except HerdemosError as e:
             lock_error = str(e)
-        workers.barrier()
-    lock_error = workers.broadcast_object(lock_error)
+        ranks.barrier()
+    lock_error = ranks.broadcast_object(lock_error)
     if lock_error:
         raise HerdemosError(lock_error)
     try:
-        return train_in(path, config, demos, logged, quiet, workers, echo, stop_file)
+        return train_in(path, config, demos, logged, quiet, ranks, echo, stop_file)
     finally:
-        if workers.is_main:
+        if ranks.is_main:
             release_run_lock(path)
 
 
@@ -304,7 +170,7 @@ def train_in(
     demos: DemoData | None,
     logged: list[dict[str, float]] | None,
     quiet: bool,
-    workers: Workers,
+    ranks: Ranks,
     echo: Callable[..., None],
     stop_file: Path | None = None,
 ) -> int:
@@ -313,11 +179,13 @@ def train_in(
     ``logged`` holds the rows of a resumed run's ``progress.csv`` (None: a new run); those past
     the restored checkpoint are dropped, as that training is redone.
     """
+    from herdemos.assembly import assemble
     from herdemos.checkpoint import list_checkpoints
     from herdemos.logger import ProgressLog
     from herdemos.trainer import Trainer
 
-    trainer = Trainer(config, path, demos, log=click.echo, workers=workers)
+    parts = assemble(config, demos, ranks, log=click.echo)
+    trainer = Trainer(parts, path, log=click.echo, ranks=ranks)
     rows: list[dict[str, float]] = []
     resume = logged is not None
     if logged is not None:
@@ -329,24 +197,24 @@ def train_in(
             )
         echo(f"resuming {path} from {restored.name}")
         rows = [r for r in logged if r["epoch"] <= trainer.state.epoch]
-    if workers.is_main:
+    if ranks.is_main:
         atomic_write_text(path / "params.json", config.to_json() + "\n")
         echo(f"logging to {path}")
     progress = ProgressLog(
-        path, tensorboard=workers.is_main, purge_step=trainer.state.epoch + 1 if resume else None
+        path, tensorboard=ranks.is_main, purge_step=trainer.state.epoch + 1 if resume else None
     )
     progress.restore(rows)
     try:
         with GracefulStop(echo, stop_file) as stop:
             finished = trainer.train(
-                progress, show_bar=not quiet and workers.is_main, stop_requested=stop
+                progress, show_bar=not quiet and ranks.is_main, stop_requested=stop
             )
     finally:
         progress.close()
     if not finished:
-        if stop_file is not None and workers.is_main:
+        if stop_file is not None and ranks.is_main:
             stopped_marker(stop_file).touch()
-        cpu = f" --num_cpu {workers.size}" if workers.size > 1 else ""
+        cpu = f" --num_cpu {ranks.size}" if ranks.size > 1 else ""
         echo(
             f"stopped at epoch {trainer.state.epoch} cycle {trainer.epoch_progress.cycle}; "
             f"resume with: python experiment/train.py --resume {path}{cpu}",
@@ -354,7 +222,7 @@ def train_in(
         )
         # Under MPI a non-zero exit would make mpi4py abort the job mid-shutdown; the stop was
         # asked for and the checkpoint is complete, so the ranks exit cleanly.
-        return 0 if workers.size > 1 else 128 + (stop.signal or signal.SIGINT)
+        return 0 if ranks.size > 1 else 128 + (stop.signal or signal.SIGINT)
     echo(
         f"done: {trainer.state.epoch} epochs, {trainer.state.total_env_steps:,} env steps, "
         f"best test success {trainer.state.best_success:.2f}; policies in {path}"
@@ -377,9 +245,9 @@ def restore_latest(trainer: Any, checkpoints: list[Path]) -> Path:
             failed = False
         except HerdemosError as e:
             error, failed = str(e), True
-        if not trainer.workers.any(failed):
+        if not trainer.ranks.any(failed):
             return folder
-        if trainer.workers.is_main:
+        if trainer.ranks.is_main:
             click.echo(
                 f"warning: {error or 'another rank failed'}; trying an older checkpoint", err=True
             )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from herdemos.experiment.config import Config, with_overrides
+from herdemos.config import Config, with_overrides
 from herdemos.parallel import connect
 from herdemos.trainer import Trainer
 
@@ -15,17 +15,17 @@ from point_env import register
 
 
 def main() -> None:
-    workers = connect()
+    ranks = connect()
     logdir = Path(tempfile.mkdtemp()) if len(sys.argv) < 2 else Path(sys.argv[1])
     overrides = {"env": register(), "n_cycles": 3, "n_batches": 4, "batch_size": 64, "hidden": 32}
-    config = with_overrides(Config(), {**overrides, "num_cpu": workers.size})
-    trainer = Trainer(config, logdir, demos=None, log=lambda line: None, workers=workers)
+    config = with_overrides(Config(), {**overrides, "num_cpu": ranks.size})
+    trainer = Trainer.from_config(config, logdir, None, log=lambda line: None, ranks=ranks)
     for _ in range(3):
         trainer.run_cycle()
     ln = trainer.learner
     report = {
-        "rank": workers.rank,
-        "size": workers.size,
+        "rank": ranks.rank,
+        "size": ranks.size,
         "updates": int(ln.step.numpy()),
         "batch_size": trainer.batch_size,
         "params": float(sum(np.abs(w).sum() for w in ln.actor_weights() + ln.critic_weights())),

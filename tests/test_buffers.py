@@ -107,8 +107,8 @@ def test_normalizer_std_floor_for_constant_features():
     np.testing.assert_allclose(norm.std, 0.01)
 
 
-def test_normalizer_sums_combine_across_workers():
-    """Two workers' sums, added by the reducer, give the stats of the pooled data."""
+def test_normalizer_sums_combine_across_ranks():
+    """Two ranks' sums, added by the reducer, give the stats of the pooled data."""
     rng = np.random.default_rng(4)
     a, b = rng.normal(size=(100, 3)), rng.normal(5, 1, size=(300, 3))
     worker_b = Normalizer(3)

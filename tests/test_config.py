@@ -3,18 +3,16 @@
 import ast
 import dataclasses
 import functools
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from herdemos.experiment.config import (
-    SECTIONS,
-    Config,
-    parse_set_options,
-    validate,
-    with_overrides,
-)
+from herdemos.config import SECTIONS, Config, validate, with_overrides
+from herdemos.experiment.config import parse_set_options
+from herdemos.experiment.flags import TrainFlags
+from herdemos.experiment.resolve import resolve_config, resume_config
 from herdemos.util import HerdemosError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,10 +58,13 @@ def test_set_overrides_parse_types():
 @pytest.mark.parametrize(
     ("item", "message"),
     [
-        ("n_cycle=3", "unknown config field 'n_cycle'"),
+        ("n_cycle=3", "unknown config field 'n_cycle'; did you mean 'n_cycles'?"),
+        ("polyac=0.9", "unknown config field 'polyac'; did you mean 'polyak'?"),
+        ("zzz=1", "unknown config field 'zzz'; every field is listed in docs/flags.md"),
         ("n_cycles=three", "expected a value of type int"),
         ("replay_strategy=final", "expected one of"),
-        ("ddpg.n_cycles=3", "ddpg has no field 'n_cycles'"),
+        ("ddpg.n_cycles=3", "ddpg has no field 'n_cycles'; it is train.n_cycles"),
+        ("ddpg.polyac=3", "ddpg has no field 'polyac'; did you mean 'polyak'?"),
         ("n_cycles", "expected FIELD=VALUE"),
     ],
 )
@@ -75,13 +76,10 @@ def test_bad_set_items_get_clear_errors(item, message):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"q_filter": True, "bc_loss": False, "num_demo": 10}, "--q_filter 1 needs --bc_loss 1"),
-        ({"bc_loss": True, "num_demo": 0}, "--bc_loss 1 needs demonstrations"),
         ({"demo_reset_prob": 0.1}, "--demo_reset_prob > 0 needs demonstrations"),
         ({"demo_mirror": True}, "--demo_mirror 1 needs demonstrations"),
         ({"demo_mirror_planes": "x,y"}, "--set demo_mirror_planes=x,y needs --demo_mirror 1"),
         ({"num_demo": 5, "demo_batch_size": 2000}, "demo_batch_size (2000)"),
-        ({"reward_threshold": 0.0}, "reward_threshold=0.0: must be > 0"),
         ({"demo_file": "d.npz"}, "--demo_file d.npz needs --num_demo N"),
         ({"pi_lr": float("nan")}, "pi_lr=nan: must be a finite number"),
         ({"noise_eps": float("inf")}, "noise_eps=inf: must be a finite number"),
@@ -96,21 +94,7 @@ def test_meaningless_combinations_are_refused(overrides, message):
         validate(with_overrides(Config(), overrides))
 
 
-@pytest.mark.parametrize("bc_loss", [False, True])
-@pytest.mark.parametrize("q_filter", [False, True])
-@pytest.mark.parametrize("num_demo", [0, 100])
-def test_every_meaningful_switch_combination_validates(bc_loss, q_filter, num_demo):
-    cfg = with_overrides(Config(), {"bc_loss": bc_loss, "q_filter": q_filter, "num_demo": num_demo})
-    meaningful = not (q_filter and not bc_loss) and not (bc_loss and num_demo == 0)
-    if meaningful:
-        validate(cfg)
-    else:
-        with pytest.raises(HerdemosError):
-            validate(cfg)
-
-
 def test_original_preset_is_applied_below_explicit_flags():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     config = resolve_config(TrainFlags(preset="original", seed=3), ("n_batches=7",))
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
@@ -119,7 +103,6 @@ def test_original_preset_is_applied_below_explicit_flags():
 
 
 def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actions():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     config = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
     assert (config.train.n_cycles, config.train.rollout_batch_size) == (20, 1)
@@ -129,7 +112,6 @@ def test_stacking_preset_is_the_original_with_faster_targets_and_no_random_actio
 
 
 def test_stacking_td3_preset_adds_the_twin_critic_to_the_stacking_preset():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     plain = resolve_config(TrainFlags(preset="stacking", env="FetchStack2-v1"), ())
     td3 = resolve_config(TrainFlags(preset="stacking-td3", env="FetchStack2-v1"), ())
@@ -139,45 +121,8 @@ def test_stacking_td3_preset_adds_the_twin_critic_to_the_stacking_preset():
     validate(td3)
 
 
-def test_every_config_flag_of_train_py_sets_the_config_field_it_names():
-    """A train.py option added without its TrainFlags field (or mapped to the wrong config
-    field) would be silently dropped; this pins the two together."""
-    from herdemos.experiment.flags import TrainFlags, resolve_config
-    from herdemos.experiment.train import main
-
-    options = {p.name for p in main.params} - {
-        "logdir",
-        "resume",
-        "set_items",
-        "quiet",
-        "stop_file",
-    }
-    assert options == {f.name for f in dataclasses.fields(TrainFlags)}
-    given = TrainFlags(
-        env="FetchPush-v4",
-        n_epochs=7,
-        seed=11,
-        policy_save_interval=3,
-        num_cpu=1,
-        replay_strategy="none",
-        clip_return=False,
-        bc_loss=True,
-        q_filter=True,
-        num_demo=5,
-        demo_file="demos.npz",
-        demo_reset_prob=0.25,
-        demo_mirror=True,
-    )
-    config = resolve_config(given, ())
-    for key, value in given.overrides().items():
-        section, name = key.split(".")
-        assert getattr(getattr(config, section), name) == value, key
-    assert len(given.overrides()) == len(dataclasses.fields(TrainFlags)) - 1  # all but --preset
-
-
 def test_flag_text_is_never_parsed_as_a_set_value():
     """``--demo_file none`` names a file; only ``--set demo_file=none`` clears the field."""
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     for name in ("none", "null"):
         flags = TrainFlags(num_demo=5, demo_file=name)
@@ -188,7 +133,6 @@ def test_flag_text_is_never_parsed_as_a_set_value():
 
 
 def test_set_env_gets_that_envs_defaults_like_the_env_flag():
-    from herdemos.experiment.flags import TrainFlags, resolve_config
 
     by_set = resolve_config(TrainFlags(env="FetchPush-v4"), ("env=FetchReach-v4",))
     by_flag = resolve_config(TrainFlags(env="FetchReach-v4"), ())
@@ -196,7 +140,6 @@ def test_set_env_gets_that_envs_defaults_like_the_env_flag():
 
 
 def _stored_run(tmp_path, flags, set_items=()):
-    from herdemos.experiment.flags import resolve_config
 
     (tmp_path / "params.json").write_text(resolve_config(flags, set_items).to_json())
     return tmp_path
@@ -213,7 +156,6 @@ def _stored_run(tmp_path, flags, set_items=()):
     ],
 )
 def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, named):
-    from herdemos.experiment.flags import TrainFlags, resume_config
 
     run = _stored_run(tmp_path, TrainFlags(bc_loss=True, num_demo=5, seed=3))
     with pytest.raises(HerdemosError, match=re.escape(named)):
@@ -233,7 +175,6 @@ def test_resume_conflicts_name_what_the_user_gave(tmp_path, flags, set_items, na
     ],
 )
 def test_a_damaged_params_json_is_named_in_one_line_on_resume(tmp_path, content, problem):
-    from herdemos.experiment.flags import TrainFlags, resume_config
 
     (tmp_path / "params.json").write_text(content)
     with pytest.raises(HerdemosError) as error:
@@ -244,17 +185,43 @@ def test_a_damaged_params_json_is_named_in_one_line_on_resume(tmp_path, content,
 
 
 def test_config_round_trips_through_json_with_ints_taken_for_floats():
-    import json
-
     config = Config()
     assert Config.from_dict(json.loads(config.to_json())) == config
     assert Config.from_dict({"ddpg": {"pi_lr": 1}}).ddpg.pi_lr == 1.0
 
 
 def test_resume_accepts_repeated_flags_and_takes_the_n_epochs_set_last(tmp_path):
-    from herdemos.experiment.flags import TrainFlags, resume_config
 
     run = _stored_run(tmp_path, TrainFlags(bc_loss=True, num_demo=5, preset="stacking"))
     again = TrainFlags(bc_loss=True, num_demo=5, preset="stacking", n_epochs=200)
     assert resume_config(run, again, ("n_epochs=300",)).train.n_epochs == 300
     assert resume_config(run, again, ()).train.n_epochs == 200
+
+
+def test_an_old_params_json_with_retired_options_left_unset_resumes(tmp_path):
+    stored = json.loads(resolve_config(TrainFlags(seed=3), ()).to_json())
+    stored["her"]["reward_threshold"] = None
+    stored["demo"]["demo_replay_k"] = None
+    (tmp_path / "params.json").write_text(json.dumps(stored))
+    assert resume_config(tmp_path, TrainFlags(), ()) == resolve_config(TrainFlags(seed=3), ())
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "value"), [("her", "reward_threshold", 0.03), ("demo", "demo_replay_k", 0)]
+)
+def test_a_run_that_set_a_retired_option_is_refused_in_one_line(tmp_path, section, name, value):
+    stored = json.loads(Config().to_json())
+    stored[section][name] = value
+    (tmp_path / "params.json").write_text(json.dumps(stored))
+    with pytest.raises(HerdemosError) as error:
+        resume_config(tmp_path, TrainFlags(), ())
+    message = str(error.value)
+    assert message.startswith(f"{tmp_path / 'params.json'}: {section}.{name} = {value!r}: ")
+    assert f"{name} was retired" in message and "docs/retired.md" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("item", ["reward_threshold=0.03", "demo.demo_replay_k=0"])
+def test_set_of_a_retired_option_says_it_was_retired(item):
+    with pytest.raises(HerdemosError, match=r"was retired .*docs/retired\.md"):
+        parse_set_options((item,))

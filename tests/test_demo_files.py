@@ -154,3 +154,43 @@ def test_a_non_numeric_sim_state_is_refused(tmp_path):
     path = tmp_path / "strings.npz"
     np.savez(path, **data.episodes, sim_state=np.full(data.sim_state.shape, "x"))
     assert_one_line_error(path, "'sim_state' must be numeric")
+
+
+def test_a_run_without_demo_file_gets_the_demos_its_command_supplies(tmp_path):
+    """The core never generates demos: without --demo_file, load_run_demos asks the loader the
+    command passed (train.py passes data_generation's cached scripted demos)."""
+    from herdemos.config import Config, with_overrides
+    from herdemos.demos import load_run_demos
+
+    asked = []
+
+    def default_demos(env_id, num_demo, info, log):
+        asked.append((env_id, num_demo, info))
+        return demo_data(num_demo)
+
+    config = with_overrides(Config(), {"num_demo": 3})
+    data = load_run_demos(config, INFO, print, default_demos)
+    assert asked == [("PointGoal-v0", 3, INFO)] and data.n_episodes == 3
+    with_file = with_overrides(config, {"demo_file": str(write(tmp_path, demo_data()))})
+    assert load_run_demos(with_file, INFO, lambda line: None, default_demos).n_episodes == 3
+    assert len(asked) == 1  # a demo file is read, not the default demos
+    assert load_run_demos(with_overrides(config, {"num_demo": 0}), INFO, print, None) is None
+
+
+def test_core_modules_never_import_data_generation_or_benchmarks():
+    """Imports point one way: data_generation/ and benchmarks/ build on the core, never back."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(
+                    ("herdemos.data_generation", "herdemos.benchmarks", "benchmarks")
+                ), f"{path.name} imports {name}"

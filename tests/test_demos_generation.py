@@ -255,7 +255,8 @@ def test_generator_refuses_bad_flags_before_generating(tmp_path, monkeypatch, ar
 
 
 def test_missed_grasp_demos_are_named_recorded_and_refused_where_there_is_no_grasp(tmp_path):
-    from herdemos.demos import default_demo_name, load_demos
+    from herdemos.data_generation.scripted_demos import default_demo_name
+    from herdemos.demos import load_demos
 
     assert default_demo_name("FetchStack2-v1", 100, 0, 0.1, 0.2) == (
         "FetchStack2-v1_scripted_100ep_seed0_noise0.1_miss0.2.npz"

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from test_cli_smoke import TINY, point_demos, run
 
+from herdemos.config import Config, with_overrides
 from herdemos.data_generation.scripted_demos import generate_demos
 from herdemos.demos import DemoData
 from herdemos.env_checks import check_against_env
 from herdemos.environment import make_env
-from herdemos.experiment.config import Config, with_overrides
 from herdemos.sim_state import sim_state_size
 from herdemos.util import HerdemosError
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from herdemos import load_policy
+from herdemos.config import Config, with_overrides
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo
-from herdemos.experiment.config import Config, with_overrides
 from herdemos.policy import Policy
 from herdemos.trainer import Trainer
 from herdemos.util import HerdemosError
@@ -124,7 +124,7 @@ def checkpointed(tmp_path_factory):
             "n_test_rollouts": 1,
         },
     )
-    trainer = Trainer(config, logdir, demos=None, log=lambda line: None)
+    trainer = Trainer.from_config(config, logdir, demos=None, log=lambda line: None)
     trainer.run_cycle()
     return trainer, trainer.save_checkpoint()
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from herdemos.experiment.config import Config, with_overrides
+from herdemos.config import Config, with_overrides
 from herdemos.logger import ProgressLog
 from herdemos.rollout import PolicyActions, RolloutWorker
 from herdemos.trainer import Trainer
@@ -15,7 +15,7 @@ def test_fetch_reach_reaches_090_test_success(tmp_path):
         Config(),
         {"env": "FetchReach-v4", "n_epochs": 5, "batch_size": 256, "n_batches": 20, "seed": 1},
     )
-    trainer = Trainer(config, tmp_path, demos=None, log=lambda line: None)
+    trainer = Trainer.from_config(config, tmp_path, demos=None, log=lambda line: None)
     progress = ProgressLog(tmp_path, tensorboard=False)
     trainer.train(progress, show_bar=False)
     # Judge on 50 fresh episodes, not on the 10 the last epoch logged.

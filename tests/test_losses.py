@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from herdemos.config import DDPGConfig
 from herdemos.ddpg import DDPG, Dims, actor_loss, q_filter_mask
-from herdemos.experiment.config import DDPGConfig
 
 LAMBDA1, LAMBDA2, ACTION_L2 = 0.001, 0.0078, 1.0
 
@@ -129,7 +129,7 @@ def test_target_is_clipped_to_minus_horizon_and_zero():
     assert step.clip_return == pytest.approx(150.0)
 
 
-def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():
+def test_bc_weight_is_scaled_by_the_number_of_ranks_that_split_the_batch():
     """Each of N ranks sums BC over 1/N of the demo rows and gradients are averaged, so the
     learner multiplies lambda2 by N to keep the seed's sum over the full demo batch."""
     cfg = DDPGConfig(hidden=8, layers=1, bc_loss=True, q_filter=False)
@@ -137,7 +137,7 @@ def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():
         batch(np.random.default_rng(5))
     )
     one = DDPG(Dims(5, 2, 2), 1.0, cfg, 0.9, seed=0)
-    two = DDPG(Dims(5, 2, 2), 1.0, cfg, 0.9, seed=0, reduce_sum=lambda x: 2 * x, n_workers=2)
+    two = DDPG(Dims(5, 2, 2), 1.0, cfg, 0.9, seed=0, reduce_sum=lambda x: 2 * x, ranks=2)
     _, loss_one, stats = one._losses(*tensors)
     _, loss_two, _ = two._losses(*tensors)
     assert float(loss_two - loss_one) == pytest.approx(LAMBDA2 * float(stats["bc_loss"]), rel=1e-4)
@@ -145,7 +145,7 @@ def test_bc_weight_is_scaled_by_the_number_of_workers_that_split_the_batch():
 
 @pytest.mark.parametrize("ranks", [1, 2, 4])
 def test_logged_bc_loss_is_the_whole_batch_sum_however_many_ranks_split_it(ranks):
-    from herdemos.trainer import rank_loss_means
+    from herdemos.logger import rank_loss_means
 
     rng = np.random.default_rng(ranks)
     row_errors = rng.uniform(0.0, 1.0, size=(3, 8))  # 3 updates, 8 demo rows each
@@ -163,7 +163,7 @@ def test_logged_bc_loss_is_the_whole_batch_sum_however_many_ranks_split_it(ranks
 
 
 def test_bc_entries_are_not_logged_without_a_bc_loss():
-    from herdemos.trainer import rank_loss_means
+    from herdemos.logger import rank_loss_means
 
     sums = {"bc_loss": 0.0, "q_filter_frac": 0.0, "critic_loss": 6.0}
     assert rank_loss_means(sums, 3, 2, logs_bc=False) == {"critic_loss": 2.0}

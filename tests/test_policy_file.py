@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from herdemos import load_policy
+from herdemos.config import DDPGConfig
 from herdemos.ddpg import DDPG, Dims
-from herdemos.experiment.config import DDPGConfig
 from herdemos.policy import Policy
 from herdemos.util import HerdemosError
 

@@ -15,8 +15,9 @@ import pytest
 from cli_asserts import python_path
 
 from herdemos.checkpoint import checkpoint_name, list_checkpoints
+from herdemos.config import Config, with_overrides
 from herdemos.env_info import EnvInfo
-from herdemos.experiment.config import Config, with_overrides
+from herdemos.logger import ProgressLog
 from herdemos.rollout import RolloutWorker
 from herdemos.trainer import Trainer, TrainingDiverged
 
@@ -41,14 +42,14 @@ CLI_SMALL = [
 
 def small_trainer(logdir: Path, **overrides) -> Trainer:
     config = with_overrides(Config(), {"env": register(), **SMALL, **overrides})
-    return Trainer(config, logdir, demos=None, log=lambda line: None)
+    return Trainer.from_config(config, logdir, demos=None, log=lambda line: None)
 
 
 def test_a_user_reward_that_reads_the_success_flags_gets_them_everywhere(tmp_path):
     """HER passes the stored is_success flags to compute_reward; so must the reward-floor probe
     at start-up (it passed an empty dict, a KeyError in a user's env)."""
     config = with_overrides(Config(), {**SMALL, "env": "point_env:SuccessInfoPointEnv"})
-    trainer = Trainer(config, tmp_path, demos=None, log=lambda line: None)
+    trainer = Trainer.from_config(config, tmp_path, demos=None, log=lambda line: None)
     trainer.run_cycle()  # HER-relabelled batches went through compute_reward
     assert trainer.buffer.size == 2
 
@@ -91,12 +92,26 @@ def test_a_checkpoint_from_before_a_new_config_field_still_resumes():
 
     current = with_overrides(Config(), {"n_epochs": 50})
     older = current.to_dict()
-    del older["her"]["reward_threshold"]
+    del older["ddpg"]["twin_q"]
     older["train"]["n_epochs"] = 20  # the one field a resume may change
     assert same_run_config(older, current)
-    assert not same_run_config(older, with_overrides(current, {"reward_threshold": 0.03}))
-    unknown = {**current.to_dict(), "her": {**current.to_dict()["her"], "retired_field": 1}}
+    assert not same_run_config(older, with_overrides(current, {"twin_q": True}))
+    unknown = {**current.to_dict(), "her": {**current.to_dict()["her"], "no_such_field": 1}}
     assert not same_run_config(unknown, current)
+
+
+def test_a_checkpoint_holding_retired_options_left_unset_still_resumes():
+    """An old run stored ``reward_threshold`` and ``demo_replay_k`` as null; one that set
+    them trained something this code no longer runs."""
+    from herdemos.checkpoint import same_run_config
+
+    current = Config()
+    older = current.to_dict()
+    older["her"]["reward_threshold"] = None
+    older["demo"]["demo_replay_k"] = None
+    assert same_run_config(older, current)
+    older["demo"]["demo_replay_k"] = 0
+    assert not same_run_config(older, current)
 
 
 def test_checkpoints_past_three_digit_cycles_are_listed_newest_first(tmp_path):
@@ -110,6 +125,31 @@ def test_checkpoints_past_three_digit_cycles_are_listed_newest_first(tmp_path):
         "checkpoint-000003-999",
         "checkpoint-000002-1400",
     ]
+
+
+def test_a_stop_at_the_end_of_an_epoch_writes_and_prints_its_checkpoint_once(tmp_path):
+    """The epoch's own checkpoint already holds everything: the stop that follows it neither
+    writes it again nor prints a second checkpoint line."""
+    config = with_overrides(Config(), {"env": register(), **SMALL, "n_epochs": 3})
+    lines = []
+    trainer = Trainer.from_config(config, tmp_path, demos=None, log=lines.append)
+    progress = ProgressLog(tmp_path, tensorboard=False)
+    finished = trainer.train(progress, show_bar=False, stop_requested=lambda: bool(progress.rows))
+    assert not finished and (trainer.state.epoch, trainer.epoch_progress.cycle) == (1, 0)
+    saved = [line for line in lines if line.startswith("checkpoint ")]
+    assert len(saved) == 1 and saved[0].startswith("checkpoint checkpoint-000001-000 ("), lines
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["checkpoint-000001-000"]
+
+
+def test_a_stop_inside_an_epoch_writes_a_checkpoint_of_its_cycle(tmp_path):
+    config = with_overrides(Config(), {"env": register(), **SMALL, "checkpoint_interval": 0})
+    lines = []
+    trainer = Trainer.from_config(config, tmp_path, demos=None, log=lines.append)
+    progress = ProgressLog(tmp_path, tensorboard=False)
+    polls = iter([False, True])
+    assert not trainer.train(progress, show_bar=False, stop_requested=lambda: next(polls))
+    assert [line.split(" (")[0] for line in lines] == ["checkpoint checkpoint-000000-001"]
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["checkpoint-000000-001"]
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
@@ -252,10 +292,8 @@ def test_resume_flags_must_not_conflict(tmp_path):
     assert (logdir / "params.json").read_text() == params
 
 
-@pytest.mark.parametrize("demo_replay_k, relabelled", [(None, True), (0, False)])
-def test_demo_rows_keep_their_goals_only_with_demo_replay_k_0(tmp_path, demo_replay_k, relabelled):
-    """With the seed's default the demo rows are HER-relabelled like the agent's; with
-    ``demo_replay_k=0`` every demo row carries the goal its demonstrator was given."""
+def test_demo_rows_are_relabelled_by_her_like_the_agents(tmp_path):
+    """As in the seed, demo rows get hindsight goals with the agent's replay_k."""
     from herdemos.demos import DemoData
 
     from point_env import make_episodes
@@ -268,10 +306,9 @@ def test_demo_rows_keep_their_goals_only_with_demo_replay_k_0(tmp_path, demo_rep
             **SMALL,
             "num_demo": 4,
             "demo_batch_size": 16,
-            "demo_replay_k": demo_replay_k,
         },
     )
-    trainer = Trainer(config, tmp_path, DemoData(episodes), log=lambda line: None)
+    trainer = Trainer.from_config(config, tmp_path, DemoData(episodes), log=lambda line: None)
     trainer.buffer.store_episodes(make_episodes(2, 10, np.random.default_rng(1)))
     batch = trainer.sample_batch()
     demo_g = batch["g"][batch["is_demo"]]
@@ -279,7 +316,7 @@ def test_demo_rows_keep_their_goals_only_with_demo_replay_k_0(tmp_path, demo_rep
     time_step = batch["o"][batch["is_demo"], 0].astype(int)
     original = np.all(demo_g == episodes["g"][episode, time_step], axis=1)
     assert demo_g.shape[0] == 16
-    assert original.all() != relabelled
+    assert not original.all()
 
 
 @pytest.mark.parametrize(

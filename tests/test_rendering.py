@@ -71,3 +71,21 @@ def test_play_with_a_forced_backend_missing_its_library_is_one_line(
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert f"apt-get install {package}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("backend", "package"), [("osmesa", "libosmesa6"), ("egl", "libegl1")])
+def test_train_with_a_forced_backend_missing_its_library_is_one_line(tmp_path, backend, package):
+    """Training renders nothing, but MuJoCo's import loads the forced backend all the same."""
+    (tmp_path / "sitecustomize.py").write_text(MISSING_GL)
+    result = run(
+        "experiment/train.py",
+        "--env",
+        "FetchReach-v4",
+        "--logdir",
+        str(tmp_path / "run"),
+        extra_env={"PYTHONPATH": python_path(tmp_path), "MUJOCO_GL": backend},
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"apt-get install {package}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

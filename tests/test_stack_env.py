@@ -235,26 +235,3 @@ def test_the_retired_v0_stacking_ids_are_not_registered(env_id):
     assert env_id not in gym.registry
     with pytest.raises(HerdemosError, match=rf"--env {env_id}: .*-v1"):
         make_env(env_id)
-
-
-def test_a_tighter_reward_threshold_changes_training_rewards_and_not_the_env():
-    """--set reward_threshold=0.02: a tower 3 cm off its target earns -1 in training, while the
-    rollout env (and the success it reports) keeps the 5 cm rule."""
-    from herdemos.env_info import reward_fn_of
-    from herdemos.environment import make_env, reward_fn_with_threshold
-
-    env = make_env("FetchStack2-v1")
-    goal = tower(2)[None]
-    three_cm_off = goal + np.tile([0.03, 0.0, 0.0], 2)
-    strict = reward_fn_with_threshold("FetchStack2-v1", 0.02)
-    assert strict(three_cm_off, goal, {})[0] == -1.0
-    assert strict(goal + 0.005, goal, {})[0] == 0.0
-    assert reward_fn_of(env)(three_cm_off, goal, {})[0] == 0.0
-
-
-def test_reward_threshold_needs_an_env_with_a_distance_threshold():
-    from herdemos.environment import reward_fn_with_threshold
-    from herdemos.util import HerdemosError
-
-    with pytest.raises(HerdemosError, match="no distance_threshold attribute"):
-        reward_fn_with_threshold("point_env:PointGoal-v0", 0.05)

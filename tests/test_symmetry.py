@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import herdemos.envs  # noqa: F401  (registers the stacking ids)
+from herdemos.config import Config, with_overrides
 from herdemos.data_generation.controllers import make_controller
 from herdemos.demos import DemoData
 from herdemos.envs.stack import BLOCK_OBS, GRIPPER_OBS, stack_reflection
-from herdemos.experiment.config import Config, with_overrides
 from herdemos.symmetry import AffineMap, reflect, with_reflections
 from herdemos.trainer import Trainer
 
@@ -253,7 +253,7 @@ def test_demo_mirror_puts_every_demo_and_its_seven_images_in_the_demo_buffer(tmp
         Config(), {"env": env_id, **small, "num_demo": n, "demo_batch_size": 8, "demo_mirror": True}
     )
     lines = []
-    trainer = Trainer(config, tmp_path, DemoData(episodes), log=lines.append)
+    trainer = Trainer.from_config(config, tmp_path, DemoData(episodes), log=lines.append)
     planes = trainer.envs[0].unwrapped.reflections()
     stored = trainer.demo_buffer.filled()
     assert trainer.demo_buffer.size == 8 * n

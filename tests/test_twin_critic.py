@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 from test_losses import batch
 
+from herdemos.config import DDPGConfig
 from herdemos.ddpg import DDPG, Dims, smoothed_action
-from herdemos.experiment.config import DDPGConfig
 from herdemos.util import HerdemosError
 
 DIMS = Dims(5, 2, 2)
@@ -87,7 +87,7 @@ def test_twin_checkpoint_round_trips_and_refuses_a_single_critic_one(tmp_path):
 
 
 def test_target_noise_out_of_range_is_one_line_error():
-    from herdemos.experiment.config import Config, validate
+    from herdemos.config import Config, validate
 
     cfg = Config(ddpg=DDPGConfig(target_noise=1.5))
     with pytest.raises(HerdemosError, match="target_noise"):

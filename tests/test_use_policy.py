@@ -202,35 +202,6 @@ def test_plot_with_nothing_to_plot_fails_clearly(tmp_path):
     assert result.returncode != 0 and "no such folder" in result.stderr
 
 
-@pytest.mark.parametrize(
-    "params,label",
-    [
-        ({"demo": {"num_demo": 0}}, "HER only"),
-        ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": False}}, "demos in replay"),
-        ({"demo": {"num_demo": 5}, "ddpg": {"bc_loss": True}}, "demos + BC"),
-        (
-            {
-                "demo": {"num_demo": 5, "demo_reset_prob": 0.1},
-                "ddpg": {"bc_loss": True, "q_filter": True},
-            },
-            "demos + BC + Q-filter + demo resets (0.1)",
-        ),
-        (
-            {"demo": {"num_demo": 5, "demo_mirror": True}, "ddpg": {"bc_only": True}},
-            "BC only + mirrored demos (x,y,diagonal)",
-        ),
-        (
-            {"demo": {"num_demo": 5, "demo_mirror": True, "demo_mirror_planes": "x,y"}},
-            "demos in replay + mirrored demos (x,y)",
-        ),
-    ],
-)
-def test_method_labels(params, label):
-    from herdemos.experiment.config import method_label
-
-    assert method_label(params) == label
-
-
 def test_play_strip_needs_a_png_name(tmp_path):
     result = run(
         "experiment/play.py",
