@@ -20,8 +20,9 @@ from pathlib import Path
 import click
 
 from benchmarks.report import EVALUATION, RESULTS, provenance, save_figure
-from benchmarks.suites import SUITES, Suite, method_name, uses_demo_mirror
+from benchmarks.suites import SUITES, Suite
 from benchmarks.suites.stacking import DEMO_COUNT
+from herdemos.methods import method_of
 from herdemos.util import HerdemosError, atomic_write_json
 
 STEM = "demo-count"
@@ -35,7 +36,8 @@ def group_suites(suites: dict[str, Suite], group: str) -> dict[str, Suite]:
 
 def series_of(suite: Suite) -> str:
     """The series a suite's point belongs to: its method, and whether it adds mirror images."""
-    return method_name(suite.flags) + (MIRROR_SUFFIX if uses_demo_mirror(suite.flags) else "")
+    config = suite.config
+    return method_of(config).label + (MIRROR_SUFFIX if config.demo.demo_mirror else "")
 
 
 def collect(results: Path, suites: dict[str, Suite]) -> tuple[dict[str, list[dict]], list[str]]:

@@ -7,7 +7,7 @@ that sets a config field takes its help and default from that field's declaratio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ import click
 from herdemos.config import config_field, field_type
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS
 from herdemos.methods import METHODS, method_help
+from herdemos.util import HerdemosError
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,21 @@ def flag_options(command: Callable[..., Any]) -> Callable[..., Any]:
             **extra,
         )(command)
     return command
+
+
+def parse_command_line(args: Sequence[str]) -> dict[str, Any]:
+    """train.py's parameters from its command line (without the program), parsed and
+    range-checked by the same click options train.py has, without running anything; what is
+    not given is None, as in the command.
+
+    Raises:
+        HerdemosError: a flag or value click refuses, in click's words.
+    """
+    command = click.command("train.py")(flag_options(lambda **options: None))
+    try:
+        return dict(command.make_context("train.py", list(args)).params)
+    except click.ClickException as e:
+        raise HerdemosError(e.format_message()) from None
 
 
 class TrainFlags:

@@ -8,12 +8,13 @@ on their own.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from herdemos.config import Config, RetiredOption, field_key, validate, with_overrides
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, env_family, parse_set_options
-from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags
+from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags, parse_command_line
 from herdemos.methods import METHODS, check_requested, method_of, refuse_contradictions
 from herdemos.util import HerdemosError
 
@@ -52,6 +53,17 @@ def resolve_config(flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
         check_requested(method, config)
     method_of(config)
     return config
+
+
+def config_from_command_line(args: Sequence[str]) -> Config:
+    """The config a new run of ``train.py ARGS`` trains with, resolved as train.py resolves it,
+    for code that reads a command line as data (a benchmark suite's flags); nothing is run.
+
+    Raises:
+        HerdemosError: a flag train.py would refuse, in one line.
+    """
+    options = parse_command_line(args)
+    return resolve_config(TrainFlags.from_options(options), options["set_items"])
 
 
 def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:

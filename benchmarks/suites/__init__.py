@@ -8,7 +8,7 @@ the results index. Retired suites are not declared: their results sit in
 from __future__ import annotations
 
 from benchmarks.suites import fetch, stacking, wam
-from benchmarks.suites.labels import method_name, parse_flags, suite_label, uses_demo_mirror
+from benchmarks.suites.labels import parse_flags, suite_config, suite_label
 from benchmarks.suites.record import CACHED_DEMO_EPISODES, Suite
 
 FAMILIES: dict[str, dict[str, Suite]] = {
@@ -28,8 +28,7 @@ __all__ = [
     "REFERENCES",
     "SUITES",
     "Suite",
-    "method_name",
     "parse_flags",
+    "suite_config",
     "suite_label",
-    "uses_demo_mirror",
 ]

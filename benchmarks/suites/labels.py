@@ -1,11 +1,25 @@
-"""Readable labels for suites, generated from their train.py flags so they never drift."""
+"""Readable labels for suites, generated from their train.py flags so they never drift.
+
+The method in a label is the one :mod:`herdemos.methods` names for the config train.py
+resolves from the flags, so ``--method bc`` and ``--set bc_only=1`` read alike and no second
+copy of the method rules lives here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from herdemos.config import Config
+from herdemos.experiment.resolve import config_from_command_line
+from herdemos.methods import method_of
+from herdemos.util import HerdemosError
+
 OPTION_NAMES = {"demo_reset_prob": "demo resets"}
 """Readable names of the train.py options a label spells out; others keep their own name."""
+SPELLED_OUT = frozenset(
+    {"method", "num_demo", "bc_loss", "q_filter", "bc_only", "demo_mirror", "demo_mirror_planes"}
+)
+"""Flags and ``--set`` fields that the method and demo parts of a label already say."""
 
 
 @dataclass(frozen=True)
@@ -43,47 +57,46 @@ def parse_flags(flags: tuple[str, ...]) -> ParsedFlags:
     return ParsedFlags(options, sets, preset)
 
 
-def method_name(flags: tuple[str, ...]) -> str:
-    """The training method the flags choose, in the paper's terms (``HER only``, ``BC only``,
-    ``demos + BC + Q-filter``, ...), without its settings."""
-    parsed = parse_flags(flags)
-    if parsed.sets.get("bc_only") in ("1", "true", "True"):
-        return "BC only"
-    if int(parsed.options.get("num_demo", "0")) <= 0:
-        return "HER only"
-    bc = parsed.options.get("bc_loss", "0") == "1"
-    q_filter = parsed.options.get("q_filter", "0") == "1"
-    if bc and q_filter:
-        return "demos + BC + Q-filter"
-    return "demos + BC (no Q-filter)" if bc else "demos in replay"
+def suite_config(env: str, flags: tuple[str, ...]) -> Config:
+    """The config train.py resolves from ``--env env`` and a suite's flags: what each of its
+    seeds trains with, but for the seed and the runner's own flags (epochs, demo file, saving).
+
+    Raises:
+        HerdemosError: train.py would refuse the flags, in one line naming them.
+    """
+    try:
+        return config_from_command_line(("--env", env, *flags))
+    except HerdemosError as e:
+        raise HerdemosError(f"suite flags {' '.join(flags)}: {e}") from None
 
 
-def uses_demo_mirror(flags: tuple[str, ...]) -> bool:
-    """Whether the flags add the demos' mirror images (``--demo_mirror 1``)."""
-    return parse_flags(flags).options.get("demo_mirror", "0") == "1"
-
-
-def suite_label(flags: tuple[str, ...], demo_noise: float = 0.0, demo_miss: float = 0.0) -> str:
+def suite_label(
+    env: str, flags: tuple[str, ...], demo_noise: float = 0.0, demo_miss: float = 0.0
+) -> str:
     """``method; demos; settings`` for a legend or a table row, e.g. ``demos + BC + Q-filter;
-    100 demos (noise 0.1); demo resets 0.5; --preset stacking``."""
+    100 demos (noise 0.1); demo resets 0.5; --preset stacking``. The method is
+    :mod:`herdemos.methods`' name for the config train.py resolves from the flags."""
+    config = suite_config(env, flags)
     parsed = parse_flags(flags)
-    parts = [method_name(flags)]
-    num_demo = int(parsed.options.get("num_demo", "0"))
-    if num_demo > 0:
+    parts = [method_of(config).label]
+    if config.demo.num_demo > 0:
         recorded = [f"noise {demo_noise:g}"] if demo_noise > 0 else []
         recorded += [f"missed grasps {demo_miss:g}"] if demo_miss > 0 else []
-        demos = f"{num_demo:,} demos" + (f" ({', '.join(recorded)})" if recorded else "")
-        if uses_demo_mirror(flags):
-            planes = parsed.sets.get("demo_mirror_planes", "default planes")
-            demos += f" + mirror images ({planes})"
+        demos = f"{config.demo.num_demo:,} demos" + (
+            f" ({', '.join(recorded)})" if recorded else ""
+        )
+        if config.demo.demo_mirror:
+            demos += f" + mirror images ({config.demo.demo_mirror_planes})"
         parts.append(demos)
-    shown = {"num_demo", "bc_loss", "q_filter", "demo_mirror"}
     parts += [
         f"{OPTION_NAMES.get(name, name)} {value}"
         for name, value in parsed.options.items()
-        if name not in shown
+        if name not in SPELLED_OUT
     ]
     parts += [f"--preset {parsed.preset}"] if parsed.preset else []
-    hidden = ("bc_only", "demo_mirror_planes")
-    parts += [f"{key}={value}" for key, value in parsed.sets.items() if key not in hidden]
+    parts += [
+        f"{key}={value}"
+        for key, value in parsed.sets.items()
+        if key.rpartition(".")[2] not in SPELLED_OUT
+    ]
     return "; ".join(parts)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmarks.suites.labels import suite_label
+from benchmarks.suites.labels import suite_config, suite_label
+from herdemos.config import Config
 
 CACHED_DEMO_EPISODES = 100
 """Clean demos train.py generates and caches itself when no --demo_file is given."""
@@ -60,6 +61,11 @@ class Suite:
         return f"{self.env}_noise{self.demo_noise:g}{miss}{count}.npz"
 
     @property
+    def config(self) -> Config:
+        """The config train.py resolves from the env and flags (see ``labels.suite_config``)."""
+        return suite_config(self.env, self.flags)
+
+    @property
     def label(self) -> str:
         """The readable method label, generated from the flags and demo settings."""
-        return suite_label(self.flags, self.demo_noise, self.demo_miss_prob)
+        return suite_label(self.env, self.flags, self.demo_noise, self.demo_miss_prob)
