@@ -198,24 +198,29 @@ def main(
     suites: tuple[str, ...], seeds: tuple[int, ...], epochs: int | None, list_only: bool
 ) -> None:
     """Run benchmark SUITES; each writes benchmarks/results/<suite>/training.json."""
-    if list_only or not suites:
-        for name, suite in SUITES.items():
-            seeds_text = " ".join(str(s) for s in suite.seeds)
-            click.echo(
-                f"{name:28s} {suite.env}, {suite.epochs} epochs x seeds {seeds_text}: {suite.label}"
-            )
-        for name in OTHER_SUITES:
-            click.echo(f"{name:24s} see benchmarks/throughput.py")
-        return
     unknown = [s for s in suites if s not in SUITES and s not in OTHER_SUITES]
-    if unknown:
+    if unknown and not list_only:
         raise click.BadParameter(f"unknown suite(s) {unknown}; see --list", param_hint="SUITES")
     try:
+        if list_only or not suites:
+            list_suites()
+            return
         for name in suites:
             run_suite(name, seeds, epochs)
         update_index({SUITES[name].group for name in suites if name in SUITES})
-    except HerdemosError as e:
+    except HerdemosError as e:  # also a suite whose declared flags train.py would refuse
         raise click.ClickException(str(e)) from None
+
+
+def list_suites() -> None:
+    """One line per suite: its env, budget, seeds and label."""
+    for name, suite in SUITES.items():
+        seeds_text = " ".join(str(s) for s in suite.seeds)
+        click.echo(
+            f"{name:28s} {suite.env}, {suite.epochs} epochs x seeds {seeds_text}: {suite.label}"
+        )
+    for name in OTHER_SUITES:
+        click.echo(f"{name:24s} see benchmarks/throughput.py")
 
 
 def reproducing_command(name: str, seeds: tuple[int, ...], epochs: int | None) -> list[str]:

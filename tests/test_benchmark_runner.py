@@ -269,6 +269,27 @@ def test_help_and_list_tell_the_true_default_seeds():
     assert "seeds 0:" in listing  # the one-seed suites
 
 
+def test_list_names_a_suites_method_from_its_flags_and_refuses_bad_flags_in_one_line(
+    monkeypatch,
+):
+    from benchmarks import run
+    from benchmarks.suites import Suite
+
+    bc = Suite("FetchPush-v4", ("--method", "bc", "--num_demo", "100"), 5, "g")
+    monkeypatch.setattr(run, "SUITES", {"mine": bc})
+    listing = CliRunner().invoke(run.main, ["--list"])
+    assert listing.exit_code == 0, listing.output
+    assert listing.output.splitlines()[0].endswith(": BC only; 100 demos")
+    refused = Suite("FetchPush-v4", ("--method", "bc"), 5, "g")
+    monkeypatch.setattr(run, "SUITES", {"mine": refused})
+    result = CliRunner().invoke(run.main, ["--list"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines() == [
+        "Error: suite flags --method bc: --method bc needs demonstrations: pass --num_demo N "
+        "(N > 0)"
+    ]
+
+
 def test_the_commands_in_the_runner_docstring_work():
     """They are what people copy: each must name the module form and a suite that exists."""
     from benchmarks import run

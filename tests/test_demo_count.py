@@ -87,16 +87,15 @@ def test_the_declared_group_differs_only_in_its_demos():
     """Every suite of the live demo-count group trains Stack3 on the same noisy demos and
     says in its data how many it loads; mirror images only ever add to 100 demos."""
     from benchmarks.demo_count import group_suites
-    from benchmarks.suites import SUITES, parse_flags, uses_demo_mirror
+    from benchmarks.suites import SUITES
     from benchmarks.suites.stacking import DEMO_COUNT
 
     group = group_suites(SUITES, DEMO_COUNT)
     assert len(group) >= 6
     for member in group.values():
-        options = parse_flags(member.flags).options
-        assert options["num_demo"] == str(member.demo_episodes)
+        assert member.config.demo.num_demo == member.demo_episodes
         assert member.env == "FetchStack3-Step-v1" and member.demo_noise == 0.1
-        if uses_demo_mirror(member.flags):
+        if member.config.demo.demo_mirror:
             assert member.demo_episodes == 100
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from herdemos.config import Config, with_overrides
 from herdemos.experiment import train
 from herdemos.experiment.flags import TrainFlags
-from herdemos.experiment.resolve import resolve_config, resume_config
+from herdemos.experiment.resolve import config_from_command_line, resolve_config, resume_config
 from herdemos.methods import METHODS, method_label, method_of
 from herdemos.util import HerdemosError
 
@@ -84,6 +84,27 @@ def test_method_agrees_with_a_repeated_switch_and_keeps_other_settings():
 def test_contradictions_and_switches_that_make_no_method_are_one_line_errors(argv, message):
     result = CliRunner().invoke(train.main, argv)
     assert_one_line_error(result, message)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--method", "bc", "--num_demo", "5", "--preset", "stacking", "--set", "polyak=0.7"],
+        ["--env", "FetchReach-v4", "--num_demo", "5", "--bc_loss", "1", "--demo_mirror", "1"],
+    ],
+)
+def test_a_command_line_read_as_data_resolves_to_the_config_train_py_trains_with(argv):
+    assert config_from_command_line(argv) == resolved(argv)
+
+
+def test_a_command_line_read_as_data_refuses_what_train_py_refuses_in_one_line():
+    with pytest.raises(HerdemosError, match=r"^--q_filter 1 needs --bc_loss 1"):
+        config_from_command_line(["--q_filter", "1", "--num_demo", "5"])
+    with pytest.raises(HerdemosError, match=r"^Invalid value for '--bc_loss': 2 is not in"):
+        config_from_command_line(["--bc_loss", "2"])
+    with pytest.raises(HerdemosError, match=r"^No such option '--bc_los'. Did you mean '--bc_l"):
+        config_from_command_line(["--bc_los", "1"])
 
 
 @pytest.mark.parametrize("bc_loss", [False, True])

@@ -10,8 +10,9 @@ import pytest
 
 from benchmarks.index import OTHER_FOLDERS, groups, index_markdown
 from benchmarks.report import RESULTS, TRAINING
-from benchmarks.suites import FAMILIES, SUITES, Suite, parse_flags, suite_label
-from experiment.config import PRESETS
+from benchmarks.suites import FAMILIES, SUITES, Suite, parse_flags, suite_config, suite_label
+from herdemos.methods import METHODS
+from herdemos.util import HerdemosError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_labels_are_generated_from_the_flags_never_typed():
     assert "label" not in {f.name for f in dataclasses.fields(Suite)}
     base = Suite("FetchStack2-Step-v1", ("--num_demo", "100", "--bc_loss", "1"), 1, "g")
-    assert base.label == "demos + BC (no Q-filter); 100 demos"
+    assert base.label == "demos + BC; 100 demos"
     tuned = dataclasses.replace(
         base,
         flags=(*base.flags, "--q_filter", "1", "--demo_reset_prob", "0.5", "--preset", "stacking"),
@@ -28,8 +29,39 @@ def test_labels_are_generated_from_the_flags_never_typed():
     assert tuned.label == (
         "demos + BC + Q-filter; 100 demos (noise 0.1); demo resets 0.5; --preset stacking"
     )
-    assert suite_label(("--num_demo", "0")) == "HER only"
-    assert suite_label(("--num_demo", "300", "--set", "bc_only=1")) == "BC only; 300 demos"
+    env = "FetchPickAndPlace-v4"
+    assert suite_label(env, ("--num_demo", "0")) == "HER only"
+    assert suite_label(env, ("--num_demo", "300", "--set", "bc_only=1")) == "BC only; 300 demos"
+    mirrored = ("--num_demo", "100", "--demo_mirror", "1", "--set", "ddpg.polyak=0.9")
+    assert suite_label(env, mirrored, demo_miss=0.2) == (
+        "demos in replay; 100 demos (missed grasps 0.2) + mirror images (x,y,diagonal); "
+        "ddpg.polyak=0.9"
+    )
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_the_method_in_a_label_is_the_one_train_py_resolves_named_as_methods_py_names_it(name):
+    """--method and the seed's switches give one label, methods.py's, and the method's flags
+    are not repeated after it."""
+    method = METHODS[name]
+    demos = ("--num_demo", "100" if method.demos else "0")
+    switches = ("--bc_loss", str(int(method.bc_loss)), "--q_filter", str(int(method.q_filter)))
+    switches += ("--set", f"bc_only={int(method.bc_only)}")
+    env = "FetchPush-v4"
+    by_method = suite_label(env, (*demos, "--method", name))
+    assert by_method == suite_label(env, (*demos, *switches))
+    assert by_method == method.label + ("; 100 demos" if method.demos else "")
+    assert suite_config(env, (*demos, "--method", name)) == suite_config(env, (*demos, *switches))
+
+
+def test_a_suite_whose_flags_train_py_refuses_has_a_one_line_error_naming_them():
+    refused = Suite("FetchPush-v4", ("--num_demo", "100", "--q_filter", "1"), 1, "g")
+    with pytest.raises(HerdemosError, match=r"^suite flags --num_demo 100 --q_filter 1: --q_filt"):
+        _ = refused.label
+    with pytest.raises(HerdemosError, match="--method bc needs demonstrations"):
+        suite_label("FetchPush-v4", ("--method", "bc"))
+    with pytest.raises(HerdemosError, match="'--num_demo'"):
+        suite_label("FetchPush-v4", ("--num_demo", "many"))
 
 
 def test_flags_that_are_not_name_value_pairs_are_refused():
@@ -37,32 +69,14 @@ def test_flags_that_are_not_name_value_pairs_are_refused():
         parse_flags(("--num_demo", "100", "stray"))
 
 
-def settings(flags) -> dict:
-    """What train.py would set from these flags: the preset's values, then --set, then the
-    options (the later a source, the stronger), with numbers and booleans compared as floats."""
-
-    def value(text):
-        if str(text) in ("True", "False"):
-            return float(str(text) == "True")
-        try:
-            return float(text)
-        except ValueError:
-            return str(text)
-
-    parsed = parse_flags(tuple(flags))
-    out = {k: value(v) for k, v in PRESETS.get(parsed.preset, {}).items()}
-    out |= {k: value(v) for k, v in parsed.sets.items()}
-    return out | {k: value(v) for k, v in parsed.options.items()}
-
-
 @pytest.mark.parametrize("name", [n for n in SUITES if (RESULTS / n / TRAINING).exists()])
 def test_each_suite_declares_what_its_results_were_trained_with(name):
-    """Same env, settings (a preset may stand for the --set flags it equals), demos, seeds,
+    """Same env, config (so a preset may stand for the --set flags it equals), demos, seeds,
     and the epoch budget actually run."""
     suite = SUITES[name]
     data = json.loads((RESULTS / name / TRAINING).read_text())
     assert suite.env == data["env"]
-    assert settings(suite.flags) == settings(data["train_flags"])
+    assert suite.config == suite_config(data["env"], tuple(data["train_flags"]))
     assert suite.epochs == data["epochs"] and list(suite.seeds) == data["seeds"]
     assert suite.demo_noise == (data.get("demo_noise") or 0.0)
     assert suite.demo_miss_prob == (data.get("demo_miss_prob") or 0.0)
