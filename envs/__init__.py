@@ -33,6 +33,16 @@ import gymnasium as gym
 MIN_BLOCKS = 2
 MAX_BLOCKS = 6
 
+GRIPPER_OBS = 10
+"""Stacking observation floats before the first block: grip position, fingers, grip velocity,
+finger velocities. The env (:mod:`herdemos.envs.stack`) writes this layout and the stacking
+controller reads it; both take it from here."""
+BLOCK_OBS = 15
+"""Stacking observation floats per block: position, position relative to the grip, Euler
+rotation, linear and angular velocity."""
+BLOCK_HALF_SIZE = 0.025
+"""Half the block edge (metres), the size of Fetch's pick-and-place block."""
+
 STEPS_PER_BLOCK = 50
 """Episode length per block, the Fetch pick-and-place horizon (one pick and place per block)."""
 
@@ -133,6 +143,9 @@ register_stack_envs()
 register_wam_envs()
 
 __all__ = [
+    "BLOCK_HALF_SIZE",
+    "BLOCK_OBS",
+    "GRIPPER_OBS",
     "FETCH_ENTRY_POINTS",
     "MAX_BLOCKS",
     "MIN_BLOCKS",

@@ -16,10 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from herdemos.envs import BLOCK_HALF_SIZE
 from herdemos.envs.robotics import robot_env
-
-BLOCK_HALF_SIZE = 0.025
-"""Half the block edge (metres), the size of Fetch's pick-and-place block."""
 
 BLOCK_SIZE = 2 * BLOCK_HALF_SIZE
 """Vertical spacing of the tower targets: one block edge."""

@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils.ezpickle import EzPickle
 
-from herdemos.envs import MAX_BLOCKS, MIN_BLOCKS
+from herdemos.envs import BLOCK_OBS, GRIPPER_OBS, MAX_BLOCKS, MIN_BLOCKS
 from herdemos.envs.robotics import MujocoFetchEnv, rotations
 from herdemos.envs.scene import (
     BLOCK_SIZE,
@@ -128,12 +128,6 @@ def stack_reward(
     if reward_type == "step":
         return -missing.sum(axis=-1).astype(np.float32)
     raise ValueError(f"reward_type must be one of {REWARD_TYPES}, not {reward_type!r}")
-
-
-GRIPPER_OBS = 10
-"""Observation floats before the first block: grip position, fingers, grip velocity, fingers."""
-BLOCK_OBS = 15
-"""Observation floats per block (see the module docstring)."""
 
 
 def stack_reflection(n_blocks: int, axis: int, centre: float) -> Reflection:

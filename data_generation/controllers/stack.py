@@ -1,9 +1,12 @@
 """Block stacking controller for herdemos' FetchStackN envs (any number of blocks).
 
-Holds the FetchStack observation layout and its parser (:class:`StackState`,
-:func:`parse_stack_obs`), the block and finger geometry, and :class:`StackController`, a
-planner of pick-and-place sub-tasks. It has its own module because, unlike the other tasks, it
-reads a different observation layout and must plan around several blocks.
+Holds the parser of the FetchStack observation (:class:`StackState`, :func:`parse_stack_obs`;
+the layout itself is declared in :mod:`herdemos.envs`), the finger geometry, and
+:class:`StackController`, a planner of pick-and-place sub-tasks. It has its own module because,
+unlike the other tasks, it reads a different observation layout and must plan around several
+blocks. It is longer than the other modules because it is one state machine (approach,
+descend, grasp, lift, carry, lower, release, retreat, for each block, with blocks in the way
+parked and missed grasps retried) whose phases share its state and geometry.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from herdemos.data_generation.controllers.common import (
     move_toward,
     planar_distance,
 )
+from herdemos.envs import BLOCK_HALF_SIZE, BLOCK_OBS, GRIPPER_OBS
 
 STACK_ENV_PREFIX = "FetchStack"
 """Name prefix of herdemos' stacking envs (``FetchStack3-v1``, ``FetchStack3-Step-v1`` ...)."""
@@ -30,17 +34,7 @@ STACK_ENV_PREFIXES = (STACK_ENV_PREFIX, "WAMStack")
 """Name prefixes of every stacking env: Fetch's and the WAM's (``WAMStack2-v1``) share the
 observation layout, the block size and the gripper, so one controller serves both."""
 
-STACK_GRIPPER_DIMS = 10
-"""Leading entries of a FetchStack observation: grip position, fingers, grip and finger speeds."""
-
-STACK_BLOCK_DIMS = 15
-"""Entries per block in a FetchStack observation: position, position relative to the grip,
-Euler rotation, linear and angular velocity."""
-
-BLOCK_HALF = 0.025
-"""Half the edge (metres) of the Fetch blocks."""
-
-BLOCK_EDGE = 2 * BLOCK_HALF
+BLOCK_EDGE = 2 * BLOCK_HALF_SIZE
 
 FINGER_FACE_OFFSET = 0.0009
 """Distance (metres) of a finger's inner face from the gripper centre line at joint position 0:
@@ -53,7 +47,7 @@ def stack_block_count(dim_o: int) -> int:
     Raises:
         ValueError: ``dim_o`` does not have that form.
     """
-    blocks, rest = divmod(dim_o - STACK_GRIPPER_DIMS, STACK_BLOCK_DIMS)
+    blocks, rest = divmod(dim_o - GRIPPER_OBS, BLOCK_OBS)
     if blocks < 1 or rest:
         raise ValueError(f"observation length {dim_o} is not 10 + 15 N for a FetchStack env")
     return blocks
@@ -94,7 +88,7 @@ def parse_stack_obs(obs: dict[str, np.ndarray]) -> StackState:
     """
     flat = np.asarray(obs["observation"], dtype=np.float64)
     n_blocks = stack_block_count(flat.shape[0])
-    per_block = flat[STACK_GRIPPER_DIMS:].reshape(n_blocks, STACK_BLOCK_DIMS)
+    per_block = flat[GRIPPER_OBS:].reshape(n_blocks, BLOCK_OBS)
     targets = np.asarray(obs["desired_goal"], dtype=np.float64).reshape(n_blocks, 3)
     return StackState(
         grip_pos=flat[0:3],
@@ -112,7 +106,7 @@ def finger_opening(yaw: float, slack: float) -> float:
     there. Opening just that far, instead of fully (6.5 cm from the centre line to the outer
     pad face), keeps the pads off neighbouring blocks, which may start 7 cm away.
     """
-    half_width = BLOCK_HALF * (abs(np.cos(yaw)) + abs(np.sin(yaw)))
+    half_width = BLOCK_HALF_SIZE * (abs(np.cos(yaw)) + abs(np.sin(yaw)))
     return float(np.clip(half_width + slack - FINGER_FACE_OFFSET, 0.0, 0.05))
 
 
@@ -351,11 +345,11 @@ class StackController:
             for j in range(level + 1, state.n_blocks)
             if (
                 planar_distance(state.blocks[j], block) < BLOCK_EDGE
-                and state.blocks[j][2] > block[2] + BLOCK_HALF
+                and state.blocks[j][2] > block[2] + BLOCK_HALF_SIZE
             )
             or (
                 self._crowds(state.n_blocks, state.blocks[j], spot)
-                and state.blocks[j][2] > spot[2] - BLOCK_HALF
+                and state.blocks[j][2] > spot[2] - BLOCK_HALF_SIZE
             )
         ]
         return max(blocking, key=lambda j: state.blocks[j][2]) if blocking else None
@@ -388,7 +382,7 @@ class StackController:
         The hand grasps a table block with its grip site at the block centre, when the tower
         may stand ``n_blocks - 1`` blocks high, i.e. up to this height above the grip site.
         """
-        tower_top = (n_blocks - 1) * BLOCK_EDGE - BLOCK_HALF
+        tower_top = (n_blocks - 1) * BLOCK_EDGE - BLOCK_HALF_SIZE
         reach = [np.array([x, y]) for bottom, x, y in self.HAND_PARTS if bottom < tower_top]
         return np.max(reach, axis=0) + self.NEIGHBOUR_REACH
 
@@ -475,7 +469,7 @@ class StackController:
         """Whether another block is level with ``block`` and within reach of open fingers."""
         offsets = np.abs(np.delete(state.blocks, block, axis=0) - state.blocks[block])
         near = np.all(offsets[:, :2] < self.OPEN_FINGER_REACH, axis=1)
-        return bool(np.any(near & (offsets[:, 2] < BLOCK_EDGE - BLOCK_HALF / 2)))
+        return bool(np.any(near & (offsets[:, 2] < BLOCK_EDGE - BLOCK_HALF_SIZE / 2)))
 
     def _approach(self, state: StackState, move: _Move) -> np.ndarray | None:
         """Moves above the block at travel height, rising first if low (so the straight path
