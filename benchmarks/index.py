@@ -34,6 +34,7 @@ INDEX = "README.md"
 """The index's file name in the results folder."""
 OTHER_FOLDERS = {
     "throughput": "learner, rollout and MPI throughput (`python -m benchmarks.run throughput`)",
+    "test-suite": "the README's test command timed from a fresh clone",
     "archive": "retired suites and figures, under their old names",
     "analysis": "analyses of policies no suite trained (created when needed)",
 }
