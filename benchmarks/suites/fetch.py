@@ -47,7 +47,7 @@ SUITES: dict[str, Suite] = {
 }
 
 REFERENCES: dict[str, tuple[tuple[str, float, float], ...]] = {
-    # What the original project's README reported for FetchPickAndPlace (one worker, epochs of
+    # What the original project's README reported for FetchPickAndPlace (one MPI rank, epochs of
     # 1,000 env steps), drawn as points on the comparison's figure.
     "pickplace-methods": (
         ("original README: demos, ~0.95 at ~375k steps", 375_000, 0.95),
