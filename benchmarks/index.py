@@ -27,6 +27,7 @@ from benchmarks.report import (
     seed_mean_curve,
     window_means,
 )
+from benchmarks.seeds import OUTPUT as SEEDS_OUTPUT
 from benchmarks.suites import FAMILIES, REFERENCES, Suite
 from herdemos.util import HerdemosError, atomic_write_text
 
@@ -93,10 +94,19 @@ def headline(folder: Path) -> tuple[str, str]:
     """
     training = read_json(folder / TRAINING)
     evaluation = read_json(folder / EVALUATION)
+    over_seeds = read_json(folder / SEEDS_OUTPUT)
     minutes = "–"
     if training is not None:
         summary = run_summary(training)
         minutes = f"{summary['minutes']:.0f}"
+    if over_seeds is not None:
+        low, high = over_seeds["seed_mean_ci95"] or over_seeds["pooled"]["ci95"]
+        n, pooled = len(over_seeds["seeds"]), over_seeds["pooled"]
+        return (
+            f"**{over_seeds['seed_mean']:.2f}** ({low:.2f}–{high:.2f} over seeds) held-out, "
+            f"mean of {n} seeds × {pooled['episodes'] // n} episodes",
+            minutes,
+        )
     if evaluation is not None:
         report, chosen = evaluation["report"], evaluation["chosen"]
         low, high = report["ci95"]
@@ -137,7 +147,10 @@ def index_markdown(folder: Path, families: Families) -> str:
         "`eval.json` and `eval.png` where it was evaluated (`python -m benchmarks.evaluate "
         "SUITE`: the policy chosen on selection episodes, its success on fresh episodes with "
         "a 95% confidence interval), and analyses (`failures-*.json`, `actor-gap-*.json`). "
-        "The headline is the held-out success where an evaluation exists, else the test "
+        "With `eval-seed<N>.json` per training seed, `python -m benchmarks.seeds SUITE` writes "
+        "`eval-seeds.json`: the mean over seeds with a 95% t interval over seeds, which is then "
+        "the headline. "
+        "Otherwise the headline is the held-out success where an evaluation exists, else the test "
         "success during training (10 episodes per epoch). Minutes: seed-mean wall-clock time "
         "of the budget on 2 cores.",
         "",
