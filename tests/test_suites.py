@@ -88,7 +88,7 @@ def test_push_and_slide_have_the_methods_recipe():
     assert (SUITES["push"].env, SUITES["push"].flags, SUITES["push"].epochs) == (
         "FetchPush-v4",
         recipe,
-        40,
+        80,
     )
     assert (SUITES["slide"].env, SUITES["slide"].flags, SUITES["slide"].epochs) == (
         "FetchSlide-v4",

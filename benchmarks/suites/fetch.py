@@ -15,7 +15,7 @@ which is where the Q-filter is meant to matter."""
 
 SUITES: dict[str, Suite] = {
     "reach": Suite("FetchReach-v4", ("--num_demo", "0"), 10, "reach"),
-    "push": Suite("FetchPush-v4", METHOD, 40, "push"),
+    "push": Suite("FetchPush-v4", METHOD, 80, "push"),
     "slide": Suite("FetchSlide-v4", METHOD, 40, "slide"),
     "pickplace": Suite("FetchPickAndPlace-v4", METHOD, 30, "pickplace-methods"),
     "pickplace-resets": Suite(
