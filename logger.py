@@ -26,9 +26,11 @@ class ProgressLog:
 
     Args:
         logdir: the run folder.
-        tensorboard: also write TensorBoard event files under ``logdir/tb``.
-        purge_step: on resume, the first epoch to be written again; TensorBoard drops
-            events an interrupted session logged from this step on, so no epoch appears twice.
+        tensorboard: also write TensorBoard event files under ``logdir/tb``, with the row's
+            ``total_env_steps`` as the step.
+        purge_step: on resume, the first env step to be written again (the checkpoint's count
+            plus one); TensorBoard drops events an interrupted session logged from this step
+            on, so no epoch appears twice.
     """
 
     def __init__(
@@ -57,9 +59,11 @@ class ProgressLog:
         writer.writerows(self.rows)
         atomic_write_text(self.path, buf.getvalue())
         if self._tb is not None:
-            step = int(row.get("epoch", len(self.rows)))
+            # Env steps, not epochs, on the x-axis: runs with other --num_cpu, cycle or episode
+            # counts per epoch then line up.
+            step = int(row.get("total_env_steps", row.get("epoch", len(self.rows))))
             for key, value in row.items():
-                if key != "epoch" and isinstance(value, int | float) and math.isfinite(value):
+                if isinstance(value, int | float) and math.isfinite(value):
                     self._tb.add_scalar(key, value, step)
 
     def close(self) -> None:

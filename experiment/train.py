@@ -201,7 +201,9 @@ def train_in(
         atomic_write_text(path / "params.json", config.to_json() + "\n")
         echo(f"logging to {path}")
     progress = ProgressLog(
-        path, tensorboard=ranks.is_main, purge_step=trainer.state.epoch + 1 if resume else None
+        path,
+        tensorboard=ranks.is_main,
+        purge_step=trainer.state.total_env_steps + 1 if resume else None,
     )
     progress.restore(rows)
     try:

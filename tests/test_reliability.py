@@ -356,3 +356,26 @@ def test_a_stop_file_stops_training_like_ctrl_c_and_a_stale_one_is_refused(tmp_p
     assert err.strip().splitlines() == [
         f"Error: --stop_file {stop}: exists already, so training would stop at once; remove it"
     ]
+
+
+def test_tensorboard_steps_are_env_steps_and_a_resume_drops_the_lost_epochs(tmp_path):
+    """The x-axis is total env steps (runs with other rank or cycle counts line up); a resume
+    from the checkpoint at 2,000 steps drops what an interrupted session logged after it."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def row(epoch):
+        return {"epoch": epoch, "total_env_steps": 1000 * epoch, "test/success_rate": epoch / 10}
+
+    first = ProgressLog(tmp_path)
+    for epoch in (1, 2, 3):
+        first.write(row(epoch))
+    first.close()
+    time.sleep(1.1)  # event file names carry the second they were opened in
+    resumed = ProgressLog(tmp_path, purge_step=2000 + 1)
+    resumed.write({**row(3), "test/success_rate": 0.9})
+    resumed.close()
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    scalars = {e.step: e.value for e in events.Scalars("test/success_rate")}
+    assert scalars == pytest.approx({1000: 0.1, 2000: 0.2, 3000: 0.9})
+    assert [e.value for e in events.Scalars("epoch")] == [1, 2, 3]
