@@ -31,7 +31,19 @@ class EnvInfo:
         horizon = env.spec.max_episode_steps if env.spec else None
         if not horizon:
             raise HerdemosError(f"--env {env_id}: the env declares no max_episode_steps")
+        low = np.asarray(env.action_space.low, np.float64)
         high = np.asarray(env.action_space.high, np.float64)
+        # The actor's output is max_u * tanh(.) in every dimension: one symmetric bound.
+        if not (
+            np.all(np.isfinite(high))
+            and np.allclose(low, -high)
+            and np.allclose(high, high.flat[0])
+        ):
+            raise HerdemosError(
+                f"--env {env_id}: action box low {low.tolist()} high {high.tolist()}; herdemos "
+                "needs the same symmetric bound in every dimension (wrap the env in "
+                "gymnasium.wrappers.RescaleAction(env, -1.0, 1.0))"
+            )
         return cls(
             env_id=env_id,
             dim_o=int(spaces["observation"].shape[0]),

@@ -117,3 +117,23 @@ def test_demo_env_check_0_trains_on_demos_of_another_env(tmp_path):
     with open(logdir / "progress.csv") as f:
         assert [int(row["epoch"]) for row in csv.DictReader(f)] == [1]
     assert json.loads((logdir / "params.json").read_text())["demo"]["demo_env_check"] is False
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [([-1.0, -0.5], [1.0, 1.0]), ([-2.0, -2.0], [2.0, 1.0]), ([0.0, 0.0], [1.0, 1.0])],
+)
+def test_an_action_box_without_one_symmetric_bound_is_one_line(point_env_id, low, high):
+    """The actor acts in max_u * tanh: an asymmetric box would be read wrongly, silently."""
+    import gymnasium as gym
+
+    from herdemos.env_info import EnvInfo
+
+    env = make_env(point_env_id)
+    wrapped = gym.wrappers.RescaleAction(env, np.array(low), np.array(high))
+    with pytest.raises(
+        HerdemosError, match=rf"--env {point_env_id}: action box low .*RescaleAction"
+    ):
+        EnvInfo.of(wrapped, point_env_id)
+    symmetric = gym.wrappers.RescaleAction(env, -2.0, 2.0)
+    assert EnvInfo.of(symmetric, point_env_id).max_u == 2.0
