@@ -19,10 +19,11 @@ from pathlib import Path
 
 import click
 
-from benchmarks.report import EVALUATION, RESULTS, provenance, save_figure
+from benchmarks.report import EVALUATION, RESULTS, save_figure
 from benchmarks.suites import SUITES, Suite
 from benchmarks.suites.stacking import DEMO_COUNT
 from herdemos.methods import method_of
+from herdemos.provenance import provenance
 from herdemos.util import HerdemosError, atomic_write_json
 
 STEM = "demo-count"

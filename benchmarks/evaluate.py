@@ -30,8 +30,9 @@ import click
 
 from benchmarks.evaluation_figure import chosen_name, plot_evaluation
 from benchmarks.held_out import evaluate_suite
-from benchmarks.report import RESULTS, provenance
+from benchmarks.report import RESULTS
 from benchmarks.suites import SUITES
+from herdemos.provenance import provenance
 from herdemos.rendering import check_forced_backend
 from herdemos.util import HerdemosError, atomic_write_json, check_output_file, os_error_line
 

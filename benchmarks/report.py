@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import platform
-import subprocess
-import sys
 import textwrap
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -44,44 +39,6 @@ def analysis_path(policy_file: str | os.PathLike, file_name: str) -> Path:
     except (ValueError, IndexError):
         suite = None
     return RESULTS / (suite if suite in SUITES else "analysis") / file_name
-
-
-def provenance(command: list[str]) -> dict[str, Any]:
-    """Command, git commit, machine and package versions, for every results file."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    packages = {}
-    for name in (
-        "herdemos",
-        "tensorflow-cpu",
-        "tensorflow",
-        "numpy",
-        "mujoco",
-        "gymnasium",
-        "gymnasium-robotics",
-        "mpi4py",
-    ):
-        with contextlib.suppress(PackageNotFoundError):
-            packages[name] = version(name)
-    return {
-        "command": " ".join(command),
-        "git_commit": commit,
-        "machine": {"cores": os.cpu_count(), "cpu_model": cpu, "python": sys.version.split()[0]},
-        "packages": packages,
-    }
 
 
 def first_reach(x: np.ndarray, y: np.ndarray, threshold: float) -> float | None:

@@ -20,9 +20,10 @@ from pathlib import Path
 import click
 
 from benchmarks.index import draw_figures, write_index
-from benchmarks.report import RESULTS, RUNS, provenance, summarize, write_training_results
+from benchmarks.report import RESULTS, RUNS, summarize, write_training_results
 from benchmarks.suites import FAMILIES, SUITES, Suite
 from herdemos.logger import read_progress
+from herdemos.provenance import provenance
 from herdemos.run_lock import refuse_if_locked
 from herdemos.util import HerdemosError, atomic_write_json
 

@@ -26,6 +26,7 @@ from herdemos.experiment.stopping import (
     stopped_marker,
 )
 from herdemos.logger import read_run_progress
+from herdemos.provenance import record_session
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, check_output_folder, os_error_line
 
@@ -199,6 +200,7 @@ def train_in(
         rows = [r for r in logged if r["epoch"] <= trainer.state.epoch]
     if ranks.is_main:
         atomic_write_text(path / "params.json", config.to_json() + "\n")
+        record_session(path, [Path(sys.executable).name, *sys.argv], config.demo.demo_file)
         echo(f"logging to {path}")
     progress = ProgressLog(
         path,

@@ -1,6 +1,7 @@
 """Subprocess smoke tests of the real command lines, CleanRL style: a few steps each."""
 
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -127,6 +128,14 @@ def test_train_with_demos_bc_and_q_filter(tmp_path):
         row = next(csv.DictReader(f))
     assert float(row["train/bc_loss"]) > 0
     assert 0.0 <= float(row["train/q_filter_frac"]) <= 1.0
+    # Provenance: the command, the versions and the demo file's hash, one entry per session.
+    (session,) = json.loads((logdir / "provenance.json").read_text())["sessions"]
+    assert "experiment/train.py" in session["command"] and "--q_filter 1" in session["command"]
+    assert session["packages"]["numpy"] == np.__version__
+    assert session["demo_file"] == {
+        "path": str(demo_file),
+        "sha256": hashlib.sha256(demo_file.read_bytes()).hexdigest(),
+    }
 
 
 @pytest.mark.parametrize(
