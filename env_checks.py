@@ -2,8 +2,9 @@
 
 Checks that need only the config are ``validate`` in the config module; the shapes and horizon of
 a demo file are checked against the env's :class:`~herdemos.env_info.EnvInfo` while it is loaded
-(:func:`herdemos.demos.load_demos`). What needs the env itself is here: its mirror planes, its
-simulator state for demo resets, and the env a demo file was recorded in. ``train.py`` runs
+(:func:`herdemos.demos.load_demos`). What needs the env itself is here: a ``compute_reward`` that
+takes batches, its mirror planes, its simulator state for demo resets, and the env a demo file
+was recorded in. ``train.py`` runs
 :func:`check_against_env` on a probe env before it starts any MPI rank or makes any folder, so
 each mistake is one line.
 """
@@ -14,6 +15,7 @@ import os
 from typing import TYPE_CHECKING
 
 import gymnasium as gym
+import numpy as np
 
 from herdemos.sim_state import has_sim_state, sim_state_size
 from herdemos.util import HerdemosError
@@ -36,6 +38,7 @@ def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = Non
         HerdemosError: one line naming the flag or file and the problem.
     """
     env_id, demo = config.train.env, config.demo
+    check_vectorised_reward(env, env_id)
     if demo.demo_mirror:
         mirror_reflections(env, env_id, demo.demo_mirror_planes)
     if demo.demo_reset_prob > 0 and not has_sim_state(env):
@@ -61,6 +64,26 @@ def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = Non
                 f"{demos.sim_state.shape[-1]}, {env_id} needs {size} (demos from another env or "
                 "MuJoCo version?)"
             )
+
+
+def check_vectorised_reward(env: gym.Env, env_id: str, batch: int = 3) -> None:
+    """Refuses an env whose ``compute_reward`` does not take a batch of goals: HER relabels whole
+    batches with one call, so a per-goal function would fail (or broadcast) mid-training."""
+    dim_g = env.observation_space.spaces["desired_goal"].shape[0]
+    goals = np.zeros((batch, dim_g))
+    info = {"is_success": np.zeros((batch, 1))}  # what HER passes: the batch's stored flags
+    try:
+        reward = np.asarray(env.unwrapped.compute_reward(goals, goals + 1.0, info))
+    except Exception as e:  # noqa: BLE001  (any failure of the env's own code is this one error)
+        raise HerdemosError(
+            f"--env {env_id}: compute_reward fails on a batch of {batch} goals "
+            f"({type(e).__name__}: {e}); HER calls it on whole batches (see docs/envs.md)"
+        ) from None
+    if reward.shape != (batch,):
+        raise HerdemosError(
+            f"--env {env_id}: compute_reward returned shape {reward.shape} for {batch} goals, "
+            f"not ({batch},); HER calls it on whole batches (see docs/envs.md)"
+        )
 
 
 def check_demo_env(recorded: object, env_id: str, source: str | os.PathLike) -> None:

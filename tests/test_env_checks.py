@@ -3,6 +3,7 @@ env a demo file was recorded in is checked unless --set demo_env_check=0."""
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -137,3 +138,23 @@ def test_an_action_box_without_one_symmetric_bound_is_one_line(point_env_id, low
         EnvInfo.of(wrapped, point_env_id)
     symmetric = gym.wrappers.RescaleAction(env, -2.0, 2.0)
     assert EnvInfo.of(symmetric, point_env_id).max_u == 2.0
+
+
+@pytest.mark.parametrize(
+    ("reward", "message"),
+    [
+        (lambda ag, g, info: float(np.linalg.norm(ag - g) < 0.05) - 1.0, r"shape \(\) for 3"),
+        (
+            lambda ag, g, info: -1.0 if np.linalg.norm(ag - g, axis=-1) > 0.05 else 0.0,
+            "fails on a batch of 3 goals",
+        ),
+        (lambda ag, g, info: np.zeros((len(ag), 1)), r"returned shape \(3, 1\) for 3 goals"),
+    ],
+)
+def test_a_compute_reward_that_is_not_vectorised_is_one_line(point_env_id, reward, message):
+    """HER relabels whole batches with one compute_reward call: checked before any training."""
+    env = make_env(point_env_id)
+    env.unwrapped.compute_reward = reward
+    text = refused(config(point_env_id), env)
+    assert text.startswith(f"--env {point_env_id}: compute_reward")
+    assert re.search(message, text)
