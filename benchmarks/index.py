@@ -100,10 +100,12 @@ def headline(folder: Path) -> tuple[str, str]:
         summary = run_summary(training)
         minutes = f"{summary['minutes']:.0f}"
     if over_seeds is not None:
-        low, high = over_seeds["seed_mean_ci95"] or over_seeds["pooled"]["ci95"]
         n, pooled = len(over_seeds["seeds"]), over_seeds["pooled"]
+        # One seed has no spread over seeds: its interval is then the episodes' (Wilson).
+        over = "over seeds" if over_seeds["seed_mean_ci95"] else "over episodes"
+        low, high = over_seeds["seed_mean_ci95"] or pooled["ci95"]
         return (
-            f"**{over_seeds['seed_mean']:.2f}** ({low:.2f}–{high:.2f} over seeds) held-out, "
+            f"**{over_seeds['seed_mean']:.2f}** ({low:.2f}–{high:.2f} {over}) held-out, "
             f"mean of {n} seeds × {pooled['episodes'] // n} episodes",
             minutes,
         )

@@ -69,3 +69,13 @@ def test_the_index_headline_is_the_mean_over_seeds(tmp_path):
     text, minutes = headline(tmp_path)
     assert text.startswith("**0.60** (0.35–0.85 over seeds) held-out, mean of 3 seeds × 200")
     assert minutes == "–"  # no training.json in the folder
+
+
+def test_one_seed_s_index_headline_names_the_episodes_interval(tmp_path):
+    from benchmarks.index import headline
+
+    write_eval(tmp_path, 0, 100)
+    data = {"suite": "x", **seeds.summary(seeds.seed_results(tmp_path))}
+    (tmp_path / seeds.OUTPUT).write_text(json.dumps(data))
+    text, _ = headline(tmp_path)
+    assert "over episodes) held-out, mean of 1 seeds" in text
