@@ -73,6 +73,11 @@ def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -
     try:
         stored = Config.from_dict(json.loads(params_file.read_text()))
     except FileNotFoundError:
+        if logdir.is_dir():  # a session killed before it wrote params.json trained nothing
+            raise HerdemosError(
+                f"--resume {logdir}: no params.json here, so no run started in it; start one "
+                f"with `python experiment/train.py --logdir {logdir}` and your flags"
+            ) from None
         raise HerdemosError(
             f"--resume {logdir}: no params.json here; is this a run folder?"
         ) from None
