@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from herdemos.bounded_files import Refused, loads_json, read_npz
 from herdemos.config import Config
 from herdemos.sim_state import env_rng_state, set_env_rng_state
 from herdemos.util import HerdemosError
@@ -181,16 +182,20 @@ def read_checkpoint_state(
     if not zipfile.is_zipfile(path):
         raise HerdemosError(f"{path}: not an .npz checkpoint (damaged or truncated)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        arrays = read_npz(path)
+    except Refused as e:
+        raise HerdemosError(f"{path}: unreadable checkpoint ({e})") from None
     except Exception as e:  # zip/zlib/format errors of many types from a damaged file
         raise HerdemosError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
     if "meta" not in arrays:
         raise HerdemosError(f"{path}: checkpoint lacks its 'meta' record")
+    text = arrays.pop("meta")
     try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except (json.JSONDecodeError, TypeError, ValueError):
-        raise HerdemosError(f"{path}: checkpoint 'meta' is not valid JSON") from None
+        if text.dtype.kind != "U" or text.ndim != 0:
+            raise Refused("not a string")
+        meta = loads_json(str(text))
+    except Refused as e:
+        raise HerdemosError(f"{path}: checkpoint 'meta' is not valid JSON ({e})") from None
     if not isinstance(meta, dict):
         raise HerdemosError(f"{path}: checkpoint 'meta' must be a JSON object")
     return arrays, meta
