@@ -72,12 +72,24 @@ class EpisodeBuffer:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restores :meth:`state_dict` output into a buffer built with the same shapes."""
-        size, next_index, n_stored = (int(x) for x in state["meta"])
-        if size > self.capacity:
+        """Restores :meth:`state_dict` output into a buffer built with the same shapes.
+
+        Raises:
+            ValueError: the state does not fit this buffer (checked before anything changes).
+        """
+        meta = np.asarray(state["meta"])
+        if meta.shape != (3,) or meta.dtype.kind not in "iu":
+            raise ValueError("buffer bookkeeping must be 3 integers")
+        size, next_index, n_stored = (int(x) for x in meta)
+        if not (0 <= size <= self.capacity and 0 <= next_index < self.capacity and n_stored >= 0):
             raise ValueError(
-                f"checkpoint holds {size} episodes, buffer capacity is {self.capacity}"
+                f"buffer bookkeeping {size, next_index, n_stored} does not fit a capacity of "
+                f"{self.capacity} episodes"
             )
+        for key, array in self.storage.items():
+            saved = np.asarray(state[f"storage/{key}"])
+            if saved.shape != (size, *array.shape[1:]) or saved.dtype.kind != "f":
+                raise ValueError(f"buffer {key!r} of shape {saved.shape}, not {size} episodes")
         for key, array in self.storage.items():
             array[:size] = state[f"storage/{key}"]
         self.size, self.next_index, self.n_transitions_stored = size, next_index, n_stored
