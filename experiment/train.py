@@ -63,6 +63,10 @@ def main(**options: Any) -> None:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(os_error_line(e)) from None
+    except MemoryError:  # past check_memory's estimates, e.g. other programs hold the memory
+        raise click.ClickException(
+            "out of memory: lower buffer_size, hidden or batch_size (--set), or free memory"
+        ) from None
     sys.exit(code)
 
 
@@ -121,11 +125,13 @@ def run(
     from herdemos.env_checks import check_against_env
     from herdemos.env_info import EnvInfo
     from herdemos.environment import make_env
+    from herdemos.memory_check import check_memory
 
     # What does not fit the env is one line here, before any rank starts or folder is made.
     probe = make_env(config.train.env)
     try:
         info = EnvInfo.of(probe, config.train.env)
+        check_memory(config, info)  # sizes that cannot fit, before any allocation
         check_against_env(config, probe)  # before demos are generated, which takes a while
         demos = None
         if launch:
