@@ -256,6 +256,7 @@ def fuzz_kind(kind: str, n: int, seed: int, timeout: float) -> dict[str, Any]:
         "slowest_input_s": round(slowest, 3),
         "worker_rss_at_start_mb": round(baseline, 1),
         "peak_rss_mb": round(peak, 1),
+        "peak_rss_above_start_mb": round(peak - baseline, 1),
         "problems": examples[:20],
     }
 
@@ -289,7 +290,13 @@ def main(argv: list[str] | None = None) -> None:
         "cores": os.cpu_count(),
         "timeout_s": args.timeout,
         "seconds": round(time.perf_counter() - start, 1),
-        "totals": {**totals, "peak_rss_mb": max(r["peak_rss_mb"] for r in results.values())},
+        "totals": {
+            **totals,
+            **{
+                k: max(r[k] for r in results.values())
+                for k in ("peak_rss_mb", "peak_rss_above_start_mb", "slowest_input_s")
+            },
+        },
         "kinds": results,
     }
     atomic_write_json(args.out, report)
