@@ -28,6 +28,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from herdemos.data_generation.controllers.cautious import (
+    CautiousPickAndPlaceController,
+    CautiousPushController,
+)
 from herdemos.data_generation.controllers.common import ScriptedController
 from herdemos.data_generation.controllers.original import (
     OriginalPickAndPlaceController,
@@ -73,6 +77,10 @@ _STYLED: dict[str, dict[str, Callable[[np.random.Generator | None], ScriptedCont
     "original": {
         "FetchPickAndPlace": OriginalPickAndPlaceController,
         "FetchPush": OriginalPushController,
+    },
+    "cautious": {
+        "FetchPickAndPlace": CautiousPickAndPlaceController,
+        "FetchPush": CautiousPushController,
     },
 }
 
