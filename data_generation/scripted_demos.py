@@ -17,6 +17,7 @@ from herdemos.data_generation.controllers import (
     make_controller,
     style_envs,
 )
+from herdemos.data_generation.controllers.common import StopsRecording
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo, reward_fn_of
 from herdemos.environment import make_env
@@ -47,6 +48,48 @@ class ScriptedActions:
         if self.noise > 0:
             u = u + self.noise * self.max_u * self.rng.standard_normal(u.shape)
         return np.clip(u, -self.max_u, self.max_u).astype(np.float32)
+
+    @property
+    def variable_length(self) -> bool:
+        """Whether the controllers end their recordings themselves (human-like demos)."""
+        return all(isinstance(c, StopsRecording) for c in self.controllers)
+
+    def lengths(self, horizon: int) -> np.ndarray:
+        """Each controller's recorded steps in the last episode (the horizon if it never
+        stopped)."""
+        steps = [
+            c.recorded_steps if isinstance(c, StopsRecording) else None for c in self.controllers
+        ]
+        return np.array([horizon if s is None else s for s in steps], np.int64)
+
+
+LENGTH = "length"
+"""Key of the per-episode lengths of demos shorter than T (the layout of ``herdemos.ragged``)."""
+
+
+def pad_after_lengths(episodes: dict[str, np.ndarray], lengths: np.ndarray) -> None:
+    """Turns the rows after each episode's end into padding, in place, and stores ``length``:
+    zeros in the T-row arrays, the final state repeated in the (T+1)-row ones.
+
+    Worked example, T = 4 and length 2: ``u`` rows 2, 3 become zeros; ``o`` rows 0..2 are the
+    recorded observations (row 2 follows the last action) and rows 3, 4 repeat row 2.
+    """
+    horizon = episodes["u"].shape[1]
+    for i, length in enumerate(lengths):
+        for array in episodes.values():
+            if array.shape[1] == horizon:
+                array[i, length:] = 0
+            else:
+                array[i, length + 1 :] = array[i, length]
+    episodes[LENGTH] = np.asarray(lengths, np.int64)
+
+
+def final_success(episodes: dict[str, np.ndarray]) -> np.ndarray:
+    """``is_success`` after each episode's last recorded step, (N,)."""
+    success = episodes["info_is_success"][..., 0]
+    if LENGTH not in episodes:
+        return success[:, -1]
+    return success[np.arange(len(success)), episodes[LENGTH] - 1]
 
 
 def _version(package: str) -> str | None:
@@ -110,10 +153,13 @@ def generate_demos(
             raise HerdemosError(
                 f"{env_id}: only {n_kept} successful episodes in {attempted} attempts"
             )
-        episodes = worker.generate_rollouts(actions).episodes
+        rollout = worker.generate_rollouts(actions)
+        episodes = rollout.episodes
+        if actions.variable_length:
+            pad_after_lengths(episodes, actions.lengths(info.horizon)[rollout.valid])
         attempted += n_envs
         if only_successful:
-            ok = episodes["info_is_success"][:, -1, 0] > 0.5
+            ok = final_success(episodes) > 0.5
             episodes = {k: v[ok] for k, v in episodes.items()}
         kept.append(episodes)
         n_kept += episodes["u"].shape[0]
@@ -124,8 +170,10 @@ def generate_demos(
     data = DemoData(stacked, sim_state)
     # Returns under the env's own reward, recomputed for the kept episodes.
     flags = {"is_success": stacked["info_is_success"]}  # as HER passes info, per transition
-    rewards = reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], flags)
-    returns = np.asarray(rewards).sum(axis=1)
+    rewards = np.asarray(reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], flags))
+    if LENGTH in stacked:  # only the recorded steps earn rewards
+        rewards = rewards * (np.arange(info.horizon) < stacked[LENGTH][:, None])
+    returns = rewards.sum(axis=1)
     data.metadata = {
         "env_id": env_id,
         "dim_o": info.dim_o,
@@ -140,7 +188,7 @@ def generate_demos(
         "miss_prob": miss_prob,
         "only_successful": only_successful,
         "attempted_episodes": attempted,
-        "success_rate": data.success_rate,
+        "success_rate": float(final_success(stacked).mean()),
         "mean_return": float(returns.mean()),
         "sim_state": "mj_getState(FULLPHYSICS|MOCAP_POS|MOCAP_QUAT|WARMSTART)" if record else None,
         "versions": {

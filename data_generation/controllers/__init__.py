@@ -33,6 +33,10 @@ from herdemos.data_generation.controllers.cautious import (
     CautiousPushController,
 )
 from herdemos.data_generation.controllers.common import ScriptedController
+from herdemos.data_generation.controllers.human import (
+    HumanPickAndPlaceController,
+    HumanPushController,
+)
 from herdemos.data_generation.controllers.original import (
     OriginalPickAndPlaceController,
     OriginalPushController,
@@ -81,6 +85,10 @@ _STYLED: dict[str, dict[str, Callable[[np.random.Generator | None], ScriptedCont
     "cautious": {
         "FetchPickAndPlace": CautiousPickAndPlaceController,
         "FetchPush": CautiousPushController,
+    },
+    "human": {
+        "FetchPickAndPlace": HumanPickAndPlaceController,
+        "FetchPush": HumanPushController,
     },
 }
 
