@@ -5,6 +5,8 @@ buffer's lengths survive a checkpoint."""
 import numpy as np
 import pytest
 
+from herdemos.assembly import episode_shapes
+from herdemos.env_info import EnvInfo
 from herdemos.her import her_probability, make_sample_her_transitions
 from herdemos.ragged import clear_padding, pad_episodes, sample_valid_steps
 from herdemos.replay_buffer import EpisodeBuffer
@@ -104,13 +106,9 @@ def test_without_lengths_the_random_stream_and_results_are_unchanged():
     assert rng_new.bit_generator.state == rng_old.bit_generator.state
 
 
-SHAPES = {
-    "o": (HORIZON + 1, 2),
-    "ag": (HORIZON + 1, 2),
-    "g": (HORIZON, 2),
-    "u": (HORIZON, 2),
-    "info_is_success": (HORIZON, 1),
-}
+SHAPES = episode_shapes(
+    EnvInfo("PointGoal-v0", dim_o=2, dim_g=2, dim_u=2, horizon=HORIZON, max_u=1)
+)
 
 
 def test_a_buffer_with_lengths_samples_valid_steps_and_counts_them():
