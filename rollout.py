@@ -129,6 +129,7 @@ class Rollout:
     n_demo_resets: int
     n_discarded: int = 0  # episodes dropped for a physics blow-up or a non-finite state
     n_steps: int = 0  # env steps taken, discarded episodes included
+    valid: np.ndarray | None = None  # (n_envs,) bool: the envs whose episodes are in `episodes`
 
 
 class RolloutWorker:
@@ -268,6 +269,7 @@ class RolloutWorker:
             n_demo_resets=sum(int(s[1]) for s in starts),
             n_discarded=int((~valid).sum()),
             n_steps=n * horizon,
+            valid=valid,
         )
 
 
