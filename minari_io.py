@@ -99,8 +99,9 @@ def dataset_folder(source: str | os.PathLike) -> Path:
     folder = root / str(source) / "data"
     if not (folder / "metadata.json").is_file():
         raise HerdemosError(
-            f"{source}: no Minari dataset of this id in {root} (set by MINARI_DATASETS_PATH); "
-            f"herdemos never downloads: `minari download {source}` does, or give its folder"
+            f"{source}: no local Minari dataset of this id (looked in {root}; "
+            f"MINARI_DATASETS_PATH sets the folder); herdemos never downloads: "
+            f"`minari download {source}` does, or give the dataset's folder"
         )
     return folder
 
