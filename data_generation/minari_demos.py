@@ -27,7 +27,9 @@ def main() -> None:
     """
 
 
-@main.command("export", context_settings=CONTEXT)
+@main.command(
+    "export", context_settings=CONTEXT, short_help="Write a demo file as a local Minari dataset."
+)
 @click.argument("demo_file", type=click.Path(dir_okay=False))
 @click.option(
     "--dataset_id",
@@ -91,7 +93,9 @@ def export_command(
     )
 
 
-@main.command("import", context_settings=CONTEXT)
+@main.command(
+    "import", context_settings=CONTEXT, short_help="Write a local Minari dataset as a demo file."
+)
 @click.argument("dataset")
 @click.option(
     "--out",
