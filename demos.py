@@ -15,6 +15,9 @@ key                 shape                   meaning
                                             (optional; :mod:`herdemos.ragged`)
 ``metadata``        0-d str                 JSON: env id, dims, T, generator, seed, ...
 =================== ======================= =============================================
+
+``--demo_file`` may also name a Minari dataset, read into these arrays by
+:mod:`herdemos.minari_io`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from herdemos import minari_io
 from herdemos.config import Config
 from herdemos.env_info import EnvInfo
 from herdemos.ragged import LENGTH, episode_lengths, final_success
@@ -104,6 +108,19 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise HerdemosError(f"{path}: not a readable .npz file, or truncated ({kind})") from None
     except Exception as e:  # zlib.error, struct.error ... from corrupted members
         raise HerdemosError(f"{path}: corrupted .npz file ({type(e).__name__})") from None
+
+
+def load_demo_source(source: str | os.PathLike, info: EnvInfo, num_demo: int) -> DemoData:
+    """Loads the demos that ``--demo_file`` names: a ``.npz`` demo file, or a Minari dataset
+    (an id in the local Minari folder, or a dataset's folder; see :mod:`herdemos.minari_io`).
+
+    Raises:
+        HerdemosError: a one-line message naming ``source`` and the problem.
+    """
+    if minari_io.is_minari_source(source):
+        arrays = minari_io.minari_demo_arrays(source, info.horizon, num_demo)
+        return demos_from_arrays(arrays, source, info, num_demo)
+    return load_demos(source, info, num_demo)
 
 
 def load_demos(
@@ -239,7 +256,7 @@ def load_run_demos(
     if demo.num_demo <= 0:
         return None
     if demo.demo_file is not None:
-        data = load_demos(demo.demo_file, info, demo.num_demo)
+        data = load_demo_source(demo.demo_file, info, demo.num_demo)
         lengths = data.lengths
         steps = f" of {lengths.min()}..{lengths.max()} steps" if LENGTH in data.episodes else ""
         log(f"loaded {data.n_episodes} demos{steps} from {demo.demo_file}")
