@@ -21,6 +21,7 @@ from herdemos.data_generation.controllers.common import StopsRecording
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo, reward_fn_of
 from herdemos.environment import make_env
+from herdemos.ragged import LENGTH, clear_padding, final_success, step_mask
 from herdemos.rollout import ObsBatch, RolloutWorker
 from herdemos.sim_state import has_sim_state
 from herdemos.util import HerdemosError
@@ -84,35 +85,6 @@ class ScriptedActions:
             c.recorded_steps if isinstance(c, StopsRecording) else None for c in self.controllers
         ]
         return np.array([horizon if s is None else s for s in steps], np.int64)
-
-
-LENGTH = "length"
-"""Key of the per-episode lengths of demos shorter than T (the layout of ``herdemos.ragged``)."""
-
-
-def pad_after_lengths(episodes: dict[str, np.ndarray], lengths: np.ndarray) -> None:
-    """Turns the rows after each episode's end into padding, in place, and stores ``length``:
-    zeros in the T-row arrays, the final state repeated in the (T+1)-row ones.
-
-    Worked example, T = 4 and length 2: ``u`` rows 2, 3 become zeros; ``o`` rows 0..2 are the
-    recorded observations (row 2 follows the last action) and rows 3, 4 repeat row 2.
-    """
-    horizon = episodes["u"].shape[1]
-    for i, length in enumerate(lengths):
-        for array in episodes.values():
-            if array.shape[1] == horizon:
-                array[i, length:] = 0
-            else:
-                array[i, length + 1 :] = array[i, length]
-    episodes[LENGTH] = np.asarray(lengths, np.int64)
-
-
-def final_success(episodes: dict[str, np.ndarray]) -> np.ndarray:
-    """``is_success`` after each episode's last recorded step, (N,)."""
-    success = episodes["info_is_success"][..., 0]
-    if LENGTH not in episodes:
-        return success[:, -1]
-    return success[np.arange(len(success)), episodes[LENGTH] - 1]
 
 
 def _version(package: str) -> str | None:
@@ -182,7 +154,8 @@ def generate_demos(
         rollout = worker.generate_rollouts(actions)
         episodes = rollout.episodes
         if actions.variable_length:
-            pad_after_lengths(episodes, actions.lengths(info.horizon)[rollout.valid])
+            episodes[LENGTH] = actions.lengths(info.horizon)[rollout.valid]
+            clear_padding(episodes)  # the rows after each recording's end become padding
         attempted += n_envs
         if only_successful:
             ok = final_success(episodes) > 0.5
@@ -198,7 +171,7 @@ def generate_demos(
     flags = {"is_success": stacked["info_is_success"]}  # as HER passes info, per transition
     rewards = np.asarray(reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], flags))
     if LENGTH in stacked:  # only the recorded steps earn rewards
-        rewards = rewards * (np.arange(info.horizon) < stacked[LENGTH][:, None])
+        rewards = rewards * step_mask(stacked[LENGTH], info.horizon)
     returns = rewards.sum(axis=1)
     data.metadata = {
         "env_id": env_id,
@@ -214,7 +187,7 @@ def generate_demos(
         "miss_prob": miss_prob,
         "only_successful": only_successful,
         "attempted_episodes": attempted,
-        "success_rate": float(final_success(stacked).mean()),
+        "success_rate": data.success_rate,
         "mean_return": float(returns.mean()),
         "sim_state": "mj_getState(FULLPHYSICS|MOCAP_POS|MOCAP_QUAT|WARMSTART)" if record else None,
         "versions": {
