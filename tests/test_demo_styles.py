@@ -12,15 +12,11 @@ from click.testing import CliRunner
 
 from herdemos.data_generation import fetch_data_generation
 from herdemos.data_generation.controllers import STYLES
-from herdemos.data_generation.scripted_demos import (
-    LENGTH,
-    default_demo_name,
-    final_success,
-    generate_demos,
-)
+from herdemos.data_generation.scripted_demos import default_demo_name, generate_demos
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo
 from herdemos.environment import make_env
+from herdemos.ragged import LENGTH, final_success
 from herdemos.sim_state import set_sim_state
 
 PICK, PUSH = "FetchPickAndPlace-v4", "FetchPush-v4"
