@@ -20,6 +20,7 @@ from herdemos.env_checks import check_against_env, mirror_reflections
 from herdemos.env_info import EnvInfo, reward_fn_of, worst_step_reward
 from herdemos.environment import make_env
 from herdemos.her import make_sample_her_transitions
+from herdemos.memory_check import check_memory
 from herdemos.parallel import Ranks
 from herdemos.ragged import LENGTH
 from herdemos.replay_buffer import EpisodeBuffer
@@ -103,6 +104,7 @@ def assemble(
     envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
     eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
     info = EnvInfo.of(envs[0], t.env)
+    check_memory(config, info)
     check_against_env(config, envs[0], demos)
     horizon = info.horizon
     gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon

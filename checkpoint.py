@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from herdemos.bounded_files import Refused, loads_json, read_npz
+from herdemos.checkpoint_checks import check_bookkeeping
 from herdemos.config import Config
 from herdemos.sim_state import env_rng_state, set_env_rng_state
 from herdemos.util import HerdemosError
@@ -51,6 +53,9 @@ class TrainingState:
     total_env_steps: int = 0
     start_time: float = field(default_factory=time.time)
     elapsed_before: float = 0.0  # wall seconds of earlier (resumed) sessions
+    # Parameter norms and losses at the run's first epoch, which later ones are compared with
+    # (herdemos.growth_guard); checkpointed so that a resumed run keeps comparing with them.
+    growth_reference: dict[str, float] = field(default_factory=dict)
 
     def wall_time(self) -> float:
         return self.elapsed_before + time.time() - self.start_time
@@ -136,11 +141,11 @@ def write_checkpoint(
     logdir = Path(logdir)
     final = logdir / checkpoint_name(epoch, cycle)
     tmp = logdir / f".{final.name}.tmp"
-    if ranks.is_main:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-    ranks.barrier()
     try:
+        if ranks.is_main:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+        ranks.barrier()
         payload = dict(arrays)
         payload["meta"] = np.array(json.dumps(meta))
         with open(tmp / state_file_name(ranks.rank), "wb") as f:
@@ -157,9 +162,15 @@ def write_checkpoint(
             shutil.rmtree(aside, ignore_errors=True)
             for old in list_checkpoints(logdir)[KEEP:]:
                 shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as e:
         if ranks.is_main:
             shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):  # a full disk, from NumPy or from TF (ddpg.save_tf_state)
+            raise HerdemosError(
+                f"{final}: cannot write checkpoint ({e.strerror or e}); the earlier checkpoints "
+                f"are kept: make room, then resume with: python experiment/train.py --resume "
+                f"{logdir}"
+            ) from None
         raise
     ranks.barrier()
     return final
@@ -181,16 +192,20 @@ def read_checkpoint_state(
     if not zipfile.is_zipfile(path):
         raise HerdemosError(f"{path}: not an .npz checkpoint (damaged or truncated)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        arrays = read_npz(path)
+    except Refused as e:
+        raise HerdemosError(f"{path}: unreadable checkpoint ({e})") from None
     except Exception as e:  # zip/zlib/format errors of many types from a damaged file
         raise HerdemosError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
     if "meta" not in arrays:
         raise HerdemosError(f"{path}: checkpoint lacks its 'meta' record")
+    text = arrays.pop("meta")
     try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except (json.JSONDecodeError, TypeError, ValueError):
-        raise HerdemosError(f"{path}: checkpoint 'meta' is not valid JSON") from None
+        if text.dtype.kind != "U" or text.ndim != 0:
+            raise Refused("not a string")
+        meta = loads_json(str(text))
+    except Refused as e:
+        raise HerdemosError(f"{path}: checkpoint 'meta' is not valid JSON ({e})") from None
     if not isinstance(meta, dict):
         raise HerdemosError(f"{path}: checkpoint 'meta' must be a JSON object")
     return arrays, meta
@@ -274,6 +289,12 @@ def restore_run_checkpoint(
             raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
         if not same_run_config(meta["config"], parts.config):
             raise ValueError("it was written with a different configuration")
+        check_bookkeeping(
+            meta,
+            checkpoint_position(Path(folder)),
+            parts.config.train.n_cycles,
+            (len(parts.envs), len(parts.eval_envs)),
+        )
 
         def section(prefix: str) -> dict[str, np.ndarray]:
             return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}

@@ -328,8 +328,13 @@ class DDPG:
         return tf.train.Checkpoint(**objects)
 
     def save_tf_state(self, prefix: str) -> None:
-        """Networks, targets, optimiser slots and the step counter, via ``tf.train.Checkpoint``."""
-        self._checkpoint().write(prefix)
+        """Networks, targets, optimiser slots and the step counter, via ``tf.train.Checkpoint``;
+        ``OSError`` with TF's first line if they cannot be written (a full disk)."""
+        try:
+            self._checkpoint().write(prefix)
+        except tf.errors.OpError as e:
+            lines = str(e.message).strip().splitlines()
+            raise OSError(lines[0][:200] if lines else type(e).__name__) from None
 
     def restore_tf_state(self, prefix: str) -> None:
         """Restores :meth:`save_tf_state`; every saved value must match a variable here.
@@ -368,11 +373,15 @@ class DDPG:
         self.noise_rng.state.assign(state.astype(np.int64))
 
     def load_normalizer_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restores :meth:`normalizer_state`; ``ValueError`` naming a part that does not fit."""
         for name, norm in (("o_stats", self.o_stats), ("g_stats", self.g_stats)):
             prefix = f"{name}/"
-            norm.load_state_dict(
-                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-            )
+            try:
+                norm.load_state_dict(
+                    {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+                )
+            except ValueError as e:
+                raise ValueError(f"{name}: {e}") from None
 
     # ----- export -----
     def actor_weights(self) -> list[np.ndarray]:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from herdemos import minari_io
+from herdemos.bounded_files import Refused, loads_json, read_npz
 from herdemos.config import Config
 from herdemos.env_info import EnvInfo
 from herdemos.ragged import LENGTH, episode_lengths, final_success
@@ -86,7 +87,8 @@ class DemoData:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Reads every array once, eagerly, refusing object arrays (they would need unpickling)."""
+    """Reads every array once, eagerly, within the limits of :mod:`herdemos.bounded_files`,
+    refusing object arrays (they would need unpickling)."""
     if not path.is_file():
         raise HerdemosError(f"{path}: no such demo file")
     if path.stat().st_size == 0:
@@ -94,10 +96,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     if not zipfile.is_zipfile(path):
         raise HerdemosError(f"{path}: not an .npz file (no zip archive inside), or truncated")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except ValueError as e:
-        if "allow_pickle" in str(e) or "Object arrays" in str(e):
+        return read_npz(path)
+    except Refused as e:
+        if "pickled objects" in str(e):
             raise HerdemosError(
                 f"{path}: holds pickled objects (the original project's format?); convert it "
                 "with `python data_generation/convert_legacy_demos.py` if you trust it"
@@ -211,10 +212,12 @@ def demos_from_arrays(
             raise HerdemosError(f"{path}: 'sim_state' contains NaN or Inf values")
     metadata: dict[str, Any] = {}
     if "metadata" in arrays:
+        if arrays["metadata"].dtype.kind != "U" or arrays["metadata"].ndim != 0:
+            raise HerdemosError(f"{path}: 'metadata' is not a JSON string")
         try:
-            metadata = json.loads(str(arrays["metadata"]))
-        except (json.JSONDecodeError, TypeError):
-            raise HerdemosError(f"{path}: 'metadata' is not a JSON string") from None
+            metadata = loads_json(str(arrays["metadata"]))
+        except Refused as e:
+            raise HerdemosError(f"{path}: 'metadata' is not a JSON string ({e})") from None
         if not isinstance(metadata, dict):
             raise HerdemosError(f"{path}: 'metadata' must be a JSON object")
     return DemoData(episodes, sim_state, metadata)

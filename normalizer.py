@@ -131,7 +131,21 @@ class Normalizer:
         }
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restores :meth:`state_dict` output."""
+        """Restores :meth:`state_dict` output.
+
+        Raises:
+            ValueError: arrays of other lengths, non-finite ones, or a std that is not > 0
+                (checked before anything changes).
+        """
+        lengths = {"total_sum": self.size, "total_sumsq": self.size, "total_count": 1}
+        for key, length in {**lengths, "mean": self.size, "std": self.size}.items():
+            value = np.asarray(state[key])
+            if value.shape != (length,) or value.dtype.kind not in "fiu":
+                raise ValueError(f"normaliser {key} of shape {value.shape}, not ({length},)")
+            if not np.all(np.isfinite(value.astype(np.float64))):
+                raise ValueError(f"normaliser {key} is not finite")
+        if not np.all(np.asarray(state["std"]) > 0) or state["total_count"][0] < 0:
+            raise ValueError("normaliser std must be > 0 and its count >= 0")
         self.total_sum = np.asarray(state["total_sum"], np.float64).copy()
         self.total_sumsq = np.asarray(state["total_sumsq"], np.float64).copy()
         self.total_count = np.asarray(state["total_count"], np.float64).copy()

@@ -25,6 +25,15 @@ import numpy as np
 PLAIN_DTYPES = frozenset({"f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1"})
 BYTE_ORDERS = frozenset({"<", ">", "|", "="})
 MAX_DIMS = 32  # NumPy's own limit is 64; a policy file needs 2
+# Bounds on work and memory (docs/reliability.md): a policy file holds a few thousand opcodes,
+# memoises a few hundred objects and nests 4 levels deep. Memo references let a small file
+# describe an exponentially large tree ("billion laughs"), so the objects are counted as the
+# tree is walked, each time they are reached.
+MAX_OPCODES = 200_000
+MAX_MEMO = 100_000
+MAX_DEPTH = 64
+MAX_OBJECTS = 200_000
+MEMO_OPCODES = frozenset({"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"})
 # Opcodes that make objects without a checked global (NEWOBJ, INST, ...), name external objects
 # (PERSID, EXT*) or use out-of-band buffers (BYTEARRAY8, NEXT_BUFFER, READONLY_BUFFER).
 REFUSED_OPCODES = frozenset(
@@ -144,32 +153,59 @@ class _PlainDataUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not plain data")
 
 
-def _finish(value: Any) -> Any:
-    """Replaces the stand-ins in the loaded containers by the arrays (and dtypes) they hold."""
-    if isinstance(value, _PendingArray):
-        if value.array is None:
-            raise pickle.UnpicklingError("an array without its data")
-        return value.array
-    if isinstance(value, _PendingDtype):
-        return value.dtype()
-    if isinstance(value, dict):
-        return {_finish(k): _finish(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finish(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_finish(v) for v in value)
-    return value
+class _Finisher:
+    """Replaces the stand-ins in the loaded containers by the arrays (and dtypes) they hold,
+    refusing containers nested deeper than ``MAX_DEPTH`` or more than ``MAX_OBJECTS`` values."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def __call__(self, value: Any, depth: int = 0) -> Any:
+        self.seen += 1
+        if self.seen > MAX_OBJECTS:
+            raise pickle.UnpicklingError(f"more than {MAX_OBJECTS:,} values")
+        if depth > MAX_DEPTH:
+            raise pickle.UnpicklingError(f"containers nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, _PendingArray):
+            if value.array is None:
+                raise pickle.UnpicklingError("an array without its data")
+            return value.array
+        if isinstance(value, _PendingDtype):
+            return value.dtype()
+        if isinstance(value, dict):
+            return {self(k, depth + 1): self(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v, depth + 1) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self(v, depth + 1) for v in value)
+        return value
+
+
+def _check_opcodes(data: bytes) -> None:
+    """Reads the opcodes without running them: refuses the ones that build objects outside the
+    stand-ins, and files past the bounds on opcodes and memo entries (a memo index is an
+    allocation: the unpickler sizes its memo to the largest index it is given)."""
+    memoised = 0
+    for count, (opcode, arg, _) in enumerate(pickletools.genops(data)):
+        if count >= MAX_OPCODES:
+            raise pickle.UnpicklingError(f"more than {MAX_OPCODES:,} pickle opcodes")
+        if opcode.name in REFUSED_OPCODES:
+            raise pickle.UnpicklingError(f"refusing pickle opcode {opcode.name}: not plain data")
+        if opcode.name == "MEMOIZE":
+            memoised += 1
+        if memoised > MAX_MEMO or (opcode.name in MEMO_OPCODES and int(arg) >= MAX_MEMO):
+            raise pickle.UnpicklingError(f"more than {MAX_MEMO:,} memo entries")
 
 
 def loads_plain_data(data: bytes) -> Any:
     """``pickle.loads`` that can only build builtin containers, NumPy arrays and scalars, from
-    pickle protocol 3 or later (policy files are written with protocol 4).
+    pickle protocol 3 or later (policy files are written with protocol 4), within the bounds
+    above.
 
     Raises:
-        pickle.UnpicklingError: the file names anything else, or holds a malformed array;
+        pickle.UnpicklingError: the file names anything else, holds a malformed array, or
+            passes a bound;
         other exceptions for bytes that are not a pickle at all (truncated, garbage).
     """
-    for opcode, _, _ in pickletools.genops(data):
-        if opcode.name in REFUSED_OPCODES:
-            raise pickle.UnpicklingError(f"refusing pickle opcode {opcode.name}: not plain data")
-    return _finish(_PlainDataUnpickler(io.BytesIO(data)).load())
+    _check_opcodes(data)
+    return _Finisher()(_PlainDataUnpickler(io.BytesIO(data)).load())

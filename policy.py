@@ -18,9 +18,8 @@ import numpy as np
 
 from herdemos.normalizer import NUMPY_OPS, ArrayOps, clip_and_normalize
 from herdemos.plain_pickle import loads_plain_data
+from herdemos.policy_checks import FORMAT, checked_fields
 from herdemos.util import HerdemosError, atomic_write
-
-FORMAT = "herdemos-policy-v1"
 
 
 def mlp_forward(weights: Sequence[Any], x: Any, ops: ArrayOps = NUMPY_OPS) -> Any:
@@ -239,23 +238,9 @@ def average_policies(policies: Sequence[Policy], names: Sequence[str]) -> Policy
     )
 
 
-def _check_weights(name: str, value: Any) -> list[np.ndarray]:
-    if not isinstance(value, list) or not value or len(value) % 2:
-        raise ValueError(f"{name} must be a non-empty list of kernel/bias arrays")
-    for w in value:
-        if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not np.all(np.isfinite(w)):
-            raise ValueError(f"{name} holds a non-float or non-finite array")
-    for i in range(0, len(value), 2):
-        kernel, bias = value[i], value[i + 1]
-        if kernel.ndim != 2 or bias.shape != (kernel.shape[1],):
-            raise ValueError(f"{name} layer {i // 2} has mismatched kernel and bias shapes")
-        if i + 2 < len(value) and kernel.shape[1] != value[i + 2].shape[0]:
-            raise ValueError(f"{name} layer shapes do not chain")
-    return [w.astype(np.float32) for w in value]
-
-
 def load_policy(path: str | os.PathLike) -> Policy:
-    """Loads a policy file written by herdemos, refusing anything that is not plain data.
+    """Loads a policy file written by herdemos, refusing anything that is not plain data, and
+    any policy whose actions could be NaN or Inf.
 
     Raises:
         HerdemosError: one line naming the file and the problem.
@@ -274,22 +259,7 @@ def load_policy(path: str | os.PathLike) -> Policy:
     except Exception as e:  # truncated or garbage bytes raise many different types
         raise HerdemosError(f"{path}: not a readable policy file ({type(e).__name__})") from None
     try:
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise ValueError(f"missing the {FORMAT!r} format tag")
-        actor = _check_weights("actor_weights", d["actor_weights"])
-        critic = _check_weights("critic_weights", d["critic_weights"])
-        arrays = {}
-        for key in ("o_mean", "o_std", "g_mean", "g_std"):
-            a = d[key]
-            if not isinstance(a, np.ndarray) or a.ndim != 1 or not np.all(np.isfinite(a)):
-                raise ValueError(f"{key} must be a finite 1-D array")
-            arrays[key] = a.astype(np.float32)
-        dim_in = arrays["o_mean"].size + arrays["g_mean"].size
-        if actor[0].shape[0] != dim_in or critic[0].shape[0] != dim_in + actor[-1].shape[-1]:
-            raise ValueError("network input sizes do not match the normaliser sizes")
-        if not isinstance(d["metadata"], dict):
-            raise ValueError("metadata must be a dict")
-        scalars = {k: float(d[k]) for k in ("clip_obs", "norm_clip", "max_u")}
+        fields = checked_fields(d)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
         raise HerdemosError(f"{path}: malformed policy file ({e})") from None
-    return Policy(actor, critic, metadata=d["metadata"], **arrays, **scalars)
+    return Policy(**fields)

@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from herdemos.bounded_files import read_json_file
 from herdemos.minari_io import dataset_sha256, is_minari_source
 from herdemos.util import atomic_write_text
 
@@ -84,7 +85,7 @@ def record_session(logdir: Path, command: list[str], demo_file: str | None) -> N
     sessions: list[Any] = []
     if path.exists():
         try:
-            sessions = json.loads(path.read_text())["sessions"]
+            sessions = read_json_file(path)["sessions"]
             if not isinstance(sessions, list):
                 raise TypeError("sessions is not a list")
         except (OSError, ValueError, KeyError, TypeError):

@@ -91,15 +91,29 @@ class EpisodeBuffer:
 
         A checkpoint without lengths (written before they existed) restores into a buffer with
         lengths as full episodes, which is how that run sampled them.
+
+        Raises:
+            ValueError: the state does not fit this buffer (checked before anything changes).
         """
-        size, next_index, n_stored = (int(x) for x in state["meta"])
-        if size > self.capacity:
+        meta = np.asarray(state["meta"])
+        if meta.shape != (3,) or meta.dtype.kind not in "iu":
+            raise ValueError("buffer bookkeeping must be 3 integers")
+        size, next_index, n_stored = (int(x) for x in meta)
+        if not (0 <= size <= self.capacity and 0 <= next_index < self.capacity and n_stored >= 0):
             raise ValueError(
-                f"checkpoint holds {size} episodes, buffer capacity is {self.capacity}"
+                f"buffer bookkeeping {size, next_index, n_stored} does not fit a capacity of "
+                f"{self.capacity} episodes"
             )
         saved_length = f"storage/{LENGTH}"
         if saved_length in state and LENGTH not in self.storage:
             raise ValueError("the checkpoint's episodes have lengths, this run's demos have none")
+        for key, array in self.storage.items():
+            if key == LENGTH and saved_length not in state:
+                continue
+            saved = np.asarray(state[f"storage/{key}"])
+            kinds = "iuf" if key == LENGTH else "f"
+            if saved.shape != (size, *array.shape[1:]) or saved.dtype.kind not in kinds:
+                raise ValueError(f"buffer {key!r} of shape {saved.shape}, not {size} episodes")
         for key, array in self.storage.items():
             if key == LENGTH and saved_length not in state:
                 array[:size] = self.horizon

@@ -21,6 +21,7 @@ from herdemos.checkpoint import (
 )
 from herdemos.config import Config
 from herdemos.demos import DemoData
+from herdemos.growth_guard import growth_warnings, norm
 from herdemos.logger import ProgressLog, epoch_line, epoch_row
 from herdemos.parallel import Ranks
 from herdemos.policy import Policy
@@ -190,6 +191,19 @@ class Trainer:
         self.epoch_progress = EpochProgress()
         return row
 
+    def growth_warnings(self, row: dict[str, float] | None) -> list[str]:
+        """Warnings for parameter norms and losses grown by orders of magnitude since they were
+        first measured (see :mod:`herdemos.growth_guard`); the same on every rank. Without an
+        epoch's ``row``, the norms alone are measured (before the first update)."""
+        values = {
+            "the actor's parameter norm": norm(self.learner.actor_weights()),
+            "the critic's parameter norm": norm(self.learner.critic_weights()),
+        }
+        for key in ("critic_loss", "actor_loss"):
+            if row is not None and f"train/{key}" in row:
+                values[key] = row[f"train/{key}"]
+        return growth_warnings(self.state.growth_reference, values, self.state.epoch)
+
     def save_policies(self, success: float) -> None:
         """latest every epoch; best when test success ties or beats the best so far; periodic."""
         if success >= self.state.best_success:
@@ -234,6 +248,7 @@ class Trainer:
             dynamic_ncols=True,
             leave=False,
         )
+        self.growth_warnings(None)  # the untrained networks' norms, on a new run
         try:
             while self.state.epoch < t.n_epochs:
                 bar.set_description(f"epoch {self.state.epoch + 1}/{t.n_epochs}")
@@ -249,10 +264,11 @@ class Trainer:
                     progress.write(row)
                 self.save_policies(row["test/success_rate"])
                 line = epoch_line(row, t.n_epochs)
-                if bar.disable:
-                    self.log(line)
-                else:
-                    bar.write(line)
+                for text in [line, *self.growth_warnings(row)]:
+                    if bar.disable:
+                        self.log(text)
+                    else:
+                        bar.write(text)
                 interval = t.checkpoint_interval
                 if self.state.epoch == t.n_epochs or (
                     interval > 0 and self.state.epoch % interval == 0

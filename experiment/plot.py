@@ -6,7 +6,6 @@ python experiment/plot.py runs/ --out curves.png
 from __future__ import annotations
 
 import csv
-import json
 import math
 import sys
 from collections import defaultdict
@@ -15,6 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from herdemos.bounded_files import read_json_file
 from herdemos.config import Config
 from herdemos.logger import read_progress
 from herdemos.methods import method_label
@@ -51,7 +51,7 @@ def load_run(run: Path) -> tuple[str, str, list[dict[str, float]]] | str:
     if not needed <= set(rows[0]):
         return f"{run / 'progress.csv'}: missing columns {sorted(needed - set(rows[0]))}"
     try:  # checked, so that a damaged file only loses the legend's details
-        config = Config.from_dict(json.loads((run / "params.json").read_text()))
+        config = Config.from_dict(read_json_file(run / "params.json"))
         env = config.train.env
     except (OSError, ValueError, UnicodeDecodeError):
         config, env = Config(), "unknown env"

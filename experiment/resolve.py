@@ -7,11 +7,11 @@ on their own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from herdemos.bounded_files import read_json_file
 from herdemos.config import Config, RetiredOption, field_key, validate, with_overrides
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, env_family, parse_set_options
 from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags, parse_command_line
@@ -71,15 +71,22 @@ def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -
     except ``--n_epochs``, which sets a new epoch budget (training stops once it is reached)."""
     params_file = logdir / "params.json"
     try:
-        stored = Config.from_dict(json.loads(params_file.read_text()))
+        stored = Config.from_dict(read_json_file(params_file))
     except FileNotFoundError:
+        if logdir.is_dir():  # a session killed before it wrote params.json trained nothing
+            raise HerdemosError(
+                f"--resume {logdir}: no params.json here, so no run started in it; start one "
+                f"with `python experiment/train.py --logdir {logdir}` and your flags"
+            ) from None
         raise HerdemosError(
             f"--resume {logdir}: no params.json here; is this a run folder?"
         ) from None
     except RetiredOption as e:
         raise HerdemosError(f"{params_file}: {e}") from None
-    except (json.JSONDecodeError, ValueError, TypeError) as e:
+    except (ValueError, TypeError, UnicodeDecodeError) as e:  # Refused is a ValueError
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
+    except OSError as e:
+        raise HerdemosError(f"{params_file}: unreadable ({e.strerror or e})") from None
     given = given_texts(flags, set_items)
     explicit = explicit_overrides(flags, set_items)
     n_epochs = explicit.pop("train.n_epochs", None)

@@ -27,6 +27,7 @@ from herdemos.experiment.stopping import (
 )
 from herdemos.logger import read_run_progress
 from herdemos.provenance import record_session
+from herdemos.run_folder import clean_interrupted_writes, set_aside_unchecked_session
 from herdemos.run_lock import acquire_run_lock, release_run_lock
 from herdemos.util import HerdemosError, atomic_write_text, check_output_folder, os_error_line
 
@@ -62,6 +63,10 @@ def main(**options: Any) -> None:
         raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(os_error_line(e)) from None
+    except MemoryError:  # past check_memory's estimates, e.g. other programs hold the memory
+        raise click.ClickException(
+            "out of memory: lower buffer_size, hidden or batch_size (--set), or free memory"
+        ) from None
     sys.exit(code)
 
 
@@ -101,7 +106,8 @@ def run(
         path = check_output_folder(logdir or ranks.broadcast_object(default), "--logdir")
         if (path / "progress.csv").exists() or (path / "params.json").exists():
             raise HerdemosError(
-                f"--logdir {path}: already holds a run; choose another folder or --resume it"
+                f"--logdir {path}: already holds a run; continue it with "
+                f"`python experiment/train.py --resume {path}`, or choose another folder"
             )
         ranks.barrier()  # every rank has checked before rank 0 writes anything
     launch = config.train.num_cpu > 1 and ranks.size == 1  # re-launched under mpirun below
@@ -119,11 +125,13 @@ def run(
     from herdemos.env_checks import check_against_env
     from herdemos.env_info import EnvInfo
     from herdemos.environment import make_env
+    from herdemos.memory_check import check_memory
 
     # What does not fit the env is one line here, before any rank starts or folder is made.
     probe = make_env(config.train.env)
     try:
         info = EnvInfo.of(probe, config.train.env)
+        check_memory(config, info)  # sizes that cannot fit, before any allocation
         check_against_env(config, probe)  # before demos are generated, which takes a while
         demos = None
         if launch:
@@ -152,6 +160,8 @@ def run(
         path.mkdir(parents=True, exist_ok=True)
         try:
             acquire_run_lock(path)
+            for line in clean_interrupted_writes(path):
+                echo(f"{path}: {line} (left by an interrupted session)")
         except HerdemosError as e:
             lock_error = str(e)
         ranks.barrier()
@@ -189,15 +199,23 @@ def train_in(
     trainer = Trainer(parts, path, log=click.echo, ranks=ranks)
     rows: list[dict[str, float]] = []
     resume = logged is not None
-    if logged is not None:
-        restored = restore_latest(trainer, list_checkpoints(path))
+    restored = restore_latest(trainer, list_checkpoints(path)) if resume else None
+    if resume and restored is None:  # killed before its first checkpoint: start again
+        aside = set_aside_unchecked_session(path) if ranks.is_main else None
+        ranks.barrier()
+        echo(
+            f"{path}: no checkpoint yet, so the run restarts from epoch 0 with its params.json"
+            + (f"; the earlier session's log and policies are in {aside}" if aside else "")
+        )
+        resume = False
+    if restored is not None:
         if config.train.n_epochs < trainer.state.epoch:  # params.json would forget epochs run
             raise HerdemosError(
                 f"--n_epochs {config.train.n_epochs}: {path} has trained "
                 f"{trainer.state.epoch} epochs already; give at least that many"
             )
         echo(f"resuming {path} from {restored.name}")
-        rows = [r for r in logged if r["epoch"] <= trainer.state.epoch]
+        rows = [r for r in logged or [] if r["epoch"] <= trainer.state.epoch]
     if ranks.is_main:
         atomic_write_text(path / "params.json", config.to_json() + "\n")
         record_session(path, [Path(sys.executable).name, *sys.argv], config.demo.demo_file)
@@ -234,14 +252,15 @@ def train_in(
     return 0
 
 
-def restore_latest(trainer: Any, checkpoints: list[Path]) -> Path:
-    """Restores the newest checkpoint that loads, falling back to older ones with a warning.
+def restore_latest(trainer: Any, checkpoints: list[Path]) -> Path | None:
+    """Restores the newest checkpoint that loads, falling back to older ones with a warning;
+    returns it, or None when the run has no checkpoint at all.
 
     Under MPI the choice is collective: if any rank cannot load a checkpoint, every rank moves
     on to the next older one, so all ranks resume from the same point.
     """
     if not checkpoints:
-        raise HerdemosError("--resume: the run has no complete checkpoint to resume from")
+        return None
     error = ""
     for folder in checkpoints:
         try:
@@ -255,7 +274,11 @@ def restore_latest(trainer: Any, checkpoints: list[Path]) -> Path:
             click.echo(
                 f"warning: {error or 'another rank failed'}; trying an older checkpoint", err=True
             )
-    raise HerdemosError(f"--resume: no checkpoint could be loaded ({error or 'on another rank'})")
+    raise HerdemosError(
+        f"--resume: no checkpoint could be loaded ({error or 'on another rank'}); to start the "
+        f"run again from epoch 0, move the checkpoint-* folders out of {trainer.logdir} and "
+        "--resume again"
+    )
 
 
 if __name__ == "__main__":
