@@ -39,8 +39,9 @@ SOURCES: dict[str, Source] = {
     "original": Source("original"),
     "cautious": Source("cautious"),
     "human": Source("human"),
-    # Imperfect demonstrators: noise levels calibrated so that the demonstrator succeeds
-    # roughly 60% and 25-40% of the time (benchmarks/results/demo-sources/demonstrators.json).
+    # Imperfect demonstrators. herdemos' level is the one the pickplace-noisy suites used; the
+    # original style's is provisional. Both are to be set from the measured demonstrator success
+    # (25-60%) in benchmarks/results/demo-sources/demonstrators.json before these cells run.
     "herdemos-noisy": Source("herdemos", 0.5),
     "original-noisy": Source("original", 0.2),
 }
