@@ -56,6 +56,15 @@ class DDPGConfig:
     q_filter: bool = setting(
         False, "seed/paper", "Clone only where Q(s,a_demo) > Q(s,pi(s)); needs --bc_loss 1."
     )
+    # herdemos: the seed's Q-filter compares two values of a critic that is untrained early on,
+    # and the actor climbs that critic, so the filter drops most demo rows before the critic
+    # can judge them (docs/demo-sources.md#the-q-filter-and-an-untrained-critic).
+    q_filter_slack: Literal["none", "td_error"] = setting(
+        "none",
+        "seed",
+        "Q-filter slack: 'td_error' drops a demo action only when Q(s,pi) exceeds Q(s,a_demo) "
+        "by more than the critic's TD error on that row; 'none' is the seed's filter.",
+    )
     bc_only: bool = setting(
         False, "paper", "The actor learns by behaviour cloning alone (the paper's baseline)."
     )
