@@ -52,6 +52,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "bc-rl": ("--method", "bc-rl"),
     "bc-qfilter": ("--method", "bc-qfilter"),
     "bc-qfilter-resets": ("--method", "bc-qfilter", "--demo_reset_prob", "0.1"),
+    "bc-qfilter-slack": ("--method", "bc-qfilter", "--set", "q_filter_slack=td_error"),
 }
 """Every method that uses demos; HER alone does not depend on the source and has its own
 suites (``pickplace-her``)."""
