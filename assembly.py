@@ -21,6 +21,7 @@ from herdemos.env_info import EnvInfo, reward_fn_of, worst_step_reward
 from herdemos.environment import make_env
 from herdemos.her import make_sample_her_transitions
 from herdemos.parallel import Ranks
+from herdemos.ragged import LENGTH
 from herdemos.replay_buffer import EpisodeBuffer
 from herdemos.rollout import DemoStarts, RolloutWorker
 from herdemos.symmetry import with_reflections
@@ -130,7 +131,10 @@ def assemble(
         demo_buffer = fill_demo_buffer(config, demos, envs[0], info, sampler, learner, rng, log)
         if config.demo.demo_reset_prob > 0:
             demo_starts = DemoStarts.of_successful(
-                demos.sim_state, demos.episodes["g"], demos.episodes["info_is_success"]
+                demos.sim_state,
+                demos.episodes["g"],
+                demos.episodes["info_is_success"],
+                demos.episodes.get(LENGTH),
             )
 
     worker = RolloutWorker(
@@ -187,9 +191,12 @@ def fill_demo_buffer(
             f"{len(episodes['u'])} episodes"
         )
     n_demo_episodes = len(episodes["u"])
-    demo_buffer = EpisodeBuffer(episode_shapes(info), n_demo_episodes, demo_sampler)
+    demo_buffer = EpisodeBuffer(
+        episode_shapes(info), n_demo_episodes, demo_sampler, lengths=LENGTH in episodes
+    )
     demo_buffer.store_episodes(episodes)
     # The seed normalises with demo statistics too, so demo states are in range early;
-    # the goals are relabelled as the learner will see the demo rows.
-    learner.update_normalizers(demo_sampler(episodes, n_demo_episodes * info.horizon, rng))
+    # the goals are relabelled as the learner will see the demo rows. As many rows are drawn
+    # as the demos hold steps (N * T for full episodes).
+    learner.update_normalizers(demo_sampler(episodes, demo_buffer.n_transitions_stored, rng))
     return demo_buffer

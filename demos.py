@@ -11,6 +11,8 @@ key                 shape                   meaning
 ``u``               (N, T, dim_u)           actions
 ``info_is_success`` (N, T, 1)               the env's ``is_success`` after each step
 ``sim_state``       (N, T+1, S)             MuJoCo state before each step (optional)
+``length``          (N,) int                episode i has length[i] steps, padded to T
+                                            (optional; :mod:`herdemos.ragged`)
 ``metadata``        0-d str                 JSON: env id, dims, T, generator, seed, ...
 =================== ======================= =============================================
 
@@ -33,6 +35,7 @@ import numpy as np
 from herdemos import minari_io
 from herdemos.config import Config
 from herdemos.env_info import EnvInfo
+from herdemos.ragged import LENGTH, episode_lengths, final_success
 from herdemos.util import HerdemosError, atomic_write
 
 EPISODE_KEYS = ("o", "ag", "g", "u", "info_is_success")
@@ -41,7 +44,11 @@ FORMAT = "herdemos-demos-v1"
 
 @dataclass
 class DemoData:
-    """Demo episodes in buffer format, simulator states if recorded, and metadata."""
+    """Demo episodes in buffer format, simulator states if recorded, and metadata.
+
+    ``episodes`` may hold ``length`` (int, ``(N,)``) for episodes shorter than T, padded as
+    :mod:`herdemos.ragged` says; :func:`herdemos.ragged.pad_episodes` builds such arrays.
+    """
 
     episodes: dict[str, np.ndarray]
     sim_state: np.ndarray | None = None
@@ -52,12 +59,20 @@ class DemoData:
         return int(self.episodes["u"].shape[0])
 
     @property
+    def lengths(self) -> np.ndarray:
+        """Each episode's number of steps (T for all in files without ``length``)."""
+        return episode_lengths(self.episodes)
+
+    @property
     def success_rate(self) -> float:
-        return float(self.episodes["info_is_success"][:, -1, 0].mean())
+        """The fraction of episodes whose last valid step is a success."""
+        return float(final_success(self.episodes).mean())
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays of the ``.npz`` file, exactly as :meth:`save` writes them."""
         arrays = {k: np.asarray(self.episodes[k], np.float32) for k in EPISODE_KEYS}
+        if LENGTH in self.episodes:
+            arrays[LENGTH] = np.asarray(self.episodes[LENGTH], np.int64)
         if self.sim_state is not None:
             arrays["sim_state"] = np.asarray(self.sim_state, np.float64)
         meta = {"format": FORMAT, **self.metadata}
@@ -171,10 +186,13 @@ def demos_from_arrays(
                 raise HerdemosError(
                     f"{path}: '{key}' has dim {arrays[key].shape[2]}, {info.env_id} needs {dim}"
                 )
+    check_lengths(arrays.get(LENGTH), n, horizon, path)
     if num_demo is not None and n < num_demo:
         raise HerdemosError(f"{path}: holds {n} episodes, fewer than --num_demo {num_demo}")
     take = n if num_demo is None else num_demo
     episodes = {k: arrays[k][:take].astype(np.float32) for k in EPISODE_KEYS}
+    if LENGTH in arrays:
+        episodes[LENGTH] = arrays[LENGTH][:take].astype(np.int64)
     for key, a in episodes.items():
         if not np.all(np.isfinite(a)):
             raise HerdemosError(f"{path}: '{key}' contains NaN or Inf values")
@@ -202,6 +220,21 @@ def demos_from_arrays(
     return DemoData(episodes, sim_state, metadata)
 
 
+def check_lengths(length: np.ndarray | None, n: int, horizon: int, path: str | os.PathLike) -> None:
+    """Refuses a ``length`` array that is not integer, not ``(n,)`` or outside ``1..T``."""
+    if length is None:
+        return
+    if length.dtype.kind not in "iu" or length.shape != (n,):
+        raise HerdemosError(
+            f"{path}: 'length' must be an integer array of shape ({n},), "
+            f"got {length.dtype} {length.shape}"
+        )
+    if n and (length.min() < 1 or length.max() > horizon):
+        raise HerdemosError(
+            f"{path}: 'length' must be within 1..{horizon} (T), got {length.min()}..{length.max()}"
+        )
+
+
 # Loads the demos a run uses without --demo_file: (env_id, num_demo, info, log) -> demos.
 DefaultDemos = Callable[[str, int, EnvInfo, Callable[[str], None]], DemoData]
 
@@ -224,7 +257,9 @@ def load_run_demos(
         return None
     if demo.demo_file is not None:
         data = load_demo_source(demo.demo_file, info, demo.num_demo)
-        log(f"loaded {data.n_episodes} demos from {demo.demo_file}")
+        lengths = data.lengths
+        steps = f" of {lengths.min()}..{lengths.max()} steps" if LENGTH in data.episodes else ""
+        log(f"loaded {data.n_episodes} demos{steps} from {demo.demo_file}")
         log(f"demo success rate {data.success_rate:.2f}")
         return data
     return default_demos(info.env_id, demo.num_demo, info, log)

@@ -12,6 +12,8 @@ from typing import Literal
 
 import numpy as np
 
+from herdemos.ragged import LENGTH, sample_valid_steps
+
 Episodes = dict[str, np.ndarray]
 Transitions = dict[str, np.ndarray]
 RewardFn = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], np.ndarray]
@@ -49,26 +51,41 @@ def make_sample_her_transitions(
         ``(n_episodes, T or T+1, dim)``: ``o`` and ``ag`` have T+1 rows, ``u``, ``g`` and
         ``info_*`` have T. The result maps ``o, ag, g, u, info_*, o_2, ag_2, r`` to arrays of
         shape ``(batch_size, dim)`` (``r`` is ``(batch_size,)``).
+
+        Demo episodes of different lengths carry ``length`` (``(n_episodes,)``, see
+        :mod:`herdemos.ragged`). Then ``(episode, t)`` is drawn uniformly over all valid pairs
+        (``t < length``), not an episode first and then a step: every recorded transition is
+        equally likely, as it is with full episodes, and a short demo (a fast demonstrator)
+        does not count more per step than a long one. 'future' goals come from
+        ``t+1 .. length`` of the same episode. Without ``length`` the draws are those of
+        full episodes, with the same random stream as ever.
     """
     future_p = her_probability(strategy, replay_k)
 
     def sample(episodes: Episodes, batch_size: int, rng: np.random.Generator) -> Transitions:
         n_episodes, horizon = episodes["u"].shape[:2]
-        ep = rng.integers(0, n_episodes, size=batch_size)
-        t = rng.integers(0, horizon, size=batch_size)
-        out = {key: episodes[key][ep, t].copy() for key in episodes if key not in ("o", "ag")}
+        if LENGTH in episodes:
+            ep, t = sample_valid_steps(episodes[LENGTH], batch_size, rng)
+            end = np.asarray(episodes[LENGTH], np.int64)[ep]
+        else:
+            ep = rng.integers(0, n_episodes, size=batch_size)
+            t = rng.integers(0, horizon, size=batch_size)
+            end = np.full(batch_size, horizon, np.int64)
+        per_step = (key for key in episodes if key not in ("o", "ag", LENGTH))
+        out = {key: episodes[key][ep, t].copy() for key in per_step}
         out["o"] = episodes["o"][ep, t].copy()
         out["ag"] = episodes["ag"][ep, t].copy()
         out["o_2"] = episodes["o"][ep, t + 1].copy()
         out["ag_2"] = episodes["ag"][ep, t + 1].copy()
 
-        # 'future': pick t' uniformly in t+1 .. T (inclusive) and use ag[t'] as the goal.
-        # ag[t'] is the goal achieved *after* action t'-1, so t' = t+1 is the goal that this
-        # very transition achieved (reward 0 guaranteed) and t' = T is the episode's end.
-        # Worked example with T = 3 and t = 1: horizon - t = 2, so the offset is 0 or 1 and
-        # t' is 2 or 3; never 0 or 1, which lie in the past.
+        # 'future': pick t' uniformly in t+1 .. end (inclusive) and use ag[t'] as the goal, where
+        # end is the episode's length (T for full episodes). ag[t'] is the goal achieved
+        # *after* action t'-1, so t' = t+1 is the goal that this very transition achieved
+        # (reward 0 guaranteed) and t' = end is the episode's final state.
+        # Worked example with end = 3 and t = 1: end - t = 2, so the offset is 0 or 1 and
+        # t' is 2 or 3; never 0 or 1, which lie in the past, nor 4, padding past the end.
         relabel = np.flatnonzero(rng.random(batch_size) < future_p)
-        offset = (rng.random(relabel.size) * (horizon - t[relabel])).astype(np.int64)
+        offset = (rng.random(relabel.size) * (end[relabel] - t[relabel])).astype(np.int64)
         future_t = t[relabel] + 1 + offset
         out["g"][relabel] = episodes["ag"][ep[relabel], future_t]
 

@@ -31,13 +31,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from herdemos.environment import GOAL_KEYS
+from herdemos.ragged import LENGTH, pad_episodes
 from herdemos.util import HerdemosError
 
 INSTALL = "pip install herdemos[minari]"
@@ -186,8 +187,8 @@ def demo_arrays(
         arrays = pad_episodes(rows, horizon)
     except ValueError as e:
         raise HerdemosError(f"{source}: {e}") from None
-    if np.all(arrays["length"] == horizon):
-        del arrays["length"]  # full-length episodes need no lengths, as in a generated file
+    if np.all(arrays[LENGTH] == horizon):
+        del arrays[LENGTH]  # full-length episodes need no lengths, as in a generated file
     metadata = herdemos_metadata(dataset, source)
     if metadata is None:
         metadata = {
@@ -252,28 +253,3 @@ def _success(
         f"{source}: no 'is_success' in the infos, and the rewards are not a goal env's sparse "
         "0/-1, so success cannot be told"
     )
-
-
-def pad_episodes(
-    episodes: Sequence[Mapping[str, np.ndarray]], horizon: int
-) -> dict[str, np.ndarray]:
-    """Pads ragged episodes to ``horizon``: per-step rows with zeros, state rows (one more) with
-    the final state; adds ``length``."""
-    lengths = np.array([len(ep["u"]) for ep in episodes], np.int64)
-    padded: dict[str, np.ndarray] = {}
-    for key in episodes[0]:
-        extra = len(episodes[0][key]) - lengths[0]
-        trailing = np.shape(episodes[0][key])[1:]
-        out = np.zeros((len(episodes), horizon + extra, *trailing), np.float64)
-        for i, (ep, length) in enumerate(zip(episodes, lengths, strict=True)):
-            a = np.asarray(ep[key])
-            if a.shape != (length + extra, *trailing):
-                raise ValueError(
-                    f"episode {i}: '{key}' has shape {a.shape}, expected "
-                    f"{(length + extra, *trailing)}"
-                )
-            out[i, : len(a)] = a
-            out[i, len(a) :] = a[-1] if extra else 0
-        padded[key] = out
-    padded["length"] = lengths
-    return padded

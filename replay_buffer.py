@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from herdemos.her import Episodes, Sampler, Transitions
+from herdemos.ragged import LENGTH
 
 
 class EpisodeBuffer:
@@ -19,14 +20,25 @@ class EpisodeBuffer:
         shapes: per-key shape of one episode, e.g. ``{"o": (T + 1, 25), "u": (T, 4), ...}``.
         capacity: number of episodes kept; when full, the oldest episode is overwritten.
         sampler: the HER sampler from :func:`herdemos.her.make_sample_her_transitions`.
+        lengths: also store each episode's ``length`` (demos of different lengths, see
+            :mod:`herdemos.ragged`); the sampler then draws valid steps only. The agent's own
+            episodes all have T steps and are stored without.
     """
 
-    def __init__(self, shapes: dict[str, tuple[int, ...]], capacity: int, sampler: Sampler) -> None:
+    def __init__(
+        self,
+        shapes: dict[str, tuple[int, ...]],
+        capacity: int,
+        sampler: Sampler,
+        lengths: bool = False,
+    ) -> None:
         if capacity < 1:
             raise ValueError("an episode buffer needs room for at least one episode")
         self.capacity = capacity
         self.sampler = sampler
         self.storage = {k: np.zeros((capacity, *s), np.float32) for k, s in shapes.items()}
+        if lengths:
+            self.storage[LENGTH] = np.zeros(capacity, np.int64)
         self.size = 0  # episodes currently held
         self.next_index = 0  # where the next episode goes
         self.n_transitions_stored = 0  # all-time count (steps), also past overwritten ones
@@ -53,7 +65,10 @@ class EpisodeBuffer:
             array[slots] = episodes[key][first:]
         self.next_index = int((self.next_index + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
-        self.n_transitions_stored += n * self.horizon
+        if LENGTH in self.storage:
+            self.n_transitions_stored += int(np.sum(episodes[LENGTH]))
+        else:
+            self.n_transitions_stored += n * self.horizon
 
     def filled(self) -> Episodes:
         """Views of the stored episodes (not copies)."""
@@ -72,12 +87,22 @@ class EpisodeBuffer:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restores :meth:`state_dict` output into a buffer built with the same shapes."""
+        """Restores :meth:`state_dict` output into a buffer built with the same shapes.
+
+        A checkpoint without lengths (written before they existed) restores into a buffer with
+        lengths as full episodes, which is how that run sampled them.
+        """
         size, next_index, n_stored = (int(x) for x in state["meta"])
         if size > self.capacity:
             raise ValueError(
                 f"checkpoint holds {size} episodes, buffer capacity is {self.capacity}"
             )
+        saved_length = f"storage/{LENGTH}"
+        if saved_length in state and LENGTH not in self.storage:
+            raise ValueError("the checkpoint's episodes have lengths, this run's demos have none")
         for key, array in self.storage.items():
-            array[:size] = state[f"storage/{key}"]
+            if key == LENGTH and saved_length not in state:
+                array[:size] = self.horizon
+            else:
+                array[:size] = state[f"storage/{key}"]
         self.size, self.next_index, self.n_transitions_stored = size, next_index, n_stored

@@ -18,6 +18,7 @@ import numpy as np
 from herdemos.env_info import EnvInfo
 from herdemos.environment import physics_warnings
 from herdemos.policy import Policy
+from herdemos.ragged import LENGTH, final_success, sample_valid_steps
 from herdemos.sim_state import get_sim_state, set_sim_state
 
 ObsBatch = dict[str, np.ndarray]
@@ -62,25 +63,38 @@ class DemoStarts:
 
     sim_state: np.ndarray  # (N, T+1, state_dim)
     goal: np.ndarray  # (N, T, dim_g)
+    length: np.ndarray | None = None  # (N,) steps per episode; None: T each
 
     @classmethod
     def of_successful(
-        cls, sim_state: np.ndarray, goal: np.ndarray, success: np.ndarray
+        cls,
+        sim_state: np.ndarray,
+        goal: np.ndarray,
+        success: np.ndarray,
+        length: np.ndarray | None = None,
     ) -> DemoStarts:
         """Starts from the demo episodes that end in success (``success``: (N, T, 1), the
-        env's ``is_success`` per step), as the paper resets "using states and goals from
-        successful demonstrations": a failed noisy demo can pass through states from which its
-        goal is out of reach (a toppled tower, a block knocked off the table). If no episode
-        succeeded, all of them are used rather than none."""
-        keep = success[:, -1, 0] > 0.5
+        env's ``is_success`` per step, read at each episode's last valid step), as the paper
+        resets "using states and goals from successful demonstrations": a failed noisy demo can
+        pass through states from which its goal is out of reach (a toppled tower, a block
+        knocked off the table). If no episode succeeded, all of them are used rather than none."""
+        flags = {"info_is_success": success}
+        if length is not None:
+            flags[LENGTH] = length
+        keep = final_success(flags) > 0.5
         if not keep.any():
             keep[:] = True
-        return cls(sim_state[keep], goal[keep])
+        return cls(sim_state[keep], goal[keep], None if length is None else length[keep])
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """A uniformly chosen (episode, step) state of the demos, with that episode's goal."""
-        n, horizon = self.goal.shape[:2]
-        ep, t = int(rng.integers(n)), int(rng.integers(horizon))
+        """A uniformly chosen (episode, step) state of the demos, with that episode's goal:
+        with lengths, uniform over the valid states ``t < length``, as the HER sampler draws."""
+        if self.length is not None:
+            eps, ts = sample_valid_steps(self.length, 1, rng)
+            ep, t = int(eps[0]), int(ts[0])
+        else:
+            n, horizon = self.goal.shape[:2]
+            ep, t = int(rng.integers(n)), int(rng.integers(horizon))
         return self.sim_state[ep, t], self.goal[ep, t]
 
 
@@ -115,6 +129,7 @@ class Rollout:
     n_demo_resets: int
     n_discarded: int = 0  # episodes dropped for a physics blow-up or a non-finite state
     n_steps: int = 0  # env steps taken, discarded episodes included
+    valid: np.ndarray | None = None  # (n_envs,) bool: the envs whose episodes are in `episodes`
 
 
 class RolloutWorker:
@@ -254,6 +269,7 @@ class RolloutWorker:
             n_demo_resets=sum(int(s[1]) for s in starts),
             n_discarded=int((~valid).sum()),
             n_steps=n * horizon,
+            valid=valid,
         )
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from herdemos.ragged import clear_padding
+
 REFLECTED_KEYS = ("o", "ag", "g", "u")
 """The episode keys a reflection changes; the others (``info_is_success``) stay as they are."""
 
@@ -88,11 +90,15 @@ Reflection = Mapping[str, AffineMap]
 
 
 def reflect(episodes: Mapping[str, np.ndarray], reflection: Reflection) -> dict[str, np.ndarray]:
-    """The mirror image of a batch of episodes (buffer layout); other keys are copied."""
-    return {
+    """The mirror image of a batch of episodes (buffer layout); other keys (``length`` too) are
+    copied. Padding rows of shorter episodes stay zeros (a reflection's offset would move
+    them), so an image is padded like its original."""
+    image = {
         key: reflection[key](value) if key in REFLECTED_KEYS else value.copy()
         for key, value in episodes.items()
     }
+    clear_padding(image)
+    return image
 
 
 def with_reflections(

@@ -36,6 +36,8 @@ INDEX = "README.md"
 OTHER_FOLDERS = {
     "throughput": "learner, rollout and MPI throughput (`python -m benchmarks.run throughput`)",
     "test-suite": "the README's test command timed from a fresh clone",
+    "demo-sources": "every demo method on every demonstrator: the table and figure "
+    "(`python -m benchmarks.demo_sources`) and the demonstrators' measured success",
     "archive": "retired suites and figures, under their old names",
     "analysis": "analyses of policies no suite trained (created when needed)",
 }

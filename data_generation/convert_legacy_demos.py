@@ -69,7 +69,7 @@ def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
         probe = make_env(env)
         info = EnvInfo.of(probe, env)
         probe.close()
-        data = read_legacy_demos(src)
+        data = read_legacy_demos(src, info.horizon)
         data.metadata.update(
             env_id=env,
             dim_o=info.dim_o,
@@ -84,7 +84,11 @@ def main(legacy_file: str, env: str, out: str | None, trust: bool) -> None:
         data.save(dst)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"converted {data.n_episodes} episodes (success {data.success_rate:.2f}) -> {dst}")
+    lengths = data.lengths
+    steps = f" of {lengths.min()}..{lengths.max()} steps" if lengths.min() < info.horizon else ""
+    click.echo(
+        f"converted {data.n_episodes} episodes{steps} (success {data.success_rate:.2f}) -> {dst}"
+    )
 
 
 if __name__ == "__main__":

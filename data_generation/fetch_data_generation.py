@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from herdemos.data_generation.controllers import DEFAULT_STYLE, STYLES
 from herdemos.util import HerdemosError, check_output_file, os_error_line
 
 
@@ -32,6 +33,15 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "FetchSlide, and herdemos' own envs).",
 )
 @click.option(
+    "--style",
+    type=click.Choice(STYLES),
+    default=DEFAULT_STYLE,
+    show_default=True,
+    help="Demonstrator: herdemos' own controllers, or one herdemos was not tuned to "
+    "(FetchPickAndPlace and FetchPush): original (the original project's generator), "
+    "cautious, human (human-like, with variable lengths and failures).",
+)
+@click.option(
     "--num_episodes",
     type=click.IntRange(min=1),
     default=100,
@@ -42,7 +52,8 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Output .npz.  [default: demos/<env>_scripted_<N>ep_seed<S>[_noise<x>][_miss<p>].npz]",
+    help="Output .npz.  [default: demos/<env>_<scripted|style>_<N>ep_seed<S>[_noise<x>]"
+    "[_miss<p>].npz]",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Env and noise seed."
@@ -72,6 +83,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def main(
     env: str,
+    style: str,
     num_episodes: int,
     out: str | None,
     seed: int,
@@ -88,7 +100,7 @@ def main(
     path = (
         Path(out)
         if out
-        else Path("demos") / default_demo_name(env, num_episodes, seed, noise, miss_prob)
+        else Path("demos") / default_demo_name(env, num_episodes, seed, noise, miss_prob, style)
     )
     if path.suffix != ".npz":
         raise click.BadParameter(f"{path}: the output must end in .npz", param_hint="--out")
@@ -104,7 +116,9 @@ def main(
         bar.set_postfix(attempted=attempted)
 
     try:
-        data = generate_demos(env, num_episodes, seed, noise, only_successful, progress, miss_prob)
+        data = generate_demos(
+            env, num_episodes, seed, noise, only_successful, progress, miss_prob, style
+        )
         data.save(path)
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None

@@ -13,11 +13,18 @@ import os
 import numpy as np
 
 from herdemos.demos import DemoData
+from herdemos.ragged import LENGTH, pad_episodes
 from herdemos.util import HerdemosError
 
 
-def read_legacy_demos(path: str | os.PathLike) -> DemoData:
-    """Unpickles a legacy file (only call this for files you trust) into the herdemos format."""
+def read_legacy_demos(path: str | os.PathLike, horizon: int | None = None) -> DemoData:
+    """Unpickles a legacy file (only call this for files you trust) into the herdemos format.
+
+    Episodes of different lengths (object arrays of per-episode lists) are padded to
+    ``horizon`` (the env's T; default: the longest episode) with a ``length`` array. Episodes
+    all of one length convert as before, without padding: if that length is not the env's T
+    they were likely recorded with another horizon, and loading refuses them by name.
+    """
     try:
         with np.load(path, allow_pickle=True) as npz:  # trusted by the caller's explicit flag
             raw = {k: npz[k] for k in npz.files}
@@ -27,25 +34,33 @@ def read_legacy_demos(path: str | os.PathLike) -> DemoData:
     if missing:
         raise HerdemosError(f"{path}: missing legacy keys {missing}; found {sorted(raw)}")
     try:
-        o, ag, g, u, success = [], [], [], [], []
+        episodes = []
         for ep_obs, ep_acs, ep_info in zip(raw["obs"], raw["acs"], raw["info"], strict=True):
-            horizon = len(ep_acs)
-            if len(ep_obs) != horizon + 1 or len(ep_info) != horizon:
+            steps = len(ep_acs)
+            if len(ep_obs) != steps + 1 or len(ep_info) != steps:
                 raise ValueError(
-                    f"episode lengths obs={len(ep_obs)}, acs={horizon}, info={len(ep_info)}"
+                    f"episode lengths obs={len(ep_obs)}, acs={steps}, info={len(ep_info)}"
                 )
-            o.append([np.asarray(x["observation"], np.float32) for x in ep_obs])
-            ag.append([np.asarray(x["achieved_goal"], np.float32) for x in ep_obs])
-            g.append([np.asarray(x["desired_goal"], np.float32) for x in ep_obs[:horizon]])
-            u.append([np.asarray(a, np.float32) for a in ep_acs])
-            success.append([[float(i.get("is_success", 0.0))] for i in ep_info])
-        episodes = {
-            "o": np.asarray(o, np.float32),
-            "ag": np.asarray(ag, np.float32),
-            "g": np.asarray(g, np.float32),
-            "u": np.asarray(u, np.float32),
-            "info_is_success": np.asarray(success, np.float32),
-        }
+            episodes.append(
+                {
+                    "o": np.asarray([x["observation"] for x in ep_obs], np.float32),
+                    "ag": np.asarray([x["achieved_goal"] for x in ep_obs], np.float32),
+                    "g": np.asarray([x["desired_goal"] for x in ep_obs[:steps]], np.float32),
+                    "u": np.asarray(ep_acs, np.float32).reshape(steps, -1),
+                    "info_is_success": np.asarray(
+                        [[float(i.get("is_success", 0.0))] for i in ep_info], np.float32
+                    ).reshape(steps, 1),
+                }
+            )
+        one_length = len({len(ep["u"]) for ep in episodes}) == 1
+        longest = max((len(ep["u"]) for ep in episodes), default=0)
+        if not one_length and horizon is not None and longest > horizon:
+            raise HerdemosError(
+                f"{path}: an episode has {longest} steps, more than the env's T={horizon}"
+            )
+        padded = pad_episodes(episodes, longest if one_length or horizon is None else horizon)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise HerdemosError(f"{path}: not in the legacy layout ({e})") from None
-    return DemoData(episodes, None, {"generator": "converted from the original format"})
+    if one_length:
+        del padded[LENGTH]  # full episodes: the plain format, as every herdemos file without it
+    return DemoData(padded, None, {"generator": "converted from the original format"})

@@ -11,10 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from herdemos.data_generation.controllers import ScriptedController, make_controller
+from herdemos.data_generation.controllers import (
+    DEFAULT_STYLE,
+    ScriptedController,
+    make_controller,
+    style_envs,
+)
+from herdemos.data_generation.controllers.common import StopsRecording
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo, reward_fn_of
 from herdemos.environment import make_env
+from herdemos.ragged import LENGTH, clear_padding, final_success, step_mask
 from herdemos.rollout import ObsBatch, RolloutWorker
 from herdemos.sim_state import has_sim_state
 from herdemos.util import HerdemosError
@@ -43,6 +50,19 @@ class ScriptedActions:
             u = u + self.noise * self.max_u * self.rng.standard_normal(u.shape)
         return np.clip(u, -self.max_u, self.max_u).astype(np.float32)
 
+    @property
+    def variable_length(self) -> bool:
+        """Whether the controllers end their recordings themselves (human-like demos)."""
+        return all(isinstance(c, StopsRecording) for c in self.controllers)
+
+    def lengths(self, horizon: int) -> np.ndarray:
+        """Each controller's recorded steps in the last episode (the horizon if it never
+        stopped)."""
+        steps = [
+            c.recorded_steps if isinstance(c, StopsRecording) else None for c in self.controllers
+        ]
+        return np.array([horizon if s is None else s for s in steps], np.int64)
+
 
 def _version(package: str) -> str | None:
     try:
@@ -59,6 +79,7 @@ def generate_demos(
     only_successful: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     miss_prob: float = 0.0,
+    style: str = DEFAULT_STYLE,
 ) -> DemoData:
     """Runs the env's scripted controller and returns ``num_episodes`` demo episodes.
 
@@ -70,16 +91,22 @@ def generate_demos(
         only_successful: keep only successful episodes (at most 20x attempts are made).
         on_progress: called with ``(kept, attempted)`` after every batch.
         miss_prob: stacking envs: probability that a pick first misses on purpose and recovers.
+        style: which demonstrator (see :data:`~herdemos.data_generation.controllers.STYLES`).
 
     Raises:
-        HerdemosError: no controller for the env, or too few successes.
+        HerdemosError: no controller for the env (in that style), or too few successes.
     """
     if num_episodes < 1:
         raise HerdemosError("--num_episodes must be >= 1")
     rng = np.random.default_rng(seed)
     n_envs = min(ENVS_PER_BATCH, num_episodes)
     make_env(env_id).close()  # an unknown id fails here, by name, before the controller check
-    if make_controller(env_id, rng, miss_prob) is None:
+    if make_controller(env_id, rng, miss_prob, style) is None:
+        if style != DEFAULT_STYLE:
+            raise HerdemosError(
+                f"--style {style}: no controller for {env_id} (there are for "
+                f"{', '.join(style_envs(style))})"
+            )
         raise HerdemosError(
             f"no scripted controller for {env_id} (there are for FetchReach, FetchPush, "
             "FetchPickAndPlace, FetchSlide and herdemos' own envs); train.py takes your own "
@@ -89,7 +116,7 @@ def generate_demos(
     info = EnvInfo.of(envs[0], env_id)
     record = has_sim_state(envs[0])
     worker = RolloutWorker(envs, info, seed=seed, rng=rng, record_sim_state=record)
-    controllers = [make_controller(env_id, rng, miss_prob) for _ in envs]
+    controllers = [make_controller(env_id, rng, miss_prob, style) for _ in envs]
     actions = ScriptedActions(controllers, noise, info.max_u, rng)
     kept: list[dict[str, np.ndarray]] = []
     n_kept = attempted = 0
@@ -98,10 +125,14 @@ def generate_demos(
             raise HerdemosError(
                 f"{env_id}: only {n_kept} successful episodes in {attempted} attempts"
             )
-        episodes = worker.generate_rollouts(actions).episodes
+        rollout = worker.generate_rollouts(actions)
+        episodes = rollout.episodes
+        if actions.variable_length:
+            episodes[LENGTH] = actions.lengths(info.horizon)[rollout.valid]
+            clear_padding(episodes)  # the rows after each recording's end become padding
         attempted += n_envs
         if only_successful:
-            ok = episodes["info_is_success"][:, -1, 0] > 0.5
+            ok = final_success(episodes) > 0.5
             episodes = {k: v[ok] for k, v in episodes.items()}
         kept.append(episodes)
         n_kept += episodes["u"].shape[0]
@@ -112,8 +143,10 @@ def generate_demos(
     data = DemoData(stacked, sim_state)
     # Returns under the env's own reward, recomputed for the kept episodes.
     flags = {"is_success": stacked["info_is_success"]}  # as HER passes info, per transition
-    rewards = reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], flags)
-    returns = np.asarray(rewards).sum(axis=1)
+    rewards = np.asarray(reward_fn_of(envs[0])(stacked["ag"][:, 1:], stacked["g"], flags))
+    if LENGTH in stacked:  # only the recorded steps earn rewards
+        rewards = rewards * step_mask(stacked[LENGTH], info.horizon)
+    returns = rewards.sum(axis=1)
     data.metadata = {
         "env_id": env_id,
         "dim_o": info.dim_o,
@@ -121,7 +154,8 @@ def generate_demos(
         "dim_u": info.dim_u,
         "T": info.horizon,
         "n_episodes": num_episodes,
-        "generator": "herdemos scripted controller",
+        "generator": "herdemos scripted controller"
+        + ("" if style == DEFAULT_STYLE else f", style {style}"),
         "seed": seed,
         "noise": noise,
         "miss_prob": miss_prob,
@@ -149,13 +183,20 @@ def default_cache_dir() -> Path:
 
 
 def default_demo_name(
-    env_id: str, num_episodes: int, seed: int, noise: float, miss_prob: float = 0.0
+    env_id: str,
+    num_episodes: int,
+    seed: int,
+    noise: float,
+    miss_prob: float = 0.0,
+    style: str = DEFAULT_STYLE,
 ) -> str:
-    """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``."""
+    """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``
+    (herdemos' controllers) or ``FetchPush-v4_original_100ep_seed0.npz`` (another style)."""
+    source = "scripted" if style == DEFAULT_STYLE else style
     noise_part = f"_noise{noise:g}" if noise > 0 else ""
     miss_part = f"_miss{miss_prob:g}" if miss_prob > 0 else ""
     name = env_id.replace(":", "_")
-    return f"{name}_scripted_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"
+    return f"{name}_{source}_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"
 
 
 def cached_default_demos(

@@ -150,6 +150,7 @@ def test_legacy_conversion_needs_trust_and_produces_a_valid_file(tmp_path):
     info = EnvInfo.of(make_env("FetchReach-v4"), "FetchReach-v4")
     converted = load_demos(tmp_path / "new.npz", info)
     assert converted.n_episodes == 3 and converted.episodes["u"].shape == (3, 50, 4)
+    assert "length" not in converted.episodes  # full episodes keep the plain format
 
 
 def test_generator_cli_prints_a_summary(tmp_path):

@@ -42,7 +42,10 @@ def valid_demo_bytes() -> bytes:
     buf = io.BytesIO()
     data = DemoData(episodes, rng.normal(size=(n, t + 1, 5)), {"env_id": "PointGoal-v0"})
     arrays = {k: v.astype(np.float32) for k, v in data.episodes.items()}
-    np.savez(buf, **arrays, sim_state=data.sim_state, metadata=np.array('{"env_id": "x"}'))
+    length = np.array([t, 4, 7])  # episodes of different lengths: their checks are fuzzed too
+    np.savez(
+        buf, **arrays, length=length, sim_state=data.sim_state, metadata=np.array('{"env_id": "x"}')
+    )
     return buf.getvalue()
 
 

@@ -7,7 +7,7 @@ the results index. Retired suites are not declared: their results sit in
 
 from __future__ import annotations
 
-from benchmarks.suites import fetch, stacking, wam
+from benchmarks.suites import demo_sources, fetch, stacking, wam
 from benchmarks.suites.labels import parse_flags, suite_config, suite_label
 from benchmarks.suites.record import CACHED_DEMO_EPISODES, Suite
 
@@ -15,6 +15,7 @@ FAMILIES: dict[str, dict[str, Suite]] = {
     "Fetch basics": fetch.SUITES,
     "Block stacking": stacking.SUITES,
     "WAM arm": wam.SUITES,
+    "Demo sources": demo_sources.SUITES,
 }
 SUITES: dict[str, Suite] = {
     name: suite for family in FAMILIES.values() for name, suite in family.items()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from herdemos.config import Config
+from herdemos.data_generation.controllers import DEFAULT_STYLE
 from herdemos.experiment.resolve import config_from_command_line
 from herdemos.methods import method_of
 from herdemos.util import HerdemosError
@@ -71,7 +72,11 @@ def suite_config(env: str, flags: tuple[str, ...]) -> Config:
 
 
 def suite_label(
-    env: str, flags: tuple[str, ...], demo_noise: float = 0.0, demo_miss: float = 0.0
+    env: str,
+    flags: tuple[str, ...],
+    demo_noise: float = 0.0,
+    demo_miss: float = 0.0,
+    demo_style: str = DEFAULT_STYLE,
 ) -> str:
     """``method; demos; settings`` for a legend or a table row, e.g. ``demos + BC + Q-filter;
     100 demos (noise 0.1); demo resets 0.5; --preset stacking``. The method is
@@ -80,7 +85,8 @@ def suite_label(
     parsed = parse_flags(flags)
     parts = [method_of(config).label]
     if config.demo.num_demo > 0:
-        recorded = [f"noise {demo_noise:g}"] if demo_noise > 0 else []
+        recorded = [f"{demo_style} demonstrator"] if demo_style != DEFAULT_STYLE else []
+        recorded += [f"noise {demo_noise:g}"] if demo_noise > 0 else []
         recorded += [f"missed grasps {demo_miss:g}"] if demo_miss > 0 else []
         demos = f"{config.demo.num_demo:,} demos" + (
             f" ({', '.join(recorded)})" if recorded else ""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from benchmarks.suites.labels import suite_config, suite_label
 from herdemos.config import Config
+from herdemos.data_generation.controllers import DEFAULT_STYLE
 
 CACHED_DEMO_EPISODES = 100
 """Clean demos train.py generates and caches itself when no --demo_file is given."""
@@ -32,6 +33,8 @@ class Suite:
         demo_miss_prob: Above 0, stacking demos that miss a grasp with this probability and
             recover.
         demo_episodes: Scripted episodes generated for the suite (``--num_demo`` loads them).
+        demo_style: The demonstrator (``fetch_data_generation.py --style``): herdemos' own
+            controllers, or one herdemos was not tuned to.
     """
 
     env: str
@@ -42,6 +45,7 @@ class Suite:
     demo_noise: float = 0.0
     demo_miss_prob: float = 0.0
     demo_episodes: int = CACHED_DEMO_EPISODES
+    demo_style: str = DEFAULT_STYLE
 
     @property
     def own_demos(self) -> bool:
@@ -50,6 +54,7 @@ class Suite:
             self.demo_noise > 0
             or self.demo_miss_prob > 0
             or self.demo_episodes != CACHED_DEMO_EPISODES
+            or self.demo_style != DEFAULT_STYLE
         )
 
     @property
@@ -58,7 +63,8 @@ class Suite:
         share it. 100 episodes keep the names the earlier results were made with."""
         miss = f"_miss{self.demo_miss_prob:g}" if self.demo_miss_prob > 0 else ""
         count = f"_{self.demo_episodes}ep" if self.demo_episodes != CACHED_DEMO_EPISODES else ""
-        return f"{self.env}_noise{self.demo_noise:g}{miss}{count}.npz"
+        style = f"_{self.demo_style}" if self.demo_style != DEFAULT_STYLE else ""
+        return f"{self.env}{style}_noise{self.demo_noise:g}{miss}{count}.npz"
 
     @property
     def config(self) -> Config:
@@ -68,4 +74,6 @@ class Suite:
     @property
     def label(self) -> str:
         """The readable method label, generated from the flags and demo settings."""
-        return suite_label(self.env, self.flags, self.demo_noise, self.demo_miss_prob)
+        return suite_label(
+            self.env, self.flags, self.demo_noise, self.demo_miss_prob, self.demo_style
+        )

@@ -28,7 +28,19 @@ from collections.abc import Callable
 
 import numpy as np
 
+from herdemos.data_generation.controllers.cautious import (
+    CautiousPickAndPlaceController,
+    CautiousPushController,
+)
 from herdemos.data_generation.controllers.common import ScriptedController
+from herdemos.data_generation.controllers.human import (
+    HumanPickAndPlaceController,
+    HumanPushController,
+)
+from herdemos.data_generation.controllers.original import (
+    OriginalPickAndPlaceController,
+    OriginalPushController,
+)
 from herdemos.data_generation.controllers.pick_and_place import PickAndPlaceController
 from herdemos.data_generation.controllers.push import PushController
 from herdemos.data_generation.controllers.reach import ReachController
@@ -38,6 +50,8 @@ from herdemos.util import HerdemosError
 
 __all__ = [
     "CONTROLLER_ENVS",
+    "DEFAULT_STYLE",
+    "STYLES",
     "PickAndPlaceController",
     "PushController",
     "ReachController",
@@ -45,6 +59,7 @@ __all__ = [
     "SlideController",
     "StackController",
     "make_controller",
+    "style_envs",
 ]
 
 _SUPPORTED: dict[str, Callable[[np.random.Generator | None], ScriptedController]] = {
@@ -59,9 +74,37 @@ _SUPPORTED: dict[str, Callable[[np.random.Generator | None], ScriptedController]
 
 CONTROLLER_ENVS: tuple[str, ...] = tuple(_SUPPORTED)
 
+DEFAULT_STYLE = "herdemos"
+
+# Demonstrators herdemos was not tuned to, per style and env name (see docs/demonstrations.md).
+_STYLED: dict[str, dict[str, Callable[[np.random.Generator | None], ScriptedController]]] = {
+    "original": {
+        "FetchPickAndPlace": OriginalPickAndPlaceController,
+        "FetchPush": OriginalPushController,
+    },
+    "cautious": {
+        "FetchPickAndPlace": CautiousPickAndPlaceController,
+        "FetchPush": CautiousPushController,
+    },
+    "human": {
+        "FetchPickAndPlace": HumanPickAndPlaceController,
+        "FetchPush": HumanPushController,
+    },
+}
+
+STYLES: tuple[str, ...] = (DEFAULT_STYLE, *_STYLED)
+
+
+def style_envs(style: str) -> tuple[str, ...]:
+    """The env names (before ``-v``) that have a controller of ``style``."""
+    return CONTROLLER_ENVS if style == DEFAULT_STYLE else tuple(_STYLED[style])
+
 
 def make_controller(
-    env_id: str, rng: np.random.Generator | None = None, miss_prob: float = 0.0
+    env_id: str,
+    rng: np.random.Generator | None = None,
+    miss_prob: float = 0.0,
+    style: str = DEFAULT_STYLE,
 ) -> ScriptedController | None:
     """Returns the scripted controller for an env id, or None if there is none.
 
@@ -76,15 +119,28 @@ def make_controller(
         rng: Optional generator for small per-episode variation of the controllers' speed.
         miss_prob: Stacking only: probability of a deliberately missed grasp per pick (see
             :class:`StackController`).
+        style: Which demonstrator: ``herdemos`` (the controllers above) or one of the other
+            :data:`STYLES`, which exist for FetchPickAndPlace and FetchPush only.
 
     Returns:
-        A fresh controller, or None for envs without a scripted controller.
+        A fresh controller, or None for envs without a scripted controller (of that style).
 
     Raises:
-        HerdemosError: ``miss_prob`` > 0 for an env without the stacking controller.
+        HerdemosError: ``miss_prob`` > 0 for an env without the stacking controller, or an
+            unknown style.
     """
     name = env_id.rsplit("/", 1)[-1].split("-v", 1)[0]
     name = name.removesuffix("Dense")
+    if style != DEFAULT_STYLE:
+        if style not in _STYLED:
+            raise HerdemosError(f"--style {style}: unknown, choose from {', '.join(STYLES)}")
+        if miss_prob > 0:
+            raise HerdemosError(
+                f"--miss_prob: only the herdemos stacking controllers miss on purpose, not the "
+                f"{style} style"
+            )
+        styled_cls = _STYLED[style].get(name)
+        return None if styled_cls is None else styled_cls(rng)
     for prefix in STACK_ENV_PREFIXES:
         if name.startswith(prefix):
             name = prefix  # one controller for every block count and reward type

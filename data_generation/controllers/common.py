@@ -14,7 +14,7 @@ remaining error (``GAIN`` > 1) gives a fast, non-oscillating approach.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -55,6 +55,16 @@ class ScriptedController(Protocol):
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Returns a float32 action of shape (4,) within [-1, 1]."""
+        ...
+
+
+@runtime_checkable
+class StopsRecording(Protocol):
+    """A controller that, like a human operator, may end its recording before the horizon."""
+
+    @property
+    def recorded_steps(self) -> int | None:
+        """Steps recorded once the recording stopped; None while it runs (to the horizon)."""
         ...
 
 
