@@ -113,7 +113,7 @@ def check_bookkeeping(
     held = (meta["state"].get("epoch", 0), meta["epoch_progress"].get("cycle", 0))
     if held != position:
         raise ValueError(f"it holds epoch and cycle {held}, its name says {position}")
-    if held[1] >= n_cycles:
+    if held[1] > n_cycles:  # n_cycles: the epoch awaits its evaluation
         raise ValueError(f"cycle {held[1]} is past the {n_cycles} cycles of an epoch")
     _check_seeds("worker_seeds", meta["worker_seeds"], n_envs[0])
     _check_seeds("evaluator_seeds", meta["evaluator_seeds"], n_envs[1])

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from herdemos.bounded_files import Refused, loads_json
 from herdemos.environment import GOAL_KEYS
 from herdemos.ragged import LENGTH, pad_episodes
 from herdemos.util import HerdemosError
@@ -139,10 +140,12 @@ def herdemos_metadata(dataset: Any, source: str | os.PathLike) -> dict[str, Any]
     text = dataset.storage.metadata.get(METADATA_KEY)
     if text is None:
         return None
+    if not isinstance(text, str):
+        raise HerdemosError(f"{source}: '{METADATA_KEY}' is not a JSON string")
     try:
-        metadata = json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        raise HerdemosError(f"{source}: '{METADATA_KEY}' is not a JSON string") from None
+        metadata = loads_json(text)
+    except Refused as e:
+        raise HerdemosError(f"{source}: '{METADATA_KEY}' is not a JSON string ({e})") from None
     if not isinstance(metadata, dict):
         raise HerdemosError(f"{source}: '{METADATA_KEY}' must be a JSON object")
     return metadata

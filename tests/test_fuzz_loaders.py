@@ -25,7 +25,9 @@ from herdemos.util import HerdemosError
 from point_env import register
 
 INFO = EnvInfo("PointGoal-v0", dim_o=2, dim_g=2, dim_u=2, horizon=10, max_u=1.0)
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 TRIED: dict[str, int] = {}
 
 
