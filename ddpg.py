@@ -7,7 +7,6 @@ assume where demo rows sit in the batch.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,25 +24,6 @@ class Dims:
     o: int
     g: int
     u: int
-
-
-def matmul_peak_gflops(n: int = 2048, repeats: int = 30) -> float:
-    """Best-case float32 GEMM speed (GFLOP/s) of this TF build on this machine: the ceiling that
-    benchmarks/throughput.py compares the learner's update speed against. It lives here because
-    TensorFlow is imported only by the learner's modules. Best of 3 timed bursts of ``repeats``
-    ``n`` x ``n`` products, after one untimed call that traces the function."""
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    matmul = tf.function(lambda x, y: tf.matmul(x, y))
-    matmul(a, b).numpy()
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            out = matmul(a, b)
-        out.numpy()
-        best = max(best, 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
-    return best
 
 
 def q_filter_mask(
