@@ -2,6 +2,8 @@
 and the PYTHONPATH of the tests that run them in a subprocess."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -12,6 +14,15 @@ def python_path(*folders) -> str:
     checkout run in place of the installed package)."""
     inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
     return os.pathsep.join([str(TESTS), *map(str, folders), *inherited])
+
+
+def run_train(*args: str) -> subprocess.CompletedProcess:
+    """Runs experiment/train.py as a user would, with the test envs importable."""
+    env = {**os.environ, "PYTHONPATH": python_path()}
+    return subprocess.run(
+        [sys.executable, "experiment/train.py", *args],
+        cwd=TESTS.parent, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
 
 
 def assert_one_line_error(result, *fragments):

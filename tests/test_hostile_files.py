@@ -28,17 +28,21 @@ def policy_dict() -> dict:
     return Policy(actor, critic, zeros, ones, zeros, ones, 200.0, 5.0, 1.0, {}).to_dict()
 
 
-def refused(tmp_path, payload, *fragments) -> str:
-    path = tmp_path / "policy.pkl"
-    path.write_bytes(payload if isinstance(payload, bytes) else pickle.dumps(payload, protocol=4))
+def assert_one_line_refusal(load, path, *fragments) -> None:
+    """``load(path)`` raises a one-line error naming ``path`` and ``fragments``, within 5 s."""
     start = time.perf_counter()
     with pytest.raises(HerdemosError) as error:
-        load_policy(path)
+        load(path)
     assert time.perf_counter() - start < 5
     message = str(error.value)
     assert "\n" not in message and message.startswith(f"{path}: ")
     assert all(f in message for f in fragments), message
-    return message
+
+
+def refused(tmp_path, payload, *fragments) -> None:
+    path = tmp_path / "policy.pkl"
+    path.write_bytes(payload if isinstance(payload, bytes) else pickle.dumps(payload, protocol=4))
+    assert_one_line_refusal(load_policy, path, *fragments)
 
 
 def test_a_valid_policy_still_loads(tmp_path):
@@ -149,13 +153,7 @@ def demo_members(metadata: str = '{"env_id": "x"}') -> dict[str, bytes]:
 def demo_refused(tmp_path, data: bytes, *fragments) -> None:
     path = tmp_path / "demos.npz"
     path.write_bytes(data)
-    start = time.perf_counter()
-    with pytest.raises(HerdemosError) as error:
-        load_demos(path)
-    assert time.perf_counter() - start < 5
-    message = str(error.value)
-    assert "\n" not in message and message.startswith(f"{path}: ")
-    assert all(f in message for f in fragments), message
+    assert_one_line_refusal(load_demos, path, *fragments)
 
 
 def test_a_demo_file_written_by_hand_with_valid_members_loads(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_asserts import python_path
+from cli_asserts import python_path, run_train
 
 from herdemos import load_policy
 from herdemos.checkpoint import list_checkpoints
@@ -87,13 +87,7 @@ def test_two_rank_fetch_reach_learns(tmp_path):
     assert np.mean(successes) >= 0.9, f"2-rank FetchReach success {np.mean(successes):.2f}"
 
 
-def train_cli(*args: str) -> subprocess.CompletedProcess:
-    """Runs experiment/train.py as a user would, with the test envs importable."""
-    env = {**os.environ, "PYTHONPATH": python_path()}
-    return subprocess.run(
-        [sys.executable, "experiment/train.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+train_cli = run_train
 
 
 SMALL = ("--set", "n_cycles=1", "--set", "batch_size=16", "--set", "hidden=8", "--quiet")

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli_asserts import python_path
+from cli_asserts import python_path, run_train
 
 from herdemos.checkpoint import list_checkpoints
 from herdemos.run_folder import clean_interrupted_writes, set_aside_unchecked_session
@@ -20,12 +20,7 @@ SMALL = ["--set", "n_cycles=2", "--set", "n_batches=1", "--set", "batch_size=32"
          "--set", "hidden=16", "--set", "n_test_rollouts=1", "--quiet"]  # fmt: skip
 
 
-def train(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": python_path()}
-    return subprocess.run(
-        [sys.executable, "experiment/train.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+train = run_train
 
 
 def epochs_of(logdir: Path) -> list[int]:
