@@ -7,6 +7,8 @@ Weight layout matches :class:`herdemos.policy.Policy`, which runs the same netwo
 
 from __future__ import annotations
 
+import time
+
 from herdemos.normalizer import ArrayOps, clip_and_normalize
 from herdemos.policy import Policy, actor_forward
 from herdemos.util import native_stderr_silenced
@@ -131,3 +133,22 @@ def export_saved_model(policy: Policy, directory: str) -> None:
     ``observation`` and ``desired_goal`` (float32, batched) and returns ``{"action": ...}``."""
     module = ServingActor(policy)
     tf.saved_model.save(module, directory, signatures={"serving_default": module.serve})
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 30) -> float:
+    """Best-case float32 GEMM speed (GFLOP/s) of this TF build on this machine: the ceiling that
+    benchmarks/throughput.py compares the learner's update speed against. It lives here because
+    TensorFlow is imported only by the learner's modules. Best of 3 timed bursts of ``repeats``
+    ``n`` x ``n`` products, after one untimed call that traces the function."""
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    matmul = tf.function(lambda x, y: tf.matmul(x, y))
+    matmul(a, b).numpy()
+    best = 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            out = matmul(a, b)
+        out.numpy()
+        best = max(best, 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
+    return best

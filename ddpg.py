@@ -7,7 +7,6 @@ assume where demo rows sit in the batch.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,32 +26,23 @@ class Dims:
     u: int
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 30) -> float:
-    """Best-case float32 GEMM speed (GFLOP/s) of this TF build on this machine: the ceiling that
-    benchmarks/throughput.py compares the learner's update speed against. It lives here because
-    TensorFlow is imported only by the learner's modules. Best of 3 timed bursts of ``repeats``
-    ``n`` x ``n`` products, after one untimed call that traces the function."""
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    matmul = tf.function(lambda x, y: tf.matmul(x, y))
-    matmul(a, b).numpy()
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            out = matmul(a, b)
-        out.numpy()
-        best = max(best, 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9)
-    return best
-
-
-def q_filter_mask(is_demo: tf.Tensor, q_demo: tf.Tensor, q_pi: tf.Tensor, q_filter: bool):
+def q_filter_mask(
+    is_demo: tf.Tensor,
+    q_demo: tf.Tensor,
+    q_pi: tf.Tensor,
+    q_filter: bool,
+    slack: tf.Tensor | None = None,
+):
     """Rows that receive the BC loss: demo rows, and with the Q-filter only those where the
     critic rates the demonstrator's action above the actor's, ``Q(s, a_demo) > Q(s, pi(s))``.
+
+    ``slack`` (per row, or None for the seed's filter) is added to ``Q(s, a_demo)``: the filter
+    then drops a demo action only when the critic prefers the actor's by more than the slack.
     """
     mask = tf.cast(is_demo, tf.bool)
     if q_filter:
-        mask = tf.logical_and(mask, q_demo > q_pi)
+        preferred = q_demo > q_pi if slack is None else q_demo + slack > q_pi
+        mask = tf.logical_and(mask, preferred)
     return tf.stop_gradient(tf.cast(mask, tf.float32))
 
 
@@ -69,6 +59,7 @@ def actor_loss(
     lambda1: float,
     lambda2: float,
     bc_only: bool = False,
+    q_slack: tf.Tensor | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """The actor's loss: plain DDPG, or DDPG + BC (+ Q-filter) as in the seed.
 
@@ -88,7 +79,7 @@ def actor_loss(
     rl = -tf.reduce_mean(q_pi) + action_l2 * tf.reduce_mean(tf.square(pi / max_u))
     if not bc_loss:
         return rl, tf.constant(0.0), tf.zeros_like(q_pi)
-    mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter)
+    mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter, q_slack)
     bc = tf.reduce_sum(mask * tf.reduce_sum(tf.square(pi - u), axis=-1))
     return lambda1 * rl + lambda2 * bc, bc, mask
 
@@ -222,6 +213,12 @@ class DDPG:
             # averaged over ranks, so lambda2 * N keeps the seed's sum over the whole batch.
             cfg.lambda2 * self.ranks,
             cfg.bc_only,
+            # The critic's own TD error on each demo row: where it exceeds the preference for
+            # the actor's action, the critic cannot yet tell the two apart (see
+            # DDPGConfig.q_filter_slack).
+            tf.stop_gradient(tf.abs(target_q - q_demo))
+            if cfg.q_filter_slack == "td_error"
+            else None,
         )
         n_demo = tf.reduce_sum(tf.cast(is_demo, tf.float32))
         stats = {

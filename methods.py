@@ -87,6 +87,10 @@ def method_of(config: Config) -> Method:
         raise HerdemosError(
             "--q_filter 1 needs --bc_loss 1: the Q-filter only decides where BC applies"
         )
+    if d.q_filter_slack != "none" and not d.q_filter:
+        raise HerdemosError(
+            f"--set q_filter_slack={d.q_filter_slack} needs --q_filter 1: it widens the Q-filter"
+        )
     if d.bc_only and not has_demos:
         raise HerdemosError("bc_only needs demonstrations: pass --num_demo N (N > 0)")
     if d.bc_loss and not has_demos:

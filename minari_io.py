@@ -39,7 +39,7 @@ import numpy as np
 
 from herdemos.bounded_files import Refused, loads_json
 from herdemos.environment import GOAL_KEYS
-from herdemos.ragged import pad_episodes
+from herdemos.ragged import LENGTH, pad_episodes
 from herdemos.util import HerdemosError
 
 INSTALL = "pip install herdemos[minari]"
@@ -190,8 +190,8 @@ def demo_arrays(
         arrays = pad_episodes(rows, horizon)
     except ValueError as e:
         raise HerdemosError(f"{source}: {e}") from None
-    if np.all(arrays["length"] == horizon):
-        del arrays["length"]  # full-length episodes need no lengths, as in a generated file
+    if np.all(arrays[LENGTH] == horizon):
+        del arrays[LENGTH]  # full-length episodes need no lengths, as in a generated file
     metadata = herdemos_metadata(dataset, source)
     if metadata is None:
         metadata = {

@@ -1,7 +1,7 @@
 """Throughput benchmarks: learner FLOP efficiency, rollout speed, epoch time split, MPI scaling.
 
 TensorFlow stays inside the learner's modules: the matmul peak that the learner is compared
-against is measured by :func:`herdemos.ddpg.matmul_peak_gflops`.
+against is measured by :func:`herdemos.actor_critic.matmul_peak_gflops`.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def epoch_split(num_cpu: int = 1, epochs: int = 2) -> dict:
 
 
 def throughput() -> dict:
-    from herdemos.ddpg import matmul_peak_gflops
+    from herdemos.actor_critic import matmul_peak_gflops
 
     peak = matmul_peak_gflops()
     learner = learner_updates_per_second()

@@ -1,7 +1,6 @@
 """Generate demonstrations with a scripted controller.
 
 python data_generation/fetch_data_generation.py --env FetchPickAndPlace-v4 --num_episodes 100
-python data_generation/fetch_data_generation.py --env FetchPush-v4 --style human
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     type=click.Path(dir_okay=False),
     default=None,
     help="Output .npz.  [default: demos/<env>_<scripted|style>_<N>ep_seed<S>[_noise<x>]"
-    "[_miss<p>][_release<p>].npz]",
+    "[_miss<p>].npz]",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Env and noise seed."
@@ -77,14 +76,6 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     "and then recovers (re-opens and grasps again), so the demos show how to recover.",
 )
 @click.option(
-    "--release_prob",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Probability per episode that the gripper opens for a few steps at a random moment "
-    "(dropping a held block): imperfect demos of demonstrators that shrug off action noise.",
-)
-@click.option(
     "--only_successful",
     is_flag=True,
     help="Keep only successful episodes (default: keep all, as the original did).",
@@ -98,7 +89,6 @@ def main(
     seed: int,
     noise: float,
     miss_prob: float,
-    release_prob: float,
     only_successful: bool,
     quiet: bool,
 ) -> None:
@@ -110,8 +100,7 @@ def main(
     path = (
         Path(out)
         if out
-        else Path("demos")
-        / default_demo_name(env, num_episodes, seed, noise, miss_prob, style, release_prob)
+        else Path("demos") / default_demo_name(env, num_episodes, seed, noise, miss_prob, style)
     )
     if path.suffix != ".npz":
         raise click.BadParameter(f"{path}: the output must end in .npz", param_hint="--out")
@@ -128,15 +117,7 @@ def main(
 
     try:
         data = generate_demos(
-            env,
-            num_episodes,
-            seed,
-            noise,
-            only_successful,
-            progress,
-            miss_prob,
-            style=style,
-            release_prob=release_prob,
+            env, num_episodes, seed, noise, only_successful, progress, miss_prob, style
         )
         data.save(path)
     except HerdemosError as e:

@@ -108,12 +108,10 @@ def _minari_root(folder: str) -> Iterator[None]:
 def _episode_buffers(data: DemoData, env: gym.Env, episode_buffer: type) -> Iterator[Any]:
     """One Minari ``EpisodeBuffer`` per demo episode (see the module docstring)."""
     ep = data.episodes
-    n, horizon = ep["u"].shape[:2]
-    lengths = np.asarray(ep.get("length", np.full(n, horizon)), np.int64)
     success = ep["info_is_success"]
     rewards = np.asarray(reward_fn_of(env)(ep["ag"][:, 1:], ep["g"], {"is_success": success}))
     obs_dtype = {key: space.dtype for key, space in env.observation_space.spaces.items()}
-    for i, steps in enumerate(lengths):
+    for i, steps in enumerate(data.lengths):
         goal = ep["g"][i, :steps]
         observations = {
             "observation": ep["o"][i, : steps + 1],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -29,36 +29,18 @@ from herdemos.util import HerdemosError
 ENVS_PER_BATCH = 10  # envs stepped in lockstep; amortises Python overhead per step
 
 
-RELEASE_WINDOW = (10, 45)
-"""Steps among which a release starts (``--release_prob``): after a typical grasp, before the
-end, so it usually drops a held block."""
-
-RELEASE_STEPS = 5
-"""Steps the gripper is held open in a release: long enough for the fingers to let go."""
-
-
 @dataclass
 class ScriptedActions:
-    """Adapts one scripted controller per env to the rollout worker, adding the imperfections
-    asked for: Gaussian action noise, and releases (the gripper opened for a few steps at a
-    random moment, in a ``release_prob`` fraction of the episodes)."""
+    """Adapts one scripted controller per env to the rollout worker, adding Gaussian noise."""
 
     controllers: list[ScriptedController]
     noise: float
     max_u: float
     rng: np.random.Generator
-    release_prob: float = 0.0
-    _release_at: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    _t: int = 0
 
     def reset(self, obs: ObsBatch) -> None:
         for i, controller in enumerate(self.controllers):
             controller.reset({k: v[i] for k, v in obs.items()})
-        self._t = 0
-        if self.release_prob > 0:  # draws nothing otherwise: default demos stay as they were
-            n = len(self.controllers)
-            releases = self.rng.random(n) < self.release_prob
-            self._release_at = np.where(releases, self.rng.integers(*RELEASE_WINDOW, n), -1)
 
     def __call__(self, obs: ObsBatch) -> np.ndarray:
         u = np.stack(
@@ -66,11 +48,6 @@ class ScriptedActions:
         )
         if self.noise > 0:
             u = u + self.noise * self.max_u * self.rng.standard_normal(u.shape)
-        if self.release_prob > 0:
-            start = self._release_at
-            releasing = (start >= 0) & (start <= self._t) & (self._t < start + RELEASE_STEPS)
-            u[releasing, -1] = self.max_u  # the last action component opens the gripper
-        self._t += 1
         return np.clip(u, -self.max_u, self.max_u).astype(np.float32)
 
     @property
@@ -103,7 +80,6 @@ def generate_demos(
     on_progress: Callable[[int, int], None] | None = None,
     miss_prob: float = 0.0,
     style: str = DEFAULT_STYLE,
-    release_prob: float = 0.0,
 ) -> DemoData:
     """Runs the env's scripted controller and returns ``num_episodes`` demo episodes.
 
@@ -116,8 +92,6 @@ def generate_demos(
         on_progress: called with ``(kept, attempted)`` after every batch.
         miss_prob: stacking envs: probability that a pick first misses on purpose and recovers.
         style: which demonstrator (see :data:`~herdemos.data_generation.controllers.STYLES`).
-        release_prob: fraction of episodes in which the gripper opens for a few steps at a
-            random moment (imperfect demos of demonstrators that shrug off action noise).
 
     Raises:
         HerdemosError: no controller for the env (in that style), or too few successes.
@@ -143,7 +117,7 @@ def generate_demos(
     record = has_sim_state(envs[0])
     worker = RolloutWorker(envs, info, seed=seed, rng=rng, record_sim_state=record)
     controllers = [make_controller(env_id, rng, miss_prob, style) for _ in envs]
-    actions = ScriptedActions(controllers, noise, info.max_u, rng, release_prob)
+    actions = ScriptedActions(controllers, noise, info.max_u, rng)
     kept: list[dict[str, np.ndarray]] = []
     n_kept = attempted = 0
     while n_kept < num_episodes:
@@ -197,8 +171,6 @@ def generate_demos(
             "herdemos": _version("herdemos"),
         },
     }
-    if release_prob > 0:  # absent otherwise: files made before the option stay byte-identical
-        data.metadata["release_prob"] = release_prob
     for env in envs:
         env.close()
     return data
@@ -217,17 +189,14 @@ def default_demo_name(
     noise: float,
     miss_prob: float = 0.0,
     style: str = DEFAULT_STYLE,
-    release_prob: float = 0.0,
 ) -> str:
     """A file name that says what is inside, e.g. ``FetchPush-v4_scripted_100ep_seed0.npz``
     (herdemos' controllers) or ``FetchPush-v4_original_100ep_seed0.npz`` (another style)."""
     source = "scripted" if style == DEFAULT_STYLE else style
     noise_part = f"_noise{noise:g}" if noise > 0 else ""
     miss_part = f"_miss{miss_prob:g}" if miss_prob > 0 else ""
-    release_part = f"_release{release_prob:g}" if release_prob > 0 else ""
     name = env_id.replace(":", "_")
-    imperfections = f"{noise_part}{miss_part}{release_part}"
-    return f"{name}_{source}_{num_episodes}ep_seed{seed}{imperfections}.npz"
+    return f"{name}_{source}_{num_episodes}ep_seed{seed}{noise_part}{miss_part}.npz"
 
 
 def cached_default_demos(

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from herdemos.bounded_files import read_json_file
-from herdemos.config import Config, RetiredOption, field_key, validate, with_overrides
+from herdemos.config import Config, RetiredOption, field_key, with_overrides
+from herdemos.config_checks import validate
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, env_family, parse_set_options
 from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags, parse_command_line
 from herdemos.methods import METHODS, check_requested, method_of, refuse_contradictions

@@ -320,7 +320,7 @@ def test_benchmarks_leave_tensorflow_to_the_learner_modules():
         imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         assert not [m for m in imported if m.split(".")[0] in ("tensorflow", "keras")], path
 
-    from herdemos.ddpg import matmul_peak_gflops
+    from herdemos.actor_critic import matmul_peak_gflops
 
     assert 0.01 < matmul_peak_gflops(n=64, repeats=2) < 1e6
 

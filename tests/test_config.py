@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from herdemos.config import SECTIONS, Config, validate, with_overrides
+from herdemos.config import SECTIONS, Config, with_overrides
+from herdemos.config_checks import validate
 from herdemos.experiment.config import parse_set_options
 from herdemos.experiment.flags import TrainFlags
 from herdemos.experiment.resolve import resolve_config, resume_config

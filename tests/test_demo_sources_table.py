@@ -16,7 +16,7 @@ def test_every_cell_is_a_suite_recording_its_demonstrator():
         for source, spec in SOURCES.items():
             for method in METHODS:
                 suite = SUITES[suite_name(task, source, method)]
-                assert suite.demo_style == spec.style and suite.demo_noise == spec.noise
+                assert suite.demo_style == spec.style and suite.demo_noise == spec.noise_for(task)
                 assert suite.config.demo.num_demo == 100
     original = SUITES[suite_name("pickplace", "original", "bc-qfilter")]
     assert original.own_demos and "_original_" in original.demo_file_name

@@ -43,6 +43,8 @@ def test_every_style_loads_through_the_normal_loader_and_names_itself(tmp_path, 
     assert loaded.metadata["generator"] == f"herdemos scripted controller, style {style}"
     assert loaded.metadata["env_id"] == env_id and loaded.n_episodes == 10
     np.testing.assert_array_equal(loaded.episodes["u"], data.episodes["u"])
+    np.testing.assert_array_equal(lengths_of(loaded), lengths_of(data))  # human: ragged
+    assert loaded.success_rate == data.metadata["success_rate"]
 
 
 @pytest.mark.parametrize("env_id", [PICK, PUSH])

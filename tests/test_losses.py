@@ -29,6 +29,21 @@ def test_q_filter_selects_demo_rows_where_critic_prefers_demo_action():
     assert 0 < expected.sum() < is_demo.numpy().sum()  # the filter really drops some demo rows
 
 
+def test_q_filter_slack_keeps_demo_rows_the_critic_cannot_yet_tell_apart():
+    _, _, q_pi, q_demo, is_demo = loss_inputs()
+    gap = q_pi.numpy() - q_demo.numpy()  # > 0: the critic prefers the actor's action
+    slack = tf.constant(np.full(gap.shape, np.median(np.abs(gap))), tf.float32)
+    mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter=True, slack=slack).numpy()
+    expected = is_demo.numpy() & (gap < slack.numpy())
+    np.testing.assert_array_equal(mask.astype(bool), expected)
+    seed_filter = q_filter_mask(is_demo, q_demo, q_pi, q_filter=True).numpy()
+    # Every row the seed's filter keeps is kept, plus those preferred by less than the slack.
+    assert np.all(mask >= seed_filter) and mask.sum() > seed_filter.sum()
+    huge = tf.constant(np.full(gap.shape, 1e9), tf.float32)
+    everything = q_filter_mask(is_demo, q_demo, q_pi, q_filter=True, slack=huge).numpy()
+    np.testing.assert_array_equal(everything.astype(bool), is_demo.numpy())
+
+
 def test_without_q_filter_every_demo_row_is_cloned():
     _, _, q_pi, q_demo, is_demo = loss_inputs()
     mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter=False).numpy()

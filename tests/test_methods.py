@@ -77,6 +77,10 @@ def test_method_agrees_with_a_repeated_switch_and_keeps_other_settings():
         (["--method", "her", "--num_demo", "5"], "--method her uses no demonstrations"),
         (["--q_filter", "1", "--num_demo", "5"], "--q_filter 1 needs --bc_loss 1"),
         (["--bc_loss", "1"], "--bc_loss 1 needs demonstrations"),
+        (
+            ["--method", "bc-rl", "--num_demo", "5", "--set", "q_filter_slack=td_error"],
+            "--set q_filter_slack=td_error needs --q_filter 1",
+        ),
         (["--set", "bc_only=1"], "bc_only needs demonstrations"),
         (["--num_demo", "5", "--bc_loss", "1", "--set", "bc_only=1"], "bc_only replaces"),
     ],

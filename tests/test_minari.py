@@ -20,10 +20,11 @@ from herdemos import minari_io
 from herdemos.config import Config, with_overrides
 from herdemos.data_generation.minari_demos import main as minari_cli
 from herdemos.data_generation.scripted_demos import generate_demos
-from herdemos.demos import load_demo_source, load_demos
+from herdemos.demos import DemoData, load_demo_source, load_demos
 from herdemos.env_checks import check_against_env
 from herdemos.env_info import EnvInfo
 from herdemos.environment import make_env
+from herdemos.ragged import pad_episodes
 from herdemos.util import HerdemosError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +107,32 @@ def test_export_then_import_keeps_every_array_and_the_metadata_exactly(demo_file
     assert json.loads(str(imported["metadata"]))["env_id"] == ENV
 
 
+def test_episodes_of_different_lengths_round_trip_with_their_lengths_and_states(
+    demo_file, minari_root, reach
+):
+    full = load_demos(demo_file)
+    lengths = [50, 31, 9]
+    rows = []
+    for i, steps in enumerate(lengths):
+        row = {k: v[i, : steps + (k in ("o", "ag"))] for k, v in full.episodes.items()}
+        rows.append({**row, "sim_state": full.sim_state[i, : steps + 1]})
+    episodes = pad_episodes(rows, reach[1].horizon)
+    ragged = demo_file.with_name("ragged.npz")
+    DemoData(episodes, episodes.pop("sim_state"), full.metadata).save(ragged)
+    assert export(ragged, "herdemos/ragged-v0").exit_code == 0
+    dataset = minari.load_dataset("herdemos/ragged-v0")
+    assert [len(episode.actions) for episode in dataset] == lengths
+    assert len(dataset[2].infos["sim_state"]) == 10
+    back = minari_root.parent / "back.npz"
+    result = CliRunner().invoke(minari_cli, ["import", "herdemos/ragged-v0", "--out", str(back)])
+    assert result.exit_code == 0, result.output
+    original, imported = np.load(ragged), np.load(back)
+    assert sorted(original.files) == sorted(imported.files) and "length" in imported.files
+    for key in original.files:
+        np.testing.assert_array_equal(original[key], imported[key], err_msg=key)
+    assert load_demo_source("herdemos/ragged-v0", reach[1], 3).lengths.tolist() == lengths
+
+
 def test_minari_itself_reads_the_exported_dataset(demo_file, minari_root):
     assert export(demo_file).exit_code == 0
     dataset = minari.load_dataset(DATASET)
@@ -153,6 +180,7 @@ def test_a_ragged_dataset_from_elsewhere_is_padded_and_cannot_reset(minari_root,
     assert metadata["env_id"] == ENV and "others/reach-random-v1" in metadata["source"]
 
     demos = load_demo_source("others/reach-random-v1", info, 3)
+    assert demos.lengths.tolist() == [info.horizon, 20, 7]
     overrides = {"num_demo": 3, "demo_reset_prob": 0.5, "demo_file": "others/reach-random-v1"}
     config = with_overrides(Config(), {"env": ENV, **overrides})
     with pytest.raises(HerdemosError, match="holds no simulator states .* Minari datasets made"):

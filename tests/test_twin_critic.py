@@ -87,7 +87,8 @@ def test_twin_checkpoint_round_trips_and_refuses_a_single_critic_one(tmp_path):
 
 
 def test_target_noise_out_of_range_is_one_line_error():
-    from herdemos.config import Config, validate
+    from herdemos.config import Config
+    from herdemos.config_checks import validate
 
     cfg = Config(ddpg=DDPGConfig(target_noise=1.5))
     with pytest.raises(HerdemosError, match="target_noise"):

@@ -14,10 +14,14 @@ from benchmarks.suites.record import Suite
 
 @dataclass(frozen=True)
 class Source:
-    """A demonstrator: a ``fetch_data_generation.py --style`` and its action noise."""
+    """A demonstrator: a ``fetch_data_generation.py --style`` and its action noise per task
+    (none where a task is not named)."""
 
     style: str
-    noise: float = 0.0
+    noise: tuple[tuple[str, float], ...] = ()
+
+    def noise_for(self, task: str) -> float:
+        return dict(self.noise).get(task, 0.0)
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,11 @@ SOURCES: dict[str, Source] = {
     "original": Source("original"),
     "cautious": Source("cautious"),
     "human": Source("human"),
-    # Imperfect demonstrators. herdemos' level is the one the pickplace-noisy suites used; the
-    # original style's is provisional. Both are to be set from the measured demonstrator success
-    # (25-60%) in benchmarks/results/demo-sources/demonstrators.json before these cells run.
-    "herdemos-noisy": Source("herdemos", 0.5),
-    "original-noisy": Source("original", 0.2),
+    # Imperfect demonstrators: the noise at which each style's demonstrator succeeds about 40-60%
+    # of the time on each task, as calibrated in benchmarks/results/demo-sources/demonstrators.json.
+    # The original style's tiny gripper commands flip sign under far less noise than herdemos'.
+    "herdemos-noisy": Source("herdemos", (("pickplace", 0.5), ("push", 0.5))),
+    "original-noisy": Source("original", (("pickplace", 0.006), ("push", 0.1))),
 }
 
 METHODS: dict[str, tuple[str, ...]] = {
@@ -52,6 +56,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "bc-rl": ("--method", "bc-rl"),
     "bc-qfilter": ("--method", "bc-qfilter"),
     "bc-qfilter-resets": ("--method", "bc-qfilter", "--demo_reset_prob", "0.1"),
+    "bc-qfilter-slack": ("--method", "bc-qfilter", "--set", "q_filter_slack=td_error"),
 }
 """Every method that uses demos; HER alone does not depend on the source and has its own
 suites (``pickplace-her``)."""
@@ -73,7 +78,7 @@ SUITES: dict[str, Suite] = {
         (*flags, *DEMOS),
         task.epochs,
         group_name(task_name, source_name),
-        demo_noise=source.noise,
+        demo_noise=source.noise_for(task_name),
         demo_style=source.style,
     )
     for task_name, task in TASKS.items()

@@ -16,10 +16,6 @@ episodes; Slide in about two thirds. Most Slide failures are goals farther than 
 strike can send the puck (about 0.6 m); the rest stop a few centimetres outside the 5 cm radius.
 Stacking (herdemos' FetchStack2..6) succeeds in all of seeds 0..49 for every block count.
 
-Demonstrators herdemos was not tuned to (``--style``, :data:`STYLES`) exist for FetchPickAndPlace
-and FetchPush: :mod:`.original` (the original project's generator), :mod:`.cautious` and
-:mod:`.human` (with :mod:`.human_motion`); ``docs/demonstrations.md`` describes them.
-
 herdemos' Barrett WAM-like arm envs (``WAMReach``, ``WAMPickAndPlace``, ``WAMStack2/4``) get the
 same controllers with the same parameters: the WAM model copies Fetch's gripper and is driven by
 the same mocap machinery, and its palm fits inside the hand extents the stacking controller plans

@@ -94,6 +94,7 @@ class HumanPickAndPlaceController(_HumanController):
         self._hover = 0.06
         self._offset = np.zeros(3)
         self._overshoot_by = 0.0
+        self._beyond: np.ndarray | None = None
         self._drop_after: int | None = None
         self._close_steps = 3
 
@@ -108,6 +109,7 @@ class HumanPickAndPlaceController(_HumanController):
             angle = rng.uniform(0, 2 * np.pi)
             self._offset = 0.035 * np.array([np.cos(angle), np.sin(angle), 0.0])
         self._overshoot_by = self._overshoot(0.4, 0.015, 0.04)
+        self._beyond = None
         self._drop_after = int(rng.integers(2, 12)) if rng.random() < self.DROP_PROB else None
         self._enter(_Pick.APPROACH)
 
@@ -173,13 +175,11 @@ class HumanPickAndPlaceController(_HumanController):
         self._count += 1
         if self._drop_after is not None and self._count > self._drop_after:
             return make_action(self.hand.move(grip, grip), GRIPPER_OPEN)  # it slips
-        target = goal
-        if self._overshoot_by > 0:
-            beyond = goal + self._overshoot_by * planar_direction(block, goal)
-            if np.linalg.norm(beyond - block) > 0.012:
-                target = beyond
-            else:
-                self._overshoot_by = 0.0  # arrived past the goal: now come back
+        if self._overshoot_by > 0 and self._beyond is None:  # fixed as the carry starts
+            self._beyond = goal + self._overshoot_by * planar_direction(block, goal)
+        if self._beyond is not None and np.linalg.norm(self._beyond - block) < 0.012:
+            self._overshoot_by, self._beyond = 0.0, None  # arrived past the goal: come back
+        target = goal if self._beyond is None else self._beyond
         return make_action(self.hand.move(block, target), GRIPPER_CLOSED)
 
 
@@ -196,21 +196,27 @@ class HumanPushController(_HumanController):
     past the goal, then around and back), and stop recording when it looks done."""
 
     STANDOFF = 0.07
+    """Where the gripper comes down, behind the block centre (metres)."""
+
     CONTACT = 0.04
+    """Block centre to gripper centre at contact (half a block plus half the fingers)."""
+
     GIVE_UP_PROB = 0.3
     """Probability that the operator gives up when the block ends far off the push line."""
 
     def __init__(self, rng: np.random.Generator | None = None) -> None:
         super().__init__(rng)
         self._phase = _Push.RISE
-        self._overshoot_by = 0.0
+        self._aim = np.zeros(3)  # the goal, or a point past it the operator pushes to first
         self._push_speed = 0.6
         self._height = 0.08
 
     def reset(self, obs: dict[str, np.ndarray]) -> None:
-        del obs
         self._begin()
-        self._overshoot_by = self._overshoot(0.4, 0.02, 0.05)
+        state = parse_obs(obs)
+        assert state.object_pos is not None, "Push needs an object observation"
+        overshoot = self._overshoot(0.4, 0.02, 0.05)
+        self._aim = state.goal + overshoot * planar_direction(state.object_pos, state.goal)
         self._push_speed = float(self._rng.uniform(0.45, 0.85))
         self._height = float(self._rng.uniform(0.06, 0.1))
         self._phase = _Push.RISE
@@ -222,14 +228,13 @@ class HumanPushController(_HumanController):
         assert state.object_pos is not None, "Push needs an object observation"
         block, grip, goal = state.object_pos, state.grip_pos, state.goal
         self._maybe_give_up(planar_distance(block, goal))
-        target_point = goal + self._overshoot_by * planar_direction(block, goal)
-        direction = planar_direction(block, target_point)
-        remaining = planar_distance(block, target_point)
+        direction = planar_direction(block, self._aim)
+        remaining = planar_distance(block, self._aim)
         behind = block - self.STANDOFF * direction
         high = behind + np.array([0.0, 0.0, self._height])
         if self._phase is _Push.PUSH and remaining < 0.015:
-            if self._overshoot_by > 0:
-                self._overshoot_by = 0.0  # past the goal: come back around
+            if planar_distance(self._aim, goal) > 0:
+                self._aim = goal  # pushed past the goal: come back around
                 self._phase = _Push.RISE
             else:
                 self._phase = _Push.WAIT
