@@ -22,7 +22,7 @@ def rates_with_error_bars(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     (distances below and above each rate)."""
     rate = np.array([e["success_rate"] for e in entries])
     bounds = np.array([e["ci95"] for e in entries])
-    return rate, np.stack([rate - bounds[:, 0], bounds[:, 1] - rate])
+    return rate, np.maximum(np.stack([rate - bounds[:, 0], bounds[:, 1] - rate]), 0.0)
 
 
 def plot_evaluation(payload: dict, training: dict | None, out: Path) -> None:

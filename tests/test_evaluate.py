@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 from benchmarks import evaluate, held_out
 from benchmarks.checkpoints import find_checkpoints
+from benchmarks.evaluation_figure import rates_with_error_bars
 from benchmarks.held_out import evaluate_suite
-from benchmarks.intervals import wilson_interval
+from benchmarks.intervals import rate_entry, wilson_interval
 from benchmarks.suites import Suite
 from herdemos.policy import Policy
 from herdemos.util import HerdemosError
@@ -243,3 +244,12 @@ def test_episodes_run_on_the_suites_env_and_a_policy_for_another_is_refused(tmp_
     planted.save(tmp_path / "suite" / "seed0" / "policy_20.pkl")
     with pytest.raises(HerdemosError, match="policy_20.pkl: a policy for planted:Nothing"):
         evaluate_suite(tmp_path / "suite", episodes=2, report_episodes=2, env_id=ENV_ID)
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 200])
+def test_an_all_or_nothing_rate_has_its_interval_end_exactly_at_the_rate(n):
+    # Rounding once put the upper bound of 100/100 just below 1.0, and the figure's error bar
+    # went negative.
+    assert wilson_interval(n, n)[1] == 1.0 and wilson_interval(0, n)[0] == 0.0
+    rate, yerr = rates_with_error_bars([rate_entry([True] * n), rate_entry([False] * n)])
+    assert (yerr >= 0).all() and list(rate) == [1.0, 0.0]
