@@ -93,6 +93,15 @@ def check_generator_state(name: str, state: Any) -> None:
         raise ValueError(f"{name}: {e}") from None
 
 
+def check_noise_rng_state(state: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The learner's target-noise generator state as int64, or ``ValueError`` unless it is an
+    integer array of ``shape`` (the generator's)."""
+    state = np.asarray(state)
+    if state.shape != tuple(shape) or state.dtype.kind not in "iu":
+        raise ValueError(f"target noise generator state of shape {state.shape}")
+    return state.astype(np.int64)
+
+
 def check_bookkeeping(
     meta: dict[str, Any],
     position: tuple[int, int],

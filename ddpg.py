@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from herdemos.actor_critic import ActorCritic, keras, tf
+from herdemos.checkpoint_checks import check_noise_rng_state
 from herdemos.config import DDPGConfig
-from herdemos.normalizer import Normalizer
+from herdemos.normalizer import Normalizer, load_normalizer_states
 from herdemos.util import HerdemosError
 
 
@@ -364,21 +365,11 @@ class DDPG:
         Raises:
             ValueError: the array does not fit the generator.
         """
-        state = np.asarray(state)
-        if state.shape != tuple(self.noise_rng.state.shape) or state.dtype.kind not in "iu":
-            raise ValueError(f"target noise generator state of shape {state.shape}")
-        self.noise_rng.state.assign(state.astype(np.int64))
+        self.noise_rng.state.assign(check_noise_rng_state(state, self.noise_rng.state.shape))
 
     def load_normalizer_state(self, state: dict[str, np.ndarray]) -> None:
         """Restores :meth:`normalizer_state`; ``ValueError`` naming a part that does not fit."""
-        for name, norm in (("o_stats", self.o_stats), ("g_stats", self.g_stats)):
-            prefix = f"{name}/"
-            try:
-                norm.load_state_dict(
-                    {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-                )
-            except ValueError as e:
-                raise ValueError(f"{name}: {e}") from None
+        load_normalizer_states(state, {"o_stats": self.o_stats, "g_stats": self.g_stats})
 
     # ----- export -----
     def actor_weights(self) -> list[np.ndarray]:

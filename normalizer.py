@@ -151,3 +151,16 @@ class Normalizer:
         self.total_count = np.asarray(state["total_count"], np.float64).copy()
         self.mean = np.asarray(state["mean"], np.float32).copy()
         self.std = np.asarray(state["std"], np.float32).copy()
+
+
+def load_normalizer_states(state: dict[str, np.ndarray], norms: dict[str, Normalizer]) -> None:
+    """Restores each of ``norms`` from the arrays of ``state`` under its name (``name/key``);
+    ``ValueError`` naming a part that does not fit."""
+    for name, norm in norms.items():
+        prefix = f"{name}/"
+        try:
+            norm.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None

@@ -6,7 +6,8 @@ no traceback, no hang and bounded memory. Not part of the test suite (it takes m
 Each file kind runs in its own worker process, one input at a time (drawn from a seed by
 :mod:`benchmarks.fuzz_inputs`). An input that takes longer than ``--timeout`` seconds is a hang:
 the worker is killed and restarted. The workers' peak resident memory is read from
-``getrusage``. Results go to ``benchmarks/results/fuzz/fuzz.json``.
+``getrusage``. The checkpoint worker restores checkpoint state without TensorFlow or MuJoCo
+(:mod:`benchmarks.fuzz_checkpoint`). Results go to ``benchmarks/results/fuzz/fuzz.json``.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.fuzz_checkpoint import save_example, standin_parts, state_examples
 from benchmarks.fuzz_inputs import GENERATORS, KINDS, deflated_zeros, npz_bytes
 from herdemos.util import HerdemosError, atomic_write_json
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV_ID = "FetchReach-v4"
 OUT = ROOT / "benchmarks" / "results" / "fuzz" / "fuzz.json"
 SMALL = {"n_cycles": 1, "n_batches": 1, "batch_size": 16, "hidden": 8, "n_test_rollouts": 1,
          "rollout_batch_size": 1, "buffer_size": 5000}  # fmt: skip
@@ -109,6 +112,7 @@ def load(kind: str, data: Any, ctx: dict[str, Any], scratch: Path) -> None:
     """Hands one input to the loader of its kind, as a command would; an accepted policy must
     act with finite numbers, and an accepted checkpoint must train a cycle."""
     from herdemos import load_policy
+    from herdemos.checkpoint import restore_run_checkpoint
     from herdemos.demos import load_demos
     from herdemos.experiment.flags import TrainFlags
     from herdemos.experiment.resolve import resume_config
@@ -139,6 +143,9 @@ def load(kind: str, data: Any, ctx: dict[str, Any], scratch: Path) -> None:
         shutil.copytree(ctx["folder"], copy)
         for name, content in data.items():
             (copy / name).write_bytes(content)
+        if "trainer" not in ctx:  # the benchmark's worker: state only (benchmarks.fuzz_checkpoint)
+            restore_run_checkpoint(copy, standin_parts(ctx["parts"]), 0)
+            return
         ctx["trainer"].restore_checkpoint(copy)
         ctx["trainer"].run_cycle()
 
@@ -163,7 +170,10 @@ def draw(kind: str, ctx: dict[str, Any], seed: int, index: int) -> Any:
 def worker(kind: str, seed: int) -> None:
     """Reads input indices on stdin, answers one JSON line each on stdout."""
     with tempfile.TemporaryDirectory(prefix="herdemos-fuzz-") as tmp:
-        ctx = valid_examples(Path(tmp), "FetchReach-v4", kind)
+        if kind == "checkpoint":
+            ctx = state_examples(Path(tmp), ENV_ID)
+        else:
+            ctx = valid_examples(Path(tmp), ENV_ID, kind)
         reply = sys.stdout
 
         def rss_mb() -> float:
@@ -269,7 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--save-checkpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--env", default=ENV_ID, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.save_checkpoint:
+        save_example(Path(args.save_checkpoint), args.env)
+        return
     if args.worker:
         worker(args.worker, args.seed)
         return

@@ -240,10 +240,11 @@ def progress_input(valid: dict[str, Any], rng: np.random.Generator) -> bytes:
 def checkpoint_input(valid: dict[str, Any], rng: np.random.Generator) -> dict[str, bytes]:
     """``{file name: bytes}`` of the checkpoint files to replace."""
     op = int(rng.integers(6))
-    if op == 0:
+    learner = [n for n in valid["files"] if n.startswith("learner")]
+    if op == 0 or (op == 1 and not learner):  # no TF files where only the state is restored
         return {"state-rank0.npz": byte_mutation(valid["bytes"], rng)}
     if op == 1:
-        name = [n for n in valid["files"] if n.startswith("learner")][int(rng.integers(2))]
+        name = learner[int(rng.integers(2))]
         return {name: byte_mutation(valid["files"][name], rng)}
     arrays = dict(valid["arrays"])
     if op in (2, 3):
