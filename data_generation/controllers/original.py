@@ -43,7 +43,20 @@ def original_action(error: np.ndarray, gripper: float) -> np.ndarray:
     return np.append(ORIGINAL_GAIN * np.asarray(error, np.float64), gripper).astype(np.float32)
 
 
-class OriginalPickAndPlaceController:
+class _Phases:
+    """The original's ``while`` loops as numbered phases, each episode starting at phase 1; the
+    style has no randomness, so ``rng`` is unused."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        del rng
+        self._phase = 1
+
+    def reset(self, obs: dict[str, np.ndarray]) -> None:
+        del obs
+        self._phase = 1
+
+
+class OriginalPickAndPlaceController(_Phases):
     """FetchPickAndPlace as the original generator did it: above, down, carry, then hold.
 
     Phases (each also ends with the episode, whose T steps the generator always records):
@@ -56,14 +69,6 @@ class OriginalPickAndPlaceController:
     The original read the relative position the env reports (``observation[6:9]``), so this one
     does too; a phase ends on the observation before a step, as the original's ``while`` loops.
     """
-
-    def __init__(self, rng: np.random.Generator | None = None) -> None:
-        del rng
-        self._phase = 1
-
-    def reset(self, obs: dict[str, np.ndarray]) -> None:
-        del obs
-        self._phase = 1
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         flat = np.asarray(obs["observation"], np.float64)
@@ -86,7 +91,7 @@ class OriginalPickAndPlaceController:
         return original_action(np.zeros(3), GRIPPER_CLOSING)
 
 
-class OriginalPushController:
+class OriginalPushController(_Phases):
     """FetchPush in the original generator's style (the original had no Push script).
 
     The same gain, gripper command and thresholds as :class:`OriginalPickAndPlaceController`,
@@ -107,14 +112,6 @@ class OriginalPushController:
     """Approach height above the behind point. The original's 3 cm suits open fingers coming
     down onto a block; closed fingers travelling in a straight line from their start, which is
     below the block's top, knock the block less often the higher they aim."""
-
-    def __init__(self, rng: np.random.Generator | None = None) -> None:
-        del rng
-        self._phase = 1
-
-    def reset(self, obs: dict[str, np.ndarray]) -> None:
-        del obs
-        self._phase = 1
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         state = parse_obs(obs)
