@@ -5,6 +5,8 @@ Importing the package is cheap (NumPy only); TensorFlow loads with the learner.
     from herdemos import load_policy
     policy = load_policy("runs/.../policy_best.pkl")
     action = policy.act(obs)
+
+    result = herdemos.train(config, env="FetchReach-v4")  # the training API (loads TF)
 """
 
 import os
@@ -16,5 +18,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import herdemos.envs  # noqa: E402, F401  (registers Fetch, stacking and WAM ids lazily: no MuJoCo import)
 from herdemos.policy import Policy, load_policy  # noqa: E402
 
-__all__ = ["Policy", "load_policy"]
+__all__ = ["Policy", "TrainResult", "load_policy", "train"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``herdemos.train`` and ``TrainResult``, imported on first use so that ``import herdemos``
+    stays cheap (PEP 562)."""
+    if name in ("train", "TrainResult"):
+        from herdemos.experiment import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'herdemos' has no attribute {name!r}")

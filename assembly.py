@@ -18,7 +18,7 @@ from herdemos.ddpg import DDPG, Dims
 from herdemos.demos import DemoData
 from herdemos.env_checks import check_against_env, mirror_reflections
 from herdemos.env_info import EnvInfo, reward_fn_of, worst_step_reward
-from herdemos.environment import make_env
+from herdemos.environment import EnvMaker
 from herdemos.her import make_sample_her_transitions
 from herdemos.memory_check import check_memory
 from herdemos.parallel import Ranks
@@ -82,6 +82,7 @@ def assemble(
     demos: DemoData | None,
     ranks: Ranks | None = None,
     log: Callable[[str], None] = print,
+    make: EnvMaker | None = None,
 ) -> RunParts:
     """Builds every part of a run from its config.
 
@@ -90,6 +91,7 @@ def assemble(
         demos: pre-loaded demonstrations (``None`` when ``num_demo == 0``).
         ranks: the MPI ranks of this job (a single process by default).
         log: where human-readable lines go (rank 0 only under MPI).
+        make: makes the envs (by default from ``train.env`` and ``train.env_kwargs``).
 
     Raises:
         HerdemosError: the config or the demos do not fit the env
@@ -101,11 +103,12 @@ def assemble(
     t, d = config.train, config.ddpg
     # Ranks explore differently (own seeds) but start from identical networks (same TF seed).
     rng = np.random.default_rng((t.seed, rank, SAMPLING))
-    envs = [make_env(t.env) for _ in range(t.rollout_batch_size)]
-    eval_envs = [make_env(t.env) for _ in range(t.n_test_rollouts)]
-    info = EnvInfo.of(envs[0], t.env)
+    make = make or EnvMaker.of(t)
+    envs = [make() for _ in range(t.rollout_batch_size)]
+    eval_envs = [make() for _ in range(t.n_test_rollouts)]
+    info = EnvInfo.of(envs[0], t.env, make.name)
     check_memory(config, info)
-    check_against_env(config, envs[0], demos)
+    check_against_env(config, envs[0], demos, make.name)
     horizon = info.horizon
     gamma = d.gamma if d.gamma is not None else 1.0 - 1.0 / horizon
     sampler = make_sample_her_transitions(

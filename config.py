@@ -144,6 +144,19 @@ class TrainConfig:
         "seed",
         "Gymnasium goal env id or module:Class.",
     )
+    env_kwargs: str = setting(
+        "{}",
+        "herdemos",
+        'Keyword arguments for gymnasium.make, a JSON object, e.g. \'{"reward_type": '
+        '"dense"}\'; resume and play.py make the env with them too.',
+    )
+    # A factory is Python code, not data: the run records its name so that --resume and
+    # play.py, which cannot call it, refuse instead of silently building the env without it.
+    env_factory: str | None = setting(
+        None,
+        "herdemos",
+        "The name of the Python env factory herdemos.train() was given (set by the API).",
+    )
     n_epochs: int = setting(100, "herdemos", "Epochs to train (may be raised on --resume).")
     n_cycles: int = setting(10, "seed/baselines", "Cycles per epoch.")
     n_batches: int = setting(40, "baselines", "Updates per cycle.")
@@ -162,6 +175,12 @@ class TrainConfig:
         1, "herdemos", "Write a checkpoint every N epochs (0: only at the end)."
     )
     num_cpu: int = setting(1, "baselines", "MPI ranks.")
+    video_interval: int = setting(
+        0,
+        "herdemos",
+        "Film one deterministic test episode every N epochs into videos/ and TensorBoard "
+        "(0: never).",
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ needs the env in :mod:`herdemos.env_checks`."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from typing import Any
 
 from herdemos.config import Config, DemoConfig
 from herdemos.util import HerdemosError
@@ -74,3 +76,35 @@ def validate(config: Config) -> None:
         raise HerdemosError("random_eps must lie in [0, 1] and noise_eps must be >= 0")
     if d.gamma is not None and not 0.0 < d.gamma < 1.0:
         raise HerdemosError("gamma must lie in (0, 1)")
+    if t.video_interval < 0:
+        raise HerdemosError("--video_interval must be >= 0")
+    parse_env_kwargs(t.env_kwargs)
+
+
+def parse_env_kwargs(text: str) -> dict[str, Any]:
+    """The env's ``gymnasium.make`` keyword arguments from their JSON text (``--env_kwargs``).
+
+    Raises:
+        HerdemosError: not a JSON object, in one line naming the flag.
+    """
+    value, problem = json_object(text)
+    if value is None:
+        raise HerdemosError(f"--env_kwargs {text}: {problem}")
+    return value
+
+
+def json_object(text: str) -> tuple[dict[str, Any] | None, str]:
+    """``(the object, "")`` for the text of a JSON object, else ``(None, what is wrong)``."""
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        return None, f"not JSON ({e})"
+    if not isinstance(value, dict):
+        return None, 'expected a JSON object, e.g. \'{"reward_type": "dense"}\''
+    return value, ""
+
+
+def canonical_env_kwargs(kwargs: dict[str, Any]) -> str:
+    """Env keyword arguments as ``--env_kwargs`` text in one spelling (sorted keys), so that a
+    resumed run given the same arguments written differently is not refused as a change."""
+    return json.dumps(kwargs, sort_keys=True)

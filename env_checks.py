@@ -26,19 +26,22 @@ if TYPE_CHECKING:
     from herdemos.symmetry import Reflection
 
 
-def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = None) -> None:
+def check_against_env(
+    config: Config, env: gym.Env, demos: DemoData | None = None, name: str | None = None
+) -> None:
     """Refuses a config, and its demos if given, that do not fit ``env``.
 
     Args:
         config: the run's resolved config (its ``train.env`` names ``env``).
         env: an env made from ``config.train.env``.
         demos: the loaded demos (None: check the config alone, before loading them).
+        name: how error lines name the env (default ``--env ENV_ID``).
 
     Raises:
         HerdemosError: one line naming the flag or file and the problem.
     """
     env_id, demo = config.train.env, config.demo
-    check_vectorised_reward(env, env_id)
+    check_vectorised_reward(env, env_id, name=name)
     if demo.demo_mirror:
         mirror_reflections(env, env_id, demo.demo_mirror_planes)
     if demo.demo_reset_prob > 0 and not has_sim_state(env):
@@ -67,9 +70,13 @@ def check_against_env(config: Config, env: gym.Env, demos: DemoData | None = Non
             )
 
 
-def check_vectorised_reward(env: gym.Env, env_id: str, batch: int = 3) -> None:
+def check_vectorised_reward(
+    env: gym.Env, env_id: str, batch: int = 3, name: str | None = None
+) -> None:
     """Refuses an env whose ``compute_reward`` does not take a batch of goals: HER relabels whole
-    batches with one call, so a per-goal function would fail (or broadcast) mid-training."""
+    batches with one call, so a per-goal function would fail (or broadcast) mid-training.
+    ``name`` starts the error line (default ``--env ENV_ID``)."""
+    name = name or f"--env {env_id}"
     dim_g = env.observation_space.spaces["desired_goal"].shape[0]
     goals = np.zeros((batch, dim_g))
     info = {"is_success": np.zeros((batch, 1))}  # what HER passes: the batch's stored flags
@@ -77,12 +84,12 @@ def check_vectorised_reward(env: gym.Env, env_id: str, batch: int = 3) -> None:
         reward = np.asarray(env.unwrapped.compute_reward(goals, goals + 1.0, info))
     except Exception as e:  # noqa: BLE001  (any failure of the env's own code is this one error)
         raise HerdemosError(
-            f"--env {env_id}: compute_reward fails on a batch of {batch} goals "
+            f"{name}: compute_reward fails on a batch of {batch} goals "
             f"({type(e).__name__}: {e}); HER calls it on whole batches (see docs/envs.md)"
         ) from None
     if reward.shape != (batch,):
         raise HerdemosError(
-            f"--env {env_id}: compute_reward returned shape {reward.shape} for {batch} goals, "
+            f"{name}: compute_reward returned shape {reward.shape} for {batch} goals, "
             f"not ({batch},); HER calls it on whole batches (see docs/envs.md)"
         )
 

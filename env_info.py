@@ -26,11 +26,18 @@ class EnvInfo:
     max_u: float
 
     @classmethod
-    def of(cls, env: gym.Env, env_id: str) -> EnvInfo:
+    def of(cls, env: gym.Env, env_id: str, name: str | None = None) -> EnvInfo:
+        """What ``env`` (made from ``env_id``) offers the learner; ``name`` starts the error
+        lines (default ``--env ENV_ID``; the Python API names its factory).
+
+        Raises:
+            HerdemosError: no horizon, or an action box the actor cannot produce.
+        """
+        name = name or f"--env {env_id}"
         spaces = env.observation_space.spaces
         horizon = env.spec.max_episode_steps if env.spec else None
         if not horizon:
-            raise HerdemosError(f"--env {env_id}: the env declares no max_episode_steps")
+            raise HerdemosError(f"{name}: the env declares no max_episode_steps")
         low = np.asarray(env.action_space.low, np.float64)
         high = np.asarray(env.action_space.high, np.float64)
         # The actor's output is max_u * tanh(.) in every dimension: one symmetric bound.
@@ -40,7 +47,7 @@ class EnvInfo:
             and np.allclose(high, high.flat[0])
         ):
             raise HerdemosError(
-                f"--env {env_id}: action box low {low.tolist()} high {high.tolist()}; herdemos "
+                f"{name}: action box low {low.tolist()} high {high.tolist()}; herdemos "
                 "needs the same symmetric bound in every dimension (wrap the env in "
                 "gymnasium.wrappers.RescaleAction(env, -1.0, 1.0))"
             )

@@ -11,10 +11,17 @@ demo files record is :mod:`herdemos.sim_state`; the env a policy file runs on is
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import gymnasium as gym
 
+from herdemos.config import TrainConfig
+from herdemos.config_checks import parse_env_kwargs
 from herdemos.sim_state import has_sim_state
 from herdemos.util import HerdemosError
 
@@ -48,40 +55,113 @@ def _resolve_entry_point(env_id: str) -> str | gym.envs.registration.EnvSpec:
     return gym.envs.registration.EnvSpec(id=env_id, entry_point=entry, max_episode_steps=steps)
 
 
-def make_env(env_id: str, render_mode: str | None = None) -> gym.Env:
-    """Builds an env by registered id or ``module:Class`` entry point and checks it is a goal env.
+def make_env(
+    env_id: str, render_mode: str | None = None, kwargs: Mapping[str, Any] | None = None
+) -> gym.Env:
+    """Builds an env by registered id or ``module:Class`` entry point, with ``gymnasium.make``
+    keyword arguments ``kwargs`` (``--env_kwargs``), and checks it is a goal env.
 
     Raises:
-        HerdemosError: unknown id, or an observation without the goal-env keys.
+        HerdemosError: unknown id, arguments the env refuses, or an observation without the
+            goal-env keys.
     """
     register_robotics_envs()
     target = _resolve_entry_point(env_id) if ":" in env_id else env_id
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            env = gym.make(target, render_mode=render_mode)
+            env = gym.make(target, render_mode=render_mode, **(kwargs or {}))
     except gym.error.Error as e:
         raise HerdemosError(f"--env {env_id}: {e}") from None
     except (ImportError, AttributeError, ModuleNotFoundError) as e:
         raise HerdemosError(f"--env {env_id}: cannot import entry point ({e})") from None
-    except TypeError as e:  # the entry point is no env class (or rejects Gymnasium's arguments)
+    except TypeError as e:  # the entry point is no env class, or rejects an argument
+        given = f" or --env_kwargs {json.dumps(dict(kwargs))}" if kwargs else ""
         raise HerdemosError(
-            f"--env {env_id}: the entry point did not build a Gymnasium env ({e})"
+            f"--env {env_id}: the entry point did not build a Gymnasium env{given} ({e})"
         ) from None
+    return checked_goal_env(env, f"--env {env_id}", render_mode)
+
+
+def checked_goal_env(env: gym.Env, name: str, render_mode: str | None = None) -> gym.Env:
+    """``env``, once it has the goal env's observation keys and ``compute_reward``; ``name``
+    starts the error line (the flag, or the factory).
+
+    Raises:
+        HerdemosError: what is missing, in one line (the env is closed then).
+    """
     space = env.observation_space
     keys = set(space.spaces) if isinstance(space, gym.spaces.Dict) else set()
     missing = [k for k in GOAL_KEYS if k not in keys]
     if missing:
         env.close()
         raise HerdemosError(
-            f"--env {env_id}: not a goal-conditioned env; its observation lacks keys {missing}"
+            f"{name}: not a goal-conditioned env; its observation lacks keys {missing}"
         )
     if not hasattr(env.unwrapped, "compute_reward"):
         env.close()
-        raise HerdemosError(f"--env {env_id}: the env has no compute_reward(ag, g, info)")
+        raise HerdemosError(f"{name}: the env has no compute_reward(ag, g, info)")
     if render_mode is not None and has_sim_state(env):
         keep_physics_when_rendering(env)
     return env
+
+
+EnvFactory = Callable[..., gym.Env]
+"""A function that returns a new goal env, for :func:`herdemos.train`: it may take
+``render_mode`` (videos during training need ``"rgb_array"``)."""
+
+
+@dataclass(frozen=True)
+class EnvMaker:
+    """Makes the envs of a run: by id with ``--env_kwargs``, or with the Python API's factory.
+
+    Attributes:
+        env_id: the run's ``train.env``.
+        kwargs: its ``gymnasium.make`` keyword arguments.
+        factory: the API's env factory (None: ``make_env(env_id, ..., kwargs)``).
+    """
+
+    env_id: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    factory: EnvFactory | None = None
+
+    @classmethod
+    def of(cls, train: TrainConfig, factory: EnvFactory | None = None) -> EnvMaker:
+        return cls(train.env, parse_env_kwargs(train.env_kwargs), factory)
+
+    @property
+    def name(self) -> str:
+        """How error lines name the env: ``--env FetchReach-v4``, or the factory."""
+        if self.factory is None:
+            return f"--env {self.env_id}"
+        return f"env factory {factory_name(self.factory)}"
+
+    def __call__(self, render_mode: str | None = None) -> gym.Env:
+        """A new env (that renders in ``render_mode``).
+
+        Raises:
+            HerdemosError: the env cannot be made, or is not a goal env; also a factory that
+                takes no ``render_mode`` when one is asked for.
+        """
+        if self.factory is None:
+            return make_env(self.env_id, render_mode, self.kwargs)
+        register_robotics_envs()
+        if render_mode is None:
+            env = self.factory()
+        elif "render_mode" in inspect.signature(self.factory).parameters:
+            env = self.factory(render_mode=render_mode)
+        else:
+            raise HerdemosError(f"{self.name} takes no render_mode argument")
+        if not isinstance(env, gym.Env):
+            raise HerdemosError(f"{self.name} returned {type(env).__name__}, not a Gymnasium env")
+        return checked_goal_env(env, self.name, render_mode)
+
+
+def factory_name(factory: EnvFactory) -> str:
+    """``module:qualname`` of a function (``tests.test_api:make_reach``), or its repr."""
+    qualname = getattr(factory, "__qualname__", None)
+    module = getattr(factory, "__module__", None)
+    return f"{module}:{qualname}" if qualname and module else repr(factory)
 
 
 def keep_physics_when_rendering(env: gym.Env) -> None:

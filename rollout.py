@@ -130,6 +130,7 @@ class Rollout:
     n_discarded: int = 0  # episodes dropped for a physics blow-up or a non-finite state
     n_steps: int = 0  # env steps taken, discarded episodes included
     valid: np.ndarray | None = None  # (n_envs,) bool: the envs whose episodes are in `episodes`
+    n_terminated: int = 0  # episodes whose env terminated before step T (held there)
 
 
 class RolloutWorker:
@@ -221,6 +222,10 @@ class RolloutWorker:
         rewards = np.zeros((n, horizon), np.float32)
         states = [] if self.record_sim_state else None
         q_sum = 0.0
+        # HER's goal envs never terminate: every episode has T steps. An env that does is not
+        # stepped again; it stays in its final state, with that step's reward and info, until
+        # step T, as an absorbing state (see docs/envs.md#your-own-env).
+        ended: dict[int, tuple] = {}
         actions.reset(obs)
         for t in range(horizon):
             o[:, t], ag[:, t], g[:, t] = (
@@ -233,7 +238,12 @@ class RolloutWorker:
             u[:, t] = np.clip(actions(obs), -self.info.max_u, self.info.max_u)
             if q_fn is not None:
                 q_sum += float(np.mean(q_fn(o[:, t], g[:, t], u[:, t])))
-            steps = [env.step(u[i, t]) for i, env in enumerate(self.envs)]
+            steps = [
+                ended[i] if i in ended else env.step(u[i, t]) for i, env in enumerate(self.envs)
+            ]
+            for i, step in enumerate(steps):
+                if step[2] and i not in ended:  # terminated: held there until step T
+                    ended[i] = (step[0], step[1], True, False, step[4])
             next_obs = {k: np.stack([s[0][k] for s in steps]) for k in steps[0][0]}
             step_rewards = np.array([float(s[1]) for s in steps])
             rewards[:, t] = step_rewards
@@ -270,6 +280,7 @@ class RolloutWorker:
             n_discarded=int((~valid).sum()),
             n_steps=n * horizon,
             valid=valid,
+            n_terminated=len(ended),
         )
 
 

@@ -25,8 +25,9 @@ from herdemos.growth_guard import growth_warnings, norm
 from herdemos.logger import ProgressLog, epoch_line, epoch_row
 from herdemos.parallel import Ranks
 from herdemos.policy import Policy
-from herdemos.rollout import PolicyActions
+from herdemos.rollout import PolicyActions, Rollout
 from herdemos.util import HerdemosError
+from herdemos.video import EpochVideos
 
 BATCH_KEYS = ("o", "g", "u", "r", "o_2")
 
@@ -55,6 +56,7 @@ class Trainer:
         logdir: run folder (params.json, progress.csv, policies, checkpoints).
         log: where human-readable lines go (rank 0 only under MPI).
         ranks: the MPI ranks of this job (a single process by default).
+        videos: films a test episode every ``video_interval`` epochs (rank 0 only).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Trainer:
         logdir: Path,
         log: Callable[[str], None] = print,
         ranks: Ranks | None = None,
+        videos: EpochVideos | None = None,
     ) -> None:
         self.parts = parts
         self.config = parts.config
@@ -78,6 +81,8 @@ class Trainer:
         self.state = TrainingState()
         self.epoch_progress = EpochProgress()
         self.checkpointed_at: tuple[int, int] | None = None  # (epoch, cycle) this session saved
+        self.videos = videos if self.ranks.is_main else None
+        self.terminated_noted = False
 
     @classmethod
     def from_config(
@@ -132,6 +137,7 @@ class Trainer:
         start = time.perf_counter()
         actions = PolicyActions(self.policy(), False, t.noise_eps, t.random_eps, self.rng)
         rollout = self.worker.generate_rollouts(actions)
+        self.note_terminated(rollout)
         ep.rollout_time += time.perf_counter() - start
         ep.discarded_episodes += rollout.n_discarded
         n_new = rollout.episodes["u"].shape[0] * self.info.horizon
@@ -168,7 +174,17 @@ class Trainer:
         policy = self.policy()
         actions = PolicyActions(policy, True, 0.0, 0.0, self.rng)
         rollout = self.evaluator.generate_rollouts(actions, q_fn=policy.q_value)
+        self.note_terminated(rollout)
         return rollout.success_rate, float(rollout.mean_q)
+
+    def note_terminated(self, rollout: Rollout) -> None:
+        """Says once that the env ends episodes early, which HER's goal envs never do."""
+        if rollout.n_terminated and not self.terminated_noted:
+            self.terminated_noted = True
+            self.log(
+                f"note: {self.info.env_id} returned terminated=True; such an episode is held in "
+                f"its final state until step T={self.info.horizon} (docs/envs.md#your-own-env)"
+            )
 
     def finish_epoch(self) -> dict[str, float]:
         """Evaluates, closes the epoch's accounting and returns its progress row."""
@@ -263,6 +279,9 @@ class Trainer:
                 if self.ranks.is_main:
                     progress.write(row)
                 self.save_policies(row["test/success_rate"])
+                if self.videos is not None:
+                    steps = self.state.total_env_steps
+                    self.videos.film(self.state.epoch, self.policy(), steps, progress)
                 line = epoch_line(row, t.n_epochs)
                 for text in [line, *self.growth_warnings(row)]:
                     if bar.disable:

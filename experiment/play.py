@@ -13,13 +13,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from herdemos.util import (
-    HerdemosError,
-    atomic_write,
-    atomic_write_named,
-    check_output_file,
-    os_error_line,
-)
+from herdemos.util import HerdemosError, atomic_write, check_output_file, os_error_line
+from herdemos.video import frame_strip, write_video
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -209,18 +204,6 @@ def render_frame(env) -> np.ndarray:
         ) from None
 
 
-def write_video(path: str, frames: list[np.ndarray], fps: int) -> None:
-    """Encodes the frames atomically: a reader never finds half a video."""
-    import imageio.v2 as imageio
-
-    def encode(tmp: Path) -> None:
-        with imageio.get_writer(tmp, fps=fps) as writer:
-            for frame in frames:
-                writer.append_data(frame)
-
-    atomic_write_named(path, encode)
-
-
 STRIP_FRAMES = 5
 """Frames in a ``--strip`` picture: the start, the end, and three evenly spaced in between."""
 
@@ -229,8 +212,7 @@ def write_strip(path: str, frames: list[np.ndarray]) -> None:
     """Writes evenly spaced frames side by side as one PNG, atomically."""
     import imageio.v3 as iio
 
-    picks = np.linspace(0, len(frames) - 1, STRIP_FRAMES).round().astype(int)
-    picture = np.concatenate([frames[i] for i in picks], axis=1)
+    picture = frame_strip(frames, STRIP_FRAMES)
     png = iio.imwrite("<bytes>", picture, extension=".png")
     atomic_write(path, lambda f: f.write(png))
 

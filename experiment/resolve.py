@@ -13,7 +13,7 @@ from typing import Any
 
 from herdemos.bounded_files import read_json_file
 from herdemos.config import Config, RetiredOption, field_key, with_overrides
-from herdemos.config_checks import validate
+from herdemos.config_checks import canonical_env_kwargs, parse_env_kwargs, validate
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS, env_family, parse_set_options
 from herdemos.experiment.flags import FLAG_OF_FIELD, TrainFlags, parse_command_line
 from herdemos.methods import METHODS, check_requested, method_of, refuse_contradictions
@@ -23,7 +23,17 @@ from herdemos.util import HerdemosError
 def explicit_overrides(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, Any]:
     """The config changes the user asked for, by full field key: flags, then ``--set`` items
     (which win, on a new run and on a resumed one alike)."""
-    return {**flags.overrides(), **parse_set_options(set_items)}
+    explicit = {**flags.overrides(), **parse_set_options(set_items)}
+    if "train.env_kwargs" in explicit:  # one spelling, so a resume repeating it is no change
+        explicit["train.env_kwargs"] = canonical_env_kwargs(
+            parse_env_kwargs(explicit["train.env_kwargs"])
+        )
+    if explicit.get("train.env_factory") is not None:
+        raise HerdemosError(
+            "--set env_factory: herdemos.train() records its env factory there; on the command "
+            "line use --env and --env_kwargs"
+        )
+    return explicit
 
 
 def given_texts(flags: TrainFlags, set_items: tuple[str, ...]) -> dict[str, str]:
@@ -67,9 +77,12 @@ def config_from_command_line(args: Sequence[str]) -> Config:
     return resolve_config(TrainFlags.from_options(options), options["set_items"])
 
 
-def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -> Config:
+def resume_config(
+    logdir: Path, flags: TrainFlags, set_items: tuple[str, ...], factory_given: bool = False
+) -> Config:
     """The run's own ``params.json``. Flags, ``--preset`` and ``--method`` may only repeat it,
-    except ``--n_epochs``, which sets a new epoch budget (training stops once it is reached)."""
+    except ``--n_epochs``, which sets a new epoch budget (training stops once it is reached).
+    A run whose envs came from a Python factory resumes only with one (``factory_given``)."""
     params_file = logdir / "params.json"
     try:
         stored = Config.from_dict(read_json_file(params_file))
@@ -88,6 +101,12 @@ def resume_config(logdir: Path, flags: TrainFlags, set_items: tuple[str, ...]) -
         raise HerdemosError(f"{params_file}: unreadable ({e})") from None
     except OSError as e:
         raise HerdemosError(f"{params_file}: unreadable ({e.strerror or e})") from None
+    if stored.train.env_factory is not None and not factory_given:
+        raise HerdemosError(
+            f"--resume {logdir}: its envs came from the Python env factory "
+            f"{stored.train.env_factory}; resume it with herdemos.train(env=<that factory>, "
+            f"resume={str(logdir)!r})"
+        )
     given = given_texts(flags, set_items)
     explicit = explicit_overrides(flags, set_items)
     n_epochs = explicit.pop("train.n_epochs", None)

@@ -33,6 +33,7 @@ from herdemos.util import HerdemosError, atomic_write_text, check_output_folder,
 
 if TYPE_CHECKING:  # heavy modules, imported at run time only after the flags are checked
     from herdemos.demos import DemoData
+    from herdemos.environment import EnvMaker
     from herdemos.parallel import Ranks
 
 
@@ -80,7 +81,7 @@ def run(
 ) -> int:
     """Checks the flags, then trains here, or re-launches this command under ``mpirun`` for
     ``--num_cpu`` > 1; returns the exit code."""
-    from herdemos.parallel import connect, mpirun_command
+    from herdemos.parallel import connect
 
     ranks = connect()
     echo = click.echo if ranks.is_main else (lambda *args, **kwargs: None)
@@ -100,23 +101,65 @@ def run(
     else:
         config = resolve_config(flags, set_items)
         logged = None  # a new run
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        env_name = config.train.env.replace(":", "_")
-        default = str(Path("runs") / f"{env_name}-{stamp}")
-        path = check_output_folder(logdir or ranks.broadcast_object(default), "--logdir")
-        if (path / "progress.csv").exists() or (path / "params.json").exists():
-            raise HerdemosError(
-                f"--logdir {path}: already holds a run; continue it with "
-                f"`python experiment/train.py --resume {path}`, or choose another folder"
-            )
-        ranks.barrier()  # every rank has checked before rank 0 writes anything
+        path = new_run_folder(logdir, config, ranks)
+    return start(path, config, logged, ranks, echo, quiet=quiet, stop_file=stop_file)
+
+
+def new_run_folder(logdir: str | Path | None, config: Config, ranks: Ranks) -> Path:
+    """The folder of a new run: ``logdir``, else ``runs/<env>-<timestamp>``; checked to hold no
+    run yet (nothing is created)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    env_name = config.train.env.replace(":", "_")
+    default = str(Path("runs") / f"{env_name}-{stamp}")
+    path = check_output_folder(
+        str(logdir) if logdir else ranks.broadcast_object(default), "--logdir"
+    )
+    if (path / "progress.csv").exists() or (path / "params.json").exists():
+        raise HerdemosError(
+            f"--logdir {path}: already holds a run; continue it with "
+            f"`python experiment/train.py --resume {path}`, or choose another folder"
+        )
+    ranks.barrier()  # every rank has checked before rank 0 writes anything
+    return path
+
+
+def start(
+    path: Path,
+    config: Config,
+    logged: list[dict[str, float]] | None,
+    ranks: Ranks,
+    echo: Callable[..., None],
+    quiet: bool = False,
+    stop_file: Path | None = None,
+    make: EnvMaker | None = None,
+) -> int:
+    """Checks the run against its env, loads its demos and trains it in ``path``: here, or by
+    re-launching this command under ``mpirun`` for ``num_cpu`` > 1. train.py and
+    :func:`herdemos.train` both start every run here; returns the exit code.
+
+    Args:
+        path: the run folder (new, or the resumed run's).
+        config: the resolved config.
+        logged: a resumed run's ``progress.csv`` rows (None: a new run).
+        ranks: this job's MPI ranks.
+        echo: where lines for the user go (a no-op on ranks other than 0).
+        quiet: no progress bar.
+        stop_file: stop at the next cycle once this file exists.
+        make: makes the envs (default: ``train.env`` with ``train.env_kwargs``).
+    """
     launch = config.train.num_cpu > 1 and ranks.size == 1  # re-launched under mpirun below
     if not launch and config.train.num_cpu != ranks.size:
         raise HerdemosError(
             f"--num_cpu {config.train.num_cpu} but this job has {ranks.size} MPI ranks"
-            + ("; a run resumes with the number of ranks it started with" if resume else "")
+            + (
+                "; a run resumes with the number of ranks it started with"
+                if logged is not None
+                else ""
+            )
         )
     # Heavy imports only after the flags are known to be good: --help and typos stay fast.
+    from herdemos.environment import EnvMaker
+    from herdemos.parallel import mpirun_command
     from herdemos.rendering import check_forced_backend
 
     check_forced_backend()  # before MuJoCo loads: a missing GL library is one line, not a trace
@@ -124,26 +167,26 @@ def run(
     from herdemos.demos import load_demo_source, load_run_demos
     from herdemos.env_checks import check_against_env
     from herdemos.env_info import EnvInfo
-    from herdemos.environment import make_env
     from herdemos.memory_check import check_memory
 
+    make = make or EnvMaker.of(config.train)
     # What does not fit the env is one line here, before any rank starts or folder is made.
-    probe = make_env(config.train.env)
+    probe = make()
     try:
-        info = EnvInfo.of(probe, config.train.env)
+        info = EnvInfo.of(probe, config.train.env, make.name)
         check_memory(config, info)  # sizes that cannot fit, before any allocation
-        check_against_env(config, probe)  # before demos are generated, which takes a while
+        check_against_env(config, probe, name=make.name)  # before demos are generated
         demos = None
         if launch:
             if config.demo.num_demo > 0 and config.demo.demo_file is not None:
                 # A bad file is one line here, not N ranks' errors and an MPI abort report.
                 demo_file = load_demo_source(config.demo.demo_file, info, config.demo.num_demo)
-                check_against_env(config, probe, demo_file)
+                check_against_env(config, probe, demo_file, make.name)
         else:
             if not ranks.is_main:
                 ranks.barrier()  # rank 0 generates (and caches) the default demos first
             demos = load_run_demos(config, info, echo, default_demos=cached_default_demos)
-            check_against_env(config, probe, demos)
+            check_against_env(config, probe, demos, make.name)
     finally:
         probe.close()
     if launch:
@@ -169,7 +212,7 @@ def run(
     if lock_error:
         raise HerdemosError(lock_error)
     try:
-        return train_in(path, config, demos, logged, quiet, ranks, echo, stop_file)
+        return train_in(path, config, demos, logged, quiet, ranks, echo, stop_file, make)
     finally:
         if ranks.is_main:
             release_run_lock(path)
@@ -184,6 +227,7 @@ def train_in(
     ranks: Ranks,
     echo: Callable[..., None],
     stop_file: Path | None = None,
+    make: EnvMaker | None = None,
 ) -> int:
     """Trains the run in ``path``, which this process has locked; returns the exit code.
 
@@ -192,11 +236,16 @@ def train_in(
     """
     from herdemos.assembly import assemble
     from herdemos.checkpoint import list_checkpoints
+    from herdemos.environment import EnvMaker
     from herdemos.logger import ProgressLog
     from herdemos.trainer import Trainer
+    from herdemos.video import EpochVideos
 
-    parts = assemble(config, demos, ranks, log=click.echo)
-    trainer = Trainer(parts, path, log=click.echo, ranks=ranks)
+    make = make or EnvMaker.of(config.train)
+    parts = assemble(config, demos, ranks, log=click.echo, make=make)
+    t = config.train
+    videos = EpochVideos(make, parts.info, path, t.video_interval, t.seed, echo)
+    trainer = Trainer(parts, path, log=click.echo, ranks=ranks, videos=videos)
     rows: list[dict[str, float]] = []
     resume = logged is not None
     restored = restore_latest(trainer, list_checkpoints(path)) if resume else None

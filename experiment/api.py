@@ -1,0 +1,153 @@
+"""The Python training API, :func:`herdemos.train`: the command line's run, called from Python.
+
+It starts runs through the same function as ``experiment/train.py`` (:func:`~herdemos.experiment.
+train.start`), so a run trains number for number as the command with the same config would.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from herdemos.config import Config, with_overrides
+from herdemos.config_checks import canonical_env_kwargs, validate
+from herdemos.methods import method_of
+from herdemos.util import HerdemosError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from herdemos.environment import EnvFactory
+    from herdemos.policy import Policy
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A finished run.
+
+    Attributes:
+        run_dir: the run folder (``params.json``, ``progress.csv``, policies, videos ...).
+        policy: its best policy (``policy_best.pkl``, as :func:`herdemos.load_policy` reads it).
+    """
+
+    run_dir: Path
+    policy: Policy
+
+
+def train(
+    config: Config | None = None,
+    env: str | EnvFactory | None = None,
+    *,
+    env_kwargs: Mapping[str, Any] | None = None,
+    logdir: str | os.PathLike | None = None,
+    resume: str | os.PathLike | None = None,
+    quiet: bool = False,
+) -> TrainResult:
+    """Trains a run, as ``python experiment/train.py`` does, and returns its folder and policy.
+
+    The API runs in this process only: for ``num_cpu`` > 1 use the command line, which starts
+    the MPI ranks. Ctrl-C stops after the current cycle with a checkpoint, as on the command
+    line, and then raises ``KeyboardInterrupt``.
+
+    Args:
+        config: the run's configuration, used as given (the command line's per-env table and
+            presets are not applied); default ``Config()``.
+        env: a registered env id or ``module:Class`` (as ``--env``), or a factory: a function
+            that returns a new goal env, for env arguments and wrappers. It is called for every
+            env of the run; a factory that takes ``render_mode`` can be filmed
+            (``video_interval``). Default: ``config.train.env``.
+        env_kwargs: ``gymnasium.make`` keyword arguments for an env id (``--env_kwargs``).
+        logdir: the new run's folder (default ``runs/<env>-<timestamp>``).
+        resume: a run folder to continue instead; its ``params.json`` is the config (``config``
+            may only raise ``n_epochs``), and a run made with a factory needs it again.
+        quiet: no progress bar.
+
+    Returns:
+        The run folder and its best policy.
+
+    Raises:
+        HerdemosError: a config, env or demo file that does not fit, in one line.
+    """
+    from herdemos.environment import EnvMaker, factory_name
+    from herdemos.experiment import train as command
+    from herdemos.parallel import Ranks
+    from herdemos.policy import load_policy
+
+    factory = env if callable(env) else None
+    if env_kwargs is not None and factory is not None:
+        raise HerdemosError("env_kwargs: a factory makes its env itself; pass them to it")
+    if resume is not None:
+        path = Path(resume)
+        config, logged = resumed_config(path, config, factory)
+    else:
+        config = new_config(config or Config(), env, env_kwargs)
+        logged = None
+        if config.train.num_cpu > 1:
+            raise HerdemosError(
+                f"num_cpu={config.train.num_cpu}: herdemos.train() runs in one process; for "
+                "MPI use python experiment/train.py --num_cpu N"
+            )
+    make = EnvMaker.of(config.train, factory)
+    if factory is not None and resume is None:
+        probe = make()  # the env's registered id names the run (folder, play.py's default)
+        spec = probe.unwrapped.spec or probe.spec
+        probe.close()
+        env_id = spec.id if spec is not None else factory_name(factory)
+        config = with_overrides(config, {"env": env_id, "env_factory": factory_name(factory)})
+        make = EnvMaker.of(config.train, factory)
+    ranks = Ranks(None)
+    if resume is None:
+        path = command.new_run_folder(logdir, config, ranks)
+    elif logdir is not None:
+        raise HerdemosError("resume and logdir: give one (a resumed run keeps its folder)")
+    code = command.start(path, config, logged, ranks, click.echo, quiet=quiet, make=make)
+    if code != 0:
+        raise KeyboardInterrupt(
+            f"training stopped early; resume with herdemos.train(resume={path})"
+        )
+    return TrainResult(run_dir=path, policy=load_policy(path / "policy_best.pkl"))
+
+
+def new_config(config: Config, env: Any, env_kwargs: Mapping[str, Any] | None) -> Config:
+    """``config`` with the env id and its arguments, checked as the command line checks it."""
+    if isinstance(env, str):
+        config = with_overrides(config, {"env": env})
+    elif env is not None and not callable(env):
+        raise HerdemosError(f"env={env!r}: give an env id or a function that returns an env")
+    if env_kwargs is not None:
+        config = with_overrides(config, {"env_kwargs": canonical_env_kwargs(dict(env_kwargs))})
+    validate(config)
+    method_of(config)
+    return config
+
+
+def resumed_config(
+    path: Path, config: Config | None, factory: EnvFactory | None
+) -> tuple[Config, list[dict[str, float]]]:
+    """The resumed run's config (``config`` may raise ``n_epochs``) and its logged rows."""
+    from herdemos.environment import factory_name
+    from herdemos.experiment.flags import TrainFlags
+    from herdemos.experiment.resolve import resume_config
+    from herdemos.logger import read_run_progress
+
+    stored = resume_config(path, TrainFlags(), (), factory_given=factory is not None)
+    recorded = stored.train.env_factory
+    if factory is not None and recorded != factory_name(factory):
+        raise HerdemosError(
+            f"resume={str(path)!r}: the run was trained with "
+            + (f"the env factory {recorded}" if recorded else f"--env {stored.train.env}")
+            + f", not {factory_name(factory)}"
+        )
+    if config is not None:
+        n_epochs = {"n_epochs": config.train.n_epochs}
+        if with_overrides(config, {"n_epochs": stored.train.n_epochs}) != stored:
+            raise HerdemosError(
+                f"resume={str(path)!r}: config differs from the run's params.json; a resumed "
+                "run keeps its configuration (only n_epochs may change)"
+            )
+        stored = with_overrides(stored, n_epochs)
+    return stored, read_run_progress(path)
