@@ -87,21 +87,15 @@ def parse_env_kwargs(text: str) -> dict[str, Any]:
     Raises:
         HerdemosError: not a JSON object, in one line naming the flag.
     """
-    value, problem = json_object(text)
-    if value is None:
-        raise HerdemosError(f"--env_kwargs {text}: {problem}")
-    return value
-
-
-def json_object(text: str) -> tuple[dict[str, Any] | None, str]:
-    """``(the object, "")`` for the text of a JSON object, else ``(None, what is wrong)``."""
     try:
         value = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as e:
-        return None, f"not JSON ({e})"
+        raise HerdemosError(f"--env_kwargs {text}: not JSON ({e})") from None
     if not isinstance(value, dict):
-        return None, 'expected a JSON object, e.g. \'{"reward_type": "dense"}\''
-    return value, ""
+        raise HerdemosError(
+            f'--env_kwargs {text}: expected a JSON object, e.g. \'{{"reward_type": "dense"}}\''
+        )
+    return value
 
 
 def canonical_env_kwargs(kwargs: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ class EnvInfo:
         """
         name = name or f"--env {env_id}"
         spaces = env.observation_space.spaces
-        horizon = env.spec.max_episode_steps if env.spec else None
+        horizon = declared_horizon(env)
         if not horizon:
             raise HerdemosError(f"{name}: the env declares no max_episode_steps")
         low = np.asarray(env.action_space.low, np.float64)
@@ -59,6 +59,20 @@ class EnvInfo:
             horizon=int(horizon),
             max_u=float(high.max()),
         )
+
+
+def declared_horizon(env: gym.Env) -> int | None:
+    """The env's episode length: its shortest ``TimeLimit`` wrapper's, which also holds for an
+    env a factory wrapped itself, without ``gymnasium.make``; else its spec's."""
+    limits = []
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        if isinstance(layer, gym.wrappers.TimeLimit):
+            limits.append(layer._max_episode_steps)
+        layer = layer.env
+    if limits:
+        return min(limits)
+    return env.spec.max_episode_steps if env.spec else None
 
 
 def reward_fn_of(env: gym.Env):

@@ -76,9 +76,10 @@ def make_env(
     except (ImportError, AttributeError, ModuleNotFoundError) as e:
         raise HerdemosError(f"--env {env_id}: cannot import entry point ({e})") from None
     except TypeError as e:  # the entry point is no env class, or rejects an argument
-        given = f" or --env_kwargs {json.dumps(dict(kwargs))}" if kwargs else ""
+        if kwargs:
+            raise HerdemosError(f"--env {env_id} --env_kwargs {json.dumps(kwargs)}: {e}") from None
         raise HerdemosError(
-            f"--env {env_id}: the entry point did not build a Gymnasium env{given} ({e})"
+            f"--env {env_id}: the entry point did not build a Gymnasium env ({e})"
         ) from None
     return checked_goal_env(env, f"--env {env_id}", render_mode)
 

@@ -7,10 +7,11 @@ a ``module:Name`` entry point would import that module, letting the file choose 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
+from herdemos.config_checks import parse_env_kwargs
 from herdemos.env_info import EnvInfo
 from herdemos.environment import make_env
 from herdemos.util import HerdemosError
@@ -49,8 +50,8 @@ def env_for_policy(
 ) -> tuple[str, gym.Env, EnvInfo]:
     """The env a loaded policy runs on: ``env_override`` (the command's ``--env``), else the
     policy file's own registered id (an entry point from a file is refused, see
-    :func:`env_id_from_file`). Commands that run a policy share this, so each refuses the same
-    inputs with the same line.
+    :func:`env_id_from_file`) with the run's ``--env_kwargs``. Commands that run a policy share
+    this, so each refuses the same inputs with the same line.
 
     Returns:
         ``(env_id, env, info)``.
@@ -63,7 +64,8 @@ def env_for_policy(
         raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
     trust = f"pass --env {policy.env_id} if you trust it"
     env_id = env_override or env_id_from_file(policy.env_id, policy_file, trust)
-    env = make_env(env_id, render_mode=render_mode)
+    kwargs = {} if env_override else env_kwargs_from_file(policy, policy_file)
+    env = make_env(env_id, render_mode=render_mode, kwargs=kwargs)
     info = EnvInfo.of(env, env_id)
     try:
         policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, str(policy_file))
@@ -71,3 +73,18 @@ def env_for_policy(
         env.close()
         raise
     return env_id, env, info
+
+
+def env_kwargs_from_file(policy: Policy, source: str | os.PathLike) -> dict[str, Any]:
+    """The ``--env_kwargs`` of the run a policy file comes from (none for older files). They are
+    plain JSON values for ``gymnasium.make`` of a registered id, so they choose no code.
+
+    Raises:
+        HerdemosError: they are not a JSON object, naming the file.
+    """
+    train = (policy.metadata.get("config") or {}).get("train") or {}
+    text = train.get("env_kwargs", "{}")
+    try:
+        return parse_env_kwargs(text if isinstance(text, str) else "")
+    except HerdemosError as e:
+        raise HerdemosError(f"{source}: {e}") from None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from herdemos.util import atomic_write_named
+from herdemos.util import HerdemosError, atomic_write_named
 
 if TYPE_CHECKING:
     from herdemos.env_info import EnvInfo
@@ -143,16 +143,21 @@ def film_episode(
     """Films the deterministic episode of ``episode_seed`` into ``path``; returns five of its
     frames side by side, at half size (for TensorBoard)."""
     from herdemos.rendering import choose_headless_backend
-    from herdemos.rollout import PolicyActions, run_episodes
+    from herdemos.rollout import PolicyActions, Step, run_episodes
 
     choose_headless_backend()
     env = make("rgb_array")
     frames: list[np.ndarray] = []
+
+    def film(step: Step) -> None:
+        try:
+            frames.append(env.render())
+        except NotImplementedError:
+            raise HerdemosError(f"{make.name}: the env does not render") from None
+
     try:
         actions = PolicyActions.exploiting(policy)
-        for _ in run_episodes(
-            env, info, actions, episode_seed, 1, lambda step: frames.append(env.render())
-        ):
+        for _ in run_episodes(env, info, actions, episode_seed, 1, film):
             pass
     finally:
         env.close()

@@ -143,11 +143,19 @@ def resumed_config(
             + f", not {factory_name(factory)}"
         )
     if config is not None:
-        n_epochs = {"n_epochs": config.train.n_epochs}
-        if with_overrides(config, {"n_epochs": stored.train.n_epochs}) != stored:
+        # What a factory run recorded about its env came from the factory, not the config.
+        kept = ("n_epochs", "env", "env_factory") if factory is not None else ("n_epochs",)
+        given = with_overrides(config, {key: getattr(stored.train, key) for key in kept})
+        changed = [
+            f"{section}.{key}"
+            for section, values in given.to_dict().items()
+            for key, value in values.items()
+            if stored.to_dict()[section][key] != value
+        ]
+        if changed:
             raise HerdemosError(
-                f"resume={str(path)!r}: config differs from the run's params.json; a resumed "
-                "run keeps its configuration (only n_epochs may change)"
+                f"resume={str(path)!r}: config changes {', '.join(changed)} of the run's "
+                "params.json; a resumed run keeps its configuration (only n_epochs may change)"
             )
-        stored = with_overrides(stored, n_epochs)
+        stored = with_overrides(stored, {"n_epochs": config.train.n_epochs})
     return stored, read_run_progress(path)

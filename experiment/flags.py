@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from herdemos.config import config_field, field_type
-from herdemos.config_checks import canonical_env_kwargs, json_object
 from herdemos.experiment.config import ENV_OVERRIDES, PRESETS
 from herdemos.methods import METHODS, method_help
 from herdemos.util import HerdemosError
@@ -55,21 +54,9 @@ class Flag:
 SWITCH = click.IntRange(0, 1)  # the seed's 0/1 flags, bools in the config
 
 
-class JsonObject(click.ParamType):
-    """A JSON object, kept as its canonical text (sorted keys) as its config field holds it."""
-
-    name = "JSON"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        parsed, problem = json_object(value)
-        if parsed is None:
-            self.fail(problem, param, ctx)
-        return canonical_env_kwargs(parsed)
-
-
 FLAGS: tuple[Flag, ...] = (
     Flag("env", "train.env"),
-    Flag("env_kwargs", "train.env_kwargs", JsonObject()),
+    Flag("env_kwargs", "train.env_kwargs", str, metavar="JSON"),
     Flag(
         "logdir",
         type=click.Path(file_okay=False),

@@ -103,3 +103,20 @@ class SuccessInfoPointEnv(PointGoalEnv):
             flags = np.asarray(info["is_success"])
             assert flags.shape[0] == np.asarray(achieved_goal).shape[0], "one flag per goal pair"
         return super().compute_reward(achieved_goal, desired_goal, info)
+
+
+class TerminatingPointEnv(PointGoalEnv):
+    """Like :class:`PointGoalEnv`, but an episode terminates once the goal is reached, and
+    ``steps`` counts the calls to ``step`` (none may follow a termination)."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self.steps = 0
+        self.done = False
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action):
+        assert not self.done, "stepped after terminated=True"
+        self.steps += 1
+        obs, reward, _, truncated, info = super().step(action)
+        self.done = reward == 0.0
+        return obs, reward, self.done, truncated, info

@@ -5,7 +5,7 @@ import numpy as np
 from herdemos.env_info import EnvInfo
 from herdemos.rollout import RolloutWorker, Step, run_episodes
 
-from point_env import PointGoalEnv
+from point_env import PointGoalEnv, TerminatingPointEnv
 
 INFO = EnvInfo("point", 2, 2, 2, horizon=10, max_u=1.0)
 
@@ -58,3 +58,22 @@ def test_training_drops_a_non_finite_episode_but_evaluation_counts_it():
     assert worker.generate_rollouts(TowardGoal()).n_discarded == 1
     (kept,) = run_episodes(BlowsUp(), INFO, TowardGoal(), 0, 1)
     assert kept.n_discarded == 0 and len(kept.episodes["o"]) == 1
+
+
+def test_an_env_that_terminates_is_not_stepped_again_and_holds_its_final_state():
+    """HER episodes have T steps; an env that ends one early stays in its final state (an
+    absorbing state) instead of being stepped past its end."""
+    env = TerminatingPointEnv()
+    worker = RolloutWorker([env, PointGoalEnv()], INFO, 0, np.random.default_rng(0))
+    # Seed 6 puts the goal 0.34 away: reached, at 0.1 per step, well within the 10 steps.
+    rollout = worker.generate_rollouts(TowardGoal(), seeds=[6, 6])
+    end = env.steps
+    assert 0 < end < INFO.horizon and rollout.n_terminated == 1
+    held = rollout.episodes["ag"][0, end:]
+    np.testing.assert_array_equal(held, np.repeat(held[:1], len(held), axis=0))
+    assert (rollout.episodes["info_is_success"][0, end - 1 :] == 1).all()
+    # The env that does not terminate ran the same episode to step T, past the goal's reach.
+    np.testing.assert_array_equal(
+        rollout.episodes["ag"][1, : end + 1], rollout.episodes["ag"][0, : end + 1]
+    )
+    assert rollout.n_steps == 2 * INFO.horizon
