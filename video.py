@@ -96,7 +96,6 @@ class EpochVideos:
         import cloudpickle  # a Gymnasium dependency; sends a factory defined in a script too
 
         path = self.folder / f"epoch-{epoch:04d}.mp4"
-        self.folder.mkdir(exist_ok=True)
         job = (self.make, self.info, policy, self.episode_seed, str(path))
         try:
             data = cloudpickle.dumps(job)
@@ -164,6 +163,7 @@ def film_episode(
     first = frames[0] if frames else None
     if not isinstance(first, np.ndarray) or first.ndim != 3:
         raise ValueError(f"the env's render() returned {type(first).__name__}, not an RGB image")
+    Path(path).parent.mkdir(exist_ok=True)
     write_video(path, frames)
     return frame_strip(frames)[::2, ::2]
 

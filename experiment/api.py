@@ -135,7 +135,8 @@ def resumed_config(
     from herdemos.logger import read_run_progress
 
     stored = resume_config(path, TrainFlags(), (), factory_given=factory is not None)
-    recorded = stored.train.env_factory
+    t = stored.train
+    recorded = t.env_factory
     if factory is not None and recorded != factory_name(factory):
         raise HerdemosError(
             f"resume={str(path)!r}: the run was trained with "

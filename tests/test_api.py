@@ -184,3 +184,19 @@ def test_the_readme_api_example_runs_as_written(tmp_path):
     assert (train["env"], train["env_factory"]) == ("FetchReach-v4", "__main__:make_env")
     assert len(progress(run_dir)) == 1
     assert herdemos.load_policy(run_dir / "policy_best.pkl").metadata["T"] == 20
+
+
+def test_env_kwargs_are_stored_in_one_spelling_so_a_resume_may_repeat_them(tmp_path):
+    from herdemos.experiment.flags import TrainFlags
+    from herdemos.experiment.resolve import resolve_config, resume_config
+
+    given = TrainFlags(env="FetchReach-v4", env_kwargs='{"reward_type":"dense","a": [1]}')
+    config = resolve_config(given, ())
+    assert config.train.env_kwargs == '{"a": [1], "reward_type": "dense"}'
+    (tmp_path / "params.json").write_text(config.to_json())
+    again = TrainFlags(env_kwargs='{"reward_type": "dense", "a": [1]}')
+    assert resume_config(tmp_path, again, ()) == config
+    with pytest.raises(HerdemosError, match=r"^--env_kwargs \{\} conflicts with the run's"):
+        resume_config(tmp_path, TrainFlags(env_kwargs="{}"), ())
+    with pytest.raises(HerdemosError, match="^--set env_factory: herdemos.train"):
+        resolve_config(TrainFlags(), ("env_factory=mine:make",))

@@ -45,6 +45,7 @@ def test_every_config_flag_of_train_py_sets_the_config_field_it_names(monkeypatc
     argv += ["--policy_save_interval", "3", "--num_cpu", "1", "--replay_strategy", "none"]
     argv += ["--clip_return", "0", "--bc_loss", "1", "--q_filter", "1", "--num_demo", "5"]
     argv += ["--demo_file", "demos.npz", "--demo_reset_prob", "0.25", "--demo_mirror", "1"]
+    argv += ["--env_kwargs", '{"reward_type": "dense"}', "--video_interval", "2"]
     result = CliRunner().invoke(train.main, argv)
     assert result.exit_code == 0, result.output
     flags = seen["flags"]
@@ -63,6 +64,8 @@ def test_every_config_flag_of_train_py_sets_the_config_field_it_names(monkeypatc
         "demo.demo_file": "demos.npz",
         "demo.demo_reset_prob": 0.25,
         "demo.demo_mirror": True,
+        "train.env_kwargs": '{"reward_type": "dense"}',
+        "train.video_interval": 2,
     }
     assert flags.overrides() == expected
     assert set(expected) == {f.config for f in FLAGS if f.config}  # every config flag tried
