@@ -81,6 +81,11 @@ def train(
     if env_kwargs is not None and factory is not None:
         raise HerdemosError("env_kwargs: a factory makes its env itself; pass them to it")
     if resume is not None:
+        if isinstance(env, str) or env_kwargs is not None:
+            raise HerdemosError(
+                f"resume={str(resume)!r}: the run's params.json names its env; pass env only "
+                "for a run made with a factory, and no env_kwargs"
+            )
         path = Path(resume)
         config, logged = resumed_config(path, config, factory)
     else:
@@ -107,7 +112,7 @@ def train(
     code = command.start(path, config, logged, ranks, click.echo, quiet=quiet, make=make)
     if code != 0:
         raise KeyboardInterrupt(
-            f"training stopped early; resume with herdemos.train(resume={path})"
+            f"training stopped early; resume with herdemos.train(resume={str(path)!r})"
         )
     return TrainResult(run_dir=path, policy=load_policy(path / "policy_best.pkl"))
 

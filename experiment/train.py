@@ -6,6 +6,7 @@ python experiment/train.py --resume runs/FetchPickAndPlace-v4-20260101-120000
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import tempfile
@@ -109,7 +110,7 @@ def new_run_folder(logdir: str | Path | None, config: Config, ranks: Ranks) -> P
     """The folder of a new run: ``logdir``, else ``runs/<env>-<timestamp>``; checked to hold no
     run yet (nothing is created)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    env_name = config.train.env.replace(":", "_")
+    env_name = re.sub(r"[^\w.-]", "_", config.train.env)  # module:Name, a factory's <lambda>
     default = str(Path("runs") / f"{env_name}-{stamp}")
     path = check_output_folder(
         str(logdir) if logdir else ranks.broadcast_object(default), "--logdir"
