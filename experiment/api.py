@@ -63,7 +63,8 @@ def train(
         env_kwargs: ``gymnasium.make`` keyword arguments for an env id (``--env_kwargs``).
         logdir: the new run's folder (default ``runs/<env>-<timestamp>``).
         resume: a run folder to continue instead; its ``params.json`` is the config (``config``
-            may only raise ``n_epochs``), and a run made with a factory needs it again.
+            may change only ``n_epochs`` and ``video_interval``), and a run made with a factory
+            needs it again.
         quiet: no progress bar.
 
     Returns:
@@ -136,7 +137,7 @@ def resumed_config(
     """The resumed run's config (``config`` may raise ``n_epochs``) and its logged rows."""
     from herdemos.environment import factory_name
     from herdemos.experiment.flags import TrainFlags
-    from herdemos.experiment.resolve import resume_config
+    from herdemos.experiment.resolve import RESUME_MAY_CHANGE, resume_config
     from herdemos.logger import read_run_progress
 
     stored = resume_config(path, TrainFlags(), (), factory_given=factory is not None)
@@ -150,7 +151,8 @@ def resumed_config(
         )
     if config is not None:
         # What a factory run recorded about its env came from the factory, not the config.
-        kept = ("n_epochs", "env", "env_factory") if factory is not None else ("n_epochs",)
+        kept = [key.split(".")[1] for key in RESUME_MAY_CHANGE]
+        kept += ["env", "env_factory"] if factory is not None else []
         given = with_overrides(config, {key: getattr(stored.train, key) for key in kept})
         changed = [
             f"{section}.{key}"
@@ -161,7 +163,11 @@ def resumed_config(
         if changed:
             raise HerdemosError(
                 f"resume={str(path)!r}: config changes {', '.join(changed)} of the run's "
-                "params.json; a resumed run keeps its configuration (only n_epochs may change)"
+                "params.json; a resumed run keeps its configuration (but for n_epochs and "
+                "video_interval)"
             )
-        stored = with_overrides(stored, {"n_epochs": config.train.n_epochs})
+        t = config.train
+        stored = with_overrides(
+            stored, {"n_epochs": t.n_epochs, "video_interval": t.video_interval}
+        )
     return stored, read_run_progress(path)

@@ -44,7 +44,7 @@ def flags_markdown() -> str:
         "A value given twice takes the later. Precedence: field defaults < the per-env table <",
         "`--preset` < `--method` < flags < `--set`; a flag or `--set` item that contradicts",
         "`--method` is an error. On `--resume`, flags may only repeat the run's `params.json`,",
-        "except `--n_epochs`.",
+        "except `--n_epochs` and `--video_interval`.",
         "",
         "| flag | sets | values | default | what it does |",
         "|---|---|---|---|---|",

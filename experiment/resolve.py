@@ -81,7 +81,8 @@ def resume_config(
     logdir: Path, flags: TrainFlags, set_items: tuple[str, ...], factory_given: bool = False
 ) -> Config:
     """The run's own ``params.json``. Flags, ``--preset`` and ``--method`` may only repeat it,
-    except ``--n_epochs``, which sets a new epoch budget (training stops once it is reached).
+    except ``--n_epochs``, which sets a new epoch budget (training stops once it is reached), and
+    ``--video_interval``, which changes no number of training.
     A run whose envs came from a Python factory resumes only with one (``factory_given``)."""
     params_file = logdir / "params.json"
     try:
@@ -109,7 +110,7 @@ def resume_config(
         )
     given = given_texts(flags, set_items)
     explicit = explicit_overrides(flags, set_items)
-    n_epochs = explicit.pop("train.n_epochs", None)
+    may_change = {k: explicit.pop(k) for k in RESUME_MAY_CHANGE if k in explicit}
     for key, value in explicit.items():
         _refuse_change(stored, key, value, given[key])
     if flags.preset:
@@ -124,11 +125,15 @@ def resume_config(
             f"{method_of(stored).name}); a resumed run keeps its configuration"
         )
     merged = stored
-    if n_epochs is not None:
-        merged = with_overrides(merged, {"n_epochs": n_epochs})
+    if may_change:
+        merged = with_overrides(merged, may_change)
     validate(merged)
     method_of(merged)
     return merged
+
+
+RESUME_MAY_CHANGE = ("train.n_epochs", "train.video_interval")
+"""The fields a resumed run may change: its epoch budget, and how often it films."""
 
 
 def _flag_text(key: str, value: Any) -> str:

@@ -200,3 +200,17 @@ def test_env_kwargs_are_stored_in_one_spelling_so_a_resume_may_repeat_them(tmp_p
         resume_config(tmp_path, TrainFlags(env_kwargs="{}"), ())
     with pytest.raises(HerdemosError, match="^--set env_factory: herdemos.train"):
         resolve_config(TrainFlags(), ("env_factory=mine:make",))
+
+
+def test_a_resumed_run_may_start_filming(tmp_path):
+    """--video_interval changes no number of training, so a resume may change it, as
+    --n_epochs."""
+    from herdemos.experiment.flags import TrainFlags
+    from herdemos.experiment.resolve import resolve_config, resume_config
+
+    config = resolve_config(TrainFlags(env="FetchReach-v4"), ())
+    (tmp_path / "params.json").write_text(config.to_json())
+    resumed = resume_config(tmp_path, TrainFlags(video_interval=5, n_epochs=20), ())
+    assert (resumed.train.video_interval, resumed.train.n_epochs) == (5, 20)
+    with pytest.raises(HerdemosError, match="--seed 3 conflicts"):
+        resume_config(tmp_path, TrainFlags(video_interval=5, seed=3), ())
