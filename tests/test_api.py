@@ -184,6 +184,8 @@ def test_the_readme_api_example_runs_as_written(tmp_path):
     assert (train["env"], train["env_factory"]) == ("FetchReach-v4", "__main__:make_env")
     assert len(progress(run_dir)) == 1
     assert herdemos.load_policy(run_dir / "policy_best.pkl").metadata["T"] == 20
+    # The factory, defined in the script, was sent to the filming process by value.
+    assert (run_dir / "videos" / "epoch-0001.mp4").stat().st_size > 0
 
 
 def test_env_kwargs_are_stored_in_one_spelling_so_a_resume_may_repeat_them(tmp_path):
