@@ -31,12 +31,15 @@ ENVS_PER_BATCH = 10  # envs stepped in lockstep; amortises Python overhead per s
 
 @dataclass
 class ScriptedActions:
-    """Adapts one scripted controller per env to the rollout worker, adding Gaussian noise."""
+    """Adapts one scripted controller per env to the rollout worker, adding Gaussian noise and,
+    with probability ``random_prob``, a uniformly random action instead (the learner's own
+    exploration, :meth:`herdemos.policy.Policy.explore`, applied to the demonstrator)."""
 
     controllers: list[ScriptedController]
     noise: float
     max_u: float
     rng: np.random.Generator
+    random_prob: float = 0.0
 
     def reset(self, obs: ObsBatch) -> None:
         for i, controller in enumerate(self.controllers):
@@ -48,7 +51,11 @@ class ScriptedActions:
         )
         if self.noise > 0:
             u = u + self.noise * self.max_u * self.rng.standard_normal(u.shape)
-        return np.clip(u, -self.max_u, self.max_u).astype(np.float32)
+        u = np.clip(u, -self.max_u, self.max_u)
+        if self.random_prob > 0:  # drawn only then, so demos without it keep their stream
+            random_u = self.rng.uniform(-self.max_u, self.max_u, u.shape)
+            u = np.where(self.rng.random((u.shape[0], 1)) < self.random_prob, random_u, u)
+        return u.astype(np.float32)
 
     @property
     def variable_length(self) -> bool:
@@ -80,6 +87,7 @@ def generate_demos(
     on_progress: Callable[[int, int], None] | None = None,
     miss_prob: float = 0.0,
     style: str = DEFAULT_STYLE,
+    random_prob: float = 0.0,
 ) -> DemoData:
     """Runs the env's scripted controller and returns ``num_episodes`` demo episodes.
 
@@ -92,6 +100,8 @@ def generate_demos(
         on_progress: called with ``(kept, attempted)`` after every batch.
         miss_prob: stacking envs: probability that a pick first misses on purpose and recovers.
         style: which demonstrator (see :data:`~herdemos.data_generation.controllers.STYLES`).
+        random_prob: probability of a uniformly random action instead of the (noisy) scripted
+            one at each step, as the learner explores; the metadata names it when it is set.
 
     Raises:
         HerdemosError: no controller for the env (in that style), or too few successes.
@@ -117,7 +127,7 @@ def generate_demos(
     record = has_sim_state(envs[0])
     worker = RolloutWorker(envs, info, seed=seed, rng=rng, record_sim_state=record)
     controllers = [make_controller(env_id, rng, miss_prob, style) for _ in envs]
-    actions = ScriptedActions(controllers, noise, info.max_u, rng)
+    actions = ScriptedActions(controllers, noise, info.max_u, rng, random_prob)
     kept: list[dict[str, np.ndarray]] = []
     n_kept = attempted = 0
     while n_kept < num_episodes:
@@ -171,6 +181,8 @@ def generate_demos(
             "herdemos": _version("herdemos"),
         },
     }
+    if random_prob > 0:
+        data.metadata["random_prob"] = random_prob
     for env in envs:
         env.close()
     return data

@@ -51,10 +51,31 @@ def test_table_reads_steps_to_levels_and_held_out_and_marks_missing_cells(tmp_pa
     assert row["held_out"]["ci95"] == [0.8, 1.0]
     data = demo_sources.table(tmp_path)
     assert data["push"]["human"]["bc"]["status"] == "not run"
-    text = demo_sources.markdown(data, {"pickplace/original": 1.0})
-    row = "| original | 1.00 | bc-qfilter | 2 × 6 | 4k | 5k | 6k | 0.50 | 0.90 (0.80–1.00) |"
+    text = demo_sources.markdown(data, {"pickplace/original": 1.0}, {"pickplace/original": 0.02})
+    row = "| original | 1.00 (0.02) | bc-qfilter | 2 × 6 | 4k | 5k | 6k | 0.50 | 0.90 (0.80–1.00) |"
     assert row in text
     assert demo_sources.figure(tmp_path, tmp_path / "f.png") and (tmp_path / "f.png").stat().st_size
+
+
+def test_exploring_success_is_read_for_noise_free_sources_only(tmp_path):
+    rows = [
+        {
+            "task": "pickplace",
+            "style": "original",
+            "condition": "learner exploration",
+            "success": 0.02,
+        },
+        {"task": "pickplace", "style": "original", "condition": "clean", "success": 1.0},
+        {"task": "push", "style": "herdemos", "condition": "learner exploration", "success": 0.8},
+    ]
+    (tmp_path / "demo-sources").mkdir()
+    (tmp_path / "demo-sources" / "robustness.json").write_text(json.dumps({"results": rows}))
+    # herdemos-noisy and original-noisy share the styles but add noise: no value for them.
+    assert demo_sources.exploring_success(tmp_path) == {
+        "pickplace/original": 0.02,
+        "push/herdemos": 0.8,
+    }
+    assert demo_sources.exploring_success(tmp_path / "nothing") == {}
 
 
 def test_a_curve_that_never_gets_there_has_no_step_count():

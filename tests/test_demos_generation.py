@@ -44,6 +44,20 @@ def test_only_successful_keeps_successes_and_noise_changes_actions():
     assert not np.allclose(clean.episodes["u"], noisy.episodes["u"])
 
 
+def test_random_actions_replace_some_steps_and_are_named_in_the_metadata():
+    clean = generate_demos("FetchPush-v4", 10, seed=0)
+    assert "random_prob" not in clean.metadata  # demos without it are as before
+    some = generate_demos("FetchPush-v4", 10, seed=0, random_prob=0.3)
+    assert some.metadata["random_prob"] == 0.3
+    # Every episode starts from the same observation as its clean twin, so a first action
+    # differs only where it was replaced by a random one.
+    first_u = clean.episodes["u"][:, 0], some.episodes["u"][:, 0]
+    replaced = ~np.all(np.isclose(*first_u), axis=-1)
+    assert 0 < replaced.sum() < 10
+    every = generate_demos("FetchPush-v4", 10, seed=0, random_prob=1.0).episodes["u"]
+    assert abs(every.mean()) < 0.05 and 0.5 < every.std() < 0.65  # uniform on [-1, 1]
+
+
 # Fetch reads positions from kinematics that MuJoCo computed at the start of the last substep,
 # while a restored state gets fresh kinematics; that leaves sub-millimetre differences.
 KINEMATICS_TOL = 2e-3
