@@ -38,7 +38,8 @@ OTHER_FOLDERS = {
     "test-suite": "the README's test command timed from a fresh clone",
     "fuzz": "10,000 hostile files for the loaders (`python -m benchmarks.fuzz`)",
     "demo-sources": "every demo method on every demonstrator: the table and figure "
-    "(`python -m benchmarks.demo_sources`) and the demonstrators' measured success",
+    "(`python -m benchmarks.demo_sources`), the demonstrators' measured success, and their "
+    "success under the learner's exploration (`python -m benchmarks.demo_robustness`)",
     "archive": "retired suites and figures, under their old names",
     "analysis": "analyses of policies no suite trained (created when needed)",
 }
