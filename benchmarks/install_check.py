@@ -1,6 +1,6 @@
 """Do herdemos' requirements resolve to wheels on every platform that TensorFlow has wheels for?
 
-python -m herdemos.benchmarks.install_check            # writes benchmarks/results/install/resolution.json
+python -m herdemos.benchmarks.install_check    # writes benchmarks/results/install/resolution.json
 
 For each platform, pip resolves ``pyproject.toml``'s dependencies (and the extras asked for) with
 ``--only-binary=:all:`` and that platform's wheel tags, as ``pip install`` would there, without
@@ -19,13 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the TOML reader that pip vendors
+    from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "install" / "resolution.json"
@@ -154,10 +158,10 @@ def resolve(platform: Platform, extras: tuple[str, ...] = ()) -> dict:
             lines = [line for line in done.stderr.splitlines() if line.strip()]
             return {"ok": False, "requirements": requirements, "error": lines[-3:]}
         installs = json.loads(report.read_text())["install"]
-    packages = {
-        item["metadata"]["name"].lower(): item["metadata"]["version"]
-        for item in sorted(installs, key=lambda i: i["metadata"]["name"].lower())
+    versions = {
+        canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in installs
     }
+    packages = dict(sorted(versions.items()))
     return {"ok": True, "requirements": requirements, "packages": packages}
 
 
@@ -171,7 +175,10 @@ def resolve(platform: Platform, extras: tuple[str, ...] = ()) -> dict:
 )
 @click.option("--extras", default="", help="Comma-separated extras to resolve too, e.g. onnx.")
 @click.option(
-    "--out", type=click.Path(dir_okay=False), default=str(RESULTS), show_default=True,
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=str(RESULTS),
+    show_default=True,
     help="JSON file to write.",
 )
 def main(names: tuple[str, ...], extras: str, out: str) -> None:
@@ -187,8 +194,8 @@ def main(names: tuple[str, ...], extras: str, out: str) -> None:
         start = time.perf_counter()
         results[name] = resolve(PLATFORMS[name], chosen_extras)
         results[name]["seconds"] = round(time.perf_counter() - start, 1)
-        verdict = "resolves" if results[name]["ok"] else "FAILS: " + " ".join(
-            results[name]["error"]
+        verdict = (
+            "resolves" if results[name]["ok"] else "FAILS: " + " ".join(results[name]["error"])
         )
         tf = {k: v for k, v in results[name].get("packages", {}).items() if k.startswith("tensorf")}
         click.echo(f"{name}: {verdict} {tf}")
