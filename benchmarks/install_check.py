@@ -1,6 +1,6 @@
 """Do herdemos' requirements resolve to wheels on every platform that TensorFlow has wheels for?
 
-python -m herdemos.benchmarks.install_check    # writes benchmarks/results/install/resolution.json
+python -m benchmarks.install_check    # writes benchmarks/results/install/resolution.json
 
 For each platform, pip resolves ``pyproject.toml``'s dependencies (and the extras asked for) with
 ``--only-binary=:all:`` and that platform's wheel tags, as ``pip install`` would there, without
@@ -201,7 +201,7 @@ def main(names: tuple[str, ...], extras: str, out: str) -> None:
         click.echo(f"{name}: {verdict} {tf}")
     record = {
         "what": "pip's resolution of pyproject.toml's requirements per platform, wheels only",
-        "command": "python -m herdemos.benchmarks.install_check"
+        "command": "python -m benchmarks.install_check"
         + (f" --extras {extras}" if extras else ""),
         "python": PYTHON,
         "extras": list(chosen_extras),
