@@ -201,8 +201,7 @@ def main(names: tuple[str, ...], extras: str, out: str) -> None:
         click.echo(f"{name}: {verdict} {tf}")
     record = {
         "what": "pip's resolution of pyproject.toml's requirements per platform, wheels only",
-        "command": "python -m benchmarks.install_check"
-        + (f" --extras {extras}" if extras else ""),
+        "command": "python -m benchmarks.install_check" + (f" --extras {extras}" if extras else ""),
         "python": PYTHON,
         "extras": list(chosen_extras),
         "pip": version("pip"),
