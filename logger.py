@@ -16,6 +16,8 @@ import numpy as np
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
 if TYPE_CHECKING:
+    from tensorboardX import SummaryWriter
+
     from herdemos.checkpoint import EpochProgress, TrainingState
     from herdemos.ddpg import DDPG
     from herdemos.parallel import Ranks
@@ -82,12 +84,12 @@ HPARAM_METRICS = ("test/success_rate", "test/mean_Q", "train/success_rate")
 """The scalars TensorBoard's HParams tab sets against each run's hyper-parameters."""
 
 
-def log_hyperparameters(writer, config: dict[str, dict[str, object]]) -> None:
+def log_hyperparameters(writer: SummaryWriter, config: dict[str, dict[str, object]]) -> None:
     """Writes a run's config (``params.json``'s sections) to TensorBoard: in the HParams tab, so
     that runs can be filtered and compared by their settings, and as a text table.
 
     Args:
-        writer: a ``tensorboardX.SummaryWriter``.
+        writer: the run's TensorBoard writer.
         config: ``{section: {field: value}}``; fields appear as ``section.field``.
     """
     from tensorboardX.summary import hparams

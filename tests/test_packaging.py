@@ -4,6 +4,7 @@ import base64
 import hashlib
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +16,13 @@ import click
 import pytest
 
 import herdemos
-from herdemos.benchmarks.install_check import PLATFORMS, RESULTS, project, requirements_for
+from herdemos.benchmarks.install_check import (
+    PLATFORMS,
+    RESULTS,
+    project,
+    requirements_for,
+    resolve,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 THREE = ("linux-x86_64", "linux-aarch64", "macos-arm64")
@@ -62,6 +69,20 @@ def test_the_recorded_resolution_is_of_todays_requirements_and_resolves_on_the_t
         assert result["ok"], result
         tensorflow = {n for n in names_on(platform) if n.startswith("tensorflow")}.pop()
         assert tensorflow in result["packages"]
+
+
+@pytest.mark.network
+@pytest.mark.skipif(
+    not os.environ.get("HERDEMOS_NETWORK_TESTS"),
+    reason="asks the package index; HERDEMOS_NETWORK_TESTS=1 runs it (the recorded result is "
+    "checked offline above)",
+)
+@pytest.mark.parametrize("platform", THREE)
+def test_pip_resolves_the_requirements_to_wheels_on_each_platform(platform):
+    result = resolve(PLATFORMS[platform])
+    assert result["ok"], result["error"]
+    tensorflow = {n for n in names_on(platform) if n.startswith("tensorflow")}.pop()
+    assert tensorflow in result["packages"]
 
 
 def test_the_version_is_one_number_everywhere():
