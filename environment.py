@@ -30,7 +30,15 @@ GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
 
 def register_robotics_envs() -> None:
     """Registers gymnasium-robotics envs (Fetch ...) and herdemos' own envs, quietly (see
-    :mod:`herdemos.envs.robotics` for the notice gymnasium-robotics prints on import)."""
+    :mod:`herdemos.envs.robotics` for the notice gymnasium-robotics prints on import).
+
+    Raises:
+        HerdemosError: ``MUJOCO_GL`` names a backend whose library is missing; importing
+            gymnasium-robotics imports MuJoCo, which would fail with a PyOpenGL traceback.
+    """
+    from herdemos.rendering import check_forced_backend
+
+    check_forced_backend()
     from herdemos.envs.robotics import gymnasium_robotics
 
     gym.register_envs(gymnasium_robotics)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 from pathlib import Path
@@ -15,6 +16,8 @@ import numpy as np
 from herdemos.util import HerdemosError, atomic_write_text, os_error_line
 
 if TYPE_CHECKING:
+    from tensorboardX import SummaryWriter
+
     from herdemos.checkpoint import EpochProgress, TrainingState
     from herdemos.ddpg import DDPG
     from herdemos.parallel import Ranks
@@ -31,6 +34,9 @@ class ProgressLog:
         purge_step: on resume, the first env step to be written again (the checkpoint's count
             plus one); TensorBoard drops events an interrupted session logged from this step
             on, so no epoch appears twice.
+
+    A new run's TensorBoard log also holds its resolved config, read from ``params.json`` in
+    ``logdir`` (see :func:`log_hyperparameters`); a resumed one has it from its first session.
     """
 
     def __init__(
@@ -43,6 +49,9 @@ class ProgressLog:
             from tensorboardX import SummaryWriter
 
             self._tb = SummaryWriter(str(Path(logdir) / "tb"), flush_secs=10, purge_step=purge_step)
+            params = Path(logdir) / "params.json"
+            if purge_step is None and params.exists():
+                log_hyperparameters(self._tb, json.loads(params.read_text()))
 
     def restore(self, rows: list[dict[str, float]]) -> None:
         """Starts from rows of an earlier (resumed) run."""
@@ -74,6 +83,34 @@ class ProgressLog:
     def close(self) -> None:
         if self._tb is not None:
             self._tb.close()
+
+
+HPARAM_METRICS = ("test/success_rate", "test/mean_Q", "train/success_rate")
+"""The scalars TensorBoard's HParams tab sets against each run's hyper-parameters."""
+
+
+def log_hyperparameters(writer: SummaryWriter, config: dict[str, dict[str, object]]) -> None:
+    """Writes a run's config (``params.json``'s sections) to TensorBoard: in the HParams tab, so
+    that runs can be filtered and compared by their settings, and as a text table.
+
+    Args:
+        writer: the run's TensorBoard writer.
+        config: ``{section: {field: value}}``; fields appear as ``section.field``.
+    """
+    from tensorboardX.summary import hparams
+
+    flat = {
+        f"{section}.{key}": value
+        for section, fields in config.items()
+        if isinstance(fields, dict)
+        for key, value in fields.items()
+    }
+    values = {k: v if isinstance(v, bool | int | float | str) else str(v) for k, v in flat.items()}
+    experiment, session_start, _ = hparams(values, dict.fromkeys(HPARAM_METRICS))
+    writer.file_writer.add_summary(experiment)
+    writer.file_writer.add_summary(session_start)
+    rows = "\n".join(f"| {key} | {value!r} |" for key, value in flat.items())
+    writer.add_text("params", f"| field | value |\n|---|---|\n{rows}", 0)
 
 
 def _number(text: str | None) -> float | int:

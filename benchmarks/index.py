@@ -36,9 +36,11 @@ INDEX = "README.md"
 OTHER_FOLDERS = {
     "throughput": "learner, rollout and MPI throughput (`python -m benchmarks.run throughput`)",
     "test-suite": "the README's test command timed from a fresh clone",
+    "install": "what pip resolves on each platform (`python -m benchmarks.install_check`)",
     "fuzz": "10,000 hostile files for the loaders (`python -m benchmarks.fuzz`)",
     "demo-sources": "every demo method on every demonstrator: the table and figure "
-    "(`python -m benchmarks.demo_sources`) and the demonstrators' measured success",
+    "(`python -m benchmarks.demo_sources`), the demonstrators' measured success, and their "
+    "success under the learner's exploration (`python -m benchmarks.demo_robustness`)",
     "archive": "retired suites and figures, under their old names",
     "analysis": "analyses of policies no suite trained (created when needed)",
 }

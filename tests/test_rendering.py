@@ -89,3 +89,24 @@ def test_train_with_a_forced_backend_missing_its_library_is_one_line(tmp_path, b
     assert f"apt-get install {package}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("backend", "package"), [("osmesa", "libosmesa6"), ("egl", "libegl1")])
+def test_demo_generation_with_a_forced_backend_missing_its_library_is_one_line(
+    tmp_path, backend, package
+):
+    """Any command that makes a Fetch env checks first: gymnasium-robotics imports MuJoCo."""
+    (tmp_path / "sitecustomize.py").write_text(MISSING_GL)
+    out = tmp_path / "demos.npz"
+    result = run(
+        "data_generation/fetch_data_generation.py",
+        "--num_episodes",
+        "1",
+        "--out",
+        str(out),
+        extra_env={"PYTHONPATH": python_path(tmp_path), "MUJOCO_GL": backend},
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"apt-get install {package}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
