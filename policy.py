@@ -43,6 +43,16 @@ def actor_forward(
     return max_u * ops.tanh(mlp_forward(weights, ops.concat([o_n, g_n]), ops))
 
 
+def replace_at_random(
+    u: np.ndarray, max_u: float, random_eps: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each row of ``u`` replaced, with probability ``random_eps``, by a uniformly random action
+    in ``[-max_u, max_u]``: the random half of the learner's exploration (float32)."""
+    random_u = rng.uniform(-max_u, max_u, u.shape)
+    use_random = rng.random((u.shape[0], 1)) < random_eps
+    return np.where(use_random, random_u, u).astype(np.float32)
+
+
 @dataclass
 class Policy:
     """Deterministic actor pi(o, g) with its critic, normalisers and metadata.
@@ -110,9 +120,7 @@ class Policy:
         u = np.clip(
             u + noise_eps * self.max_u * rng.standard_normal(u.shape), -self.max_u, self.max_u
         )
-        random_u = rng.uniform(-self.max_u, self.max_u, u.shape)
-        use_random = rng.random((u.shape[0], 1)) < random_eps
-        return np.where(use_random, random_u, u).astype(np.float32)
+        return replace_at_random(u, self.max_u, random_eps, rng)
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """The deterministic action for one Gymnasium goal-env observation dict."""

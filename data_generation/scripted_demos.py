@@ -21,6 +21,7 @@ from herdemos.data_generation.controllers.common import StopsRecording
 from herdemos.demos import DemoData, load_demos
 from herdemos.env_info import EnvInfo, reward_fn_of
 from herdemos.environment import make_env
+from herdemos.policy import replace_at_random
 from herdemos.ragged import LENGTH, clear_padding, final_success, step_mask
 from herdemos.rollout import ObsBatch, RolloutWorker
 from herdemos.sim_state import has_sim_state
@@ -33,7 +34,7 @@ ENVS_PER_BATCH = 10  # envs stepped in lockstep; amortises Python overhead per s
 class ScriptedActions:
     """Adapts one scripted controller per env to the rollout worker, adding Gaussian noise and,
     with probability ``random_prob``, a uniformly random action instead (the learner's own
-    exploration, :meth:`herdemos.policy.Policy.explore`, applied to the demonstrator)."""
+    exploration, :func:`herdemos.policy.replace_at_random`, applied to the demonstrator)."""
 
     controllers: list[ScriptedController]
     noise: float
@@ -53,8 +54,7 @@ class ScriptedActions:
             u = u + self.noise * self.max_u * self.rng.standard_normal(u.shape)
         u = np.clip(u, -self.max_u, self.max_u)
         if self.random_prob > 0:  # drawn only then, so demos without it keep their stream
-            random_u = self.rng.uniform(-self.max_u, self.max_u, u.shape)
-            u = np.where(self.rng.random((u.shape[0], 1)) < self.random_prob, random_u, u)
+            return replace_at_random(u, self.max_u, self.random_prob, self.rng)
         return u.astype(np.float32)
 
     @property
