@@ -18,6 +18,7 @@ not); ``benchmarks.demo_count`` plots their held-out success against the demo co
 
 STACK2 = "FetchStack2-Step-v1"
 STACK3 = "FetchStack3-Step-v1"
+STACK4 = "FetchStack4-Step-v1"
 BC_QFILTER = ("--bc_loss", "1", "--q_filter", "1")
 BC_NO_QFILTER = ("--bc_loss", "1", "--q_filter", "0")
 BC_ONLY = ("--set", "bc_only=1")
@@ -87,5 +88,14 @@ SUITES: dict[str, Suite] = {
     ),
     "stack3-bc-noqfilter-mirror": stack3(
         (*demos(100), *MIRROR, *BC_NO_QFILTER, *RESETS_HALF, *STACKING), 81
+    ),
+    # Stack4 starts from the Stack3 recipe: BC alone on the demos and their mirror images.
+    "stack4-bc-only-mirror": Suite(
+        STACK4,
+        (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
+        60,
+        "stack4",
+        (0,),
+        demo_noise=DEMO_NOISE,
     ),
 }
