@@ -64,6 +64,14 @@ class DDPGConfig:
         "Q-filter slack: 'td_error' drops a demo action only when Q(s,pi) exceeds Q(s,a_demo) "
         "by more than the critic's TD error on that row; 'none' is the seed's filter.",
     )
+    # herdemos: |Q| grows several-fold during training while lambda1 stays fixed, so the RL term's
+    # pull grows against BC's; TD3+BC (Fujimoto and Gu 2021) divides it by the batch's mean |Q|.
+    rl_scale: Literal["fixed", "mean_abs_q"] = setting(
+        "fixed",
+        "seed",
+        "With BC: 'mean_abs_q' divides the RL actor loss by max(1, the batch's mean |Q(s,pi)|); "
+        "'fixed' is the seed's lambda1 alone.",
+    )
     bc_only: bool = setting(
         False, "paper", "The actor learns by behaviour cloning alone (the paper's baseline)."
     )

@@ -61,6 +61,7 @@ def actor_loss(
     lambda2: float,
     bc_only: bool = False,
     q_slack: tf.Tensor | None = None,
+    scale_rl: bool = False,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """The actor's loss: plain DDPG, or DDPG + BC (+ Q-filter) as in the seed.
 
@@ -68,6 +69,8 @@ def actor_loss(
     is ``lambda1 * rl + lambda2 * sum_{masked rows} ||pi(s) - a_demo||^2`` (a sum, not a mean,
     as in the seed, so lambda2 = 0.0078 keeps its meaning). ``bc_only`` is the paper's
     behaviour-cloning baseline: the mean ``||pi(s) - a_demo||^2`` over demo rows, no RL term.
+    ``scale_rl`` divides the RL term by ``max(1, mean |Q(s, pi(s))|)``, a constant for the
+    gradient.
 
     Returns:
         ``(loss, bc, mask)``: the total, the unweighted BC sum (0 without BC), and the
@@ -80,6 +83,8 @@ def actor_loss(
     rl = -tf.reduce_mean(q_pi) + action_l2 * tf.reduce_mean(tf.square(pi / max_u))
     if not bc_loss:
         return rl, tf.constant(0.0), tf.zeros_like(q_pi)
+    if scale_rl:
+        rl = rl / tf.stop_gradient(tf.maximum(tf.reduce_mean(tf.abs(q_pi)), 1.0))
     mask = q_filter_mask(is_demo, q_demo, q_pi, q_filter, q_slack)
     bc = tf.reduce_sum(mask * tf.reduce_sum(tf.square(pi - u), axis=-1))
     return lambda1 * rl + lambda2 * bc, bc, mask
@@ -220,6 +225,7 @@ class DDPG:
             tf.stop_gradient(tf.abs(target_q - q_demo))
             if cfg.q_filter_slack == "td_error"
             else None,
+            cfg.rl_scale == "mean_abs_q",
         )
         n_demo = tf.reduce_sum(tf.cast(is_demo, tf.float32))
         stats = {

@@ -91,6 +91,10 @@ def method_of(config: Config) -> Method:
         raise HerdemosError(
             f"--set q_filter_slack={d.q_filter_slack} needs --q_filter 1: it widens the Q-filter"
         )
+    if d.rl_scale != "fixed" and not d.bc_loss:
+        raise HerdemosError(
+            f"--set rl_scale={d.rl_scale} needs --bc_loss 1: it balances the RL term against BC"
+        )
     if d.bc_only and not has_demos:
         raise HerdemosError("bc_only needs demonstrations: pass --num_demo N (N > 0)")
     if d.bc_loss and not has_demos:

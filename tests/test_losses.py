@@ -50,6 +50,26 @@ def test_without_q_filter_every_demo_row_is_cloned():
     np.testing.assert_array_equal(mask.astype(bool), is_demo.numpy())
 
 
+@pytest.mark.parametrize("q_scale", [0.5, 4.0])
+def test_scaled_rl_term_is_divided_by_the_mean_abs_q_above_one(q_scale):
+    pi, u, q_pi, q_demo, is_demo = loss_inputs(6)
+    q_pi = q_pi * q_scale
+    args = (q_pi, pi, u, q_demo, is_demo, 1.0, ACTION_L2, True, True, LAMBDA1, LAMBDA2)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(q_pi)
+        scaled, bc, mask = actor_loss(*args, scale_rl=True)
+        fixed, _, fixed_mask = actor_loss(*args)
+    np.testing.assert_array_equal(mask.numpy(), fixed_mask.numpy())  # BC rows are unchanged
+    divisor = max(1.0, float(np.mean(np.abs(q_pi.numpy()))))
+    assert (divisor > 1.0) == (q_scale > 1.0)
+    rl = -np.mean(q_pi.numpy()) + ACTION_L2 * np.mean(np.square(pi.numpy()))
+    assert float(scaled) == pytest.approx(LAMBDA1 * rl / divisor + LAMBDA2 * float(bc), 1e-5)
+    # The scale is a constant for the gradient: Q's gradient is the fixed one over the divisor.
+    np.testing.assert_allclose(
+        tape.gradient(scaled, q_pi).numpy(), tape.gradient(fixed, q_pi).numpy() / divisor, 1e-5
+    )
+
+
 @pytest.mark.parametrize("q_filter", [False, True])
 def test_bc_value_and_agent_rows_get_no_bc_gradient(q_filter):
     pi, u, q_pi, q_demo, is_demo = loss_inputs(1)

@@ -81,6 +81,10 @@ def test_method_agrees_with_a_repeated_switch_and_keeps_other_settings():
             ["--method", "bc-rl", "--num_demo", "5", "--set", "q_filter_slack=td_error"],
             "--set q_filter_slack=td_error needs --q_filter 1",
         ),
+        (
+            ["--method", "demo-replay", "--num_demo", "5", "--set", "rl_scale=mean_abs_q"],
+            "--set rl_scale=mean_abs_q needs --bc_loss 1",
+        ),
         (["--set", "bc_only=1"], "bc_only needs demonstrations"),
         (["--num_demo", "5", "--bc_loss", "1", "--set", "bc_only=1"], "bc_only replaces"),
     ],
