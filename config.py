@@ -64,8 +64,9 @@ class DDPGConfig:
         "Q-filter slack: 'td_error' drops a demo action only when Q(s,pi) exceeds Q(s,a_demo) "
         "by more than the critic's TD error on that row; 'none' is the seed's filter.",
     )
-    # herdemos: |Q| grows several-fold during training while lambda1 stays fixed, so the RL term's
-    # pull grows against BC's; TD3+BC (Fujimoto and Gu 2021) divides it by the batch's mean |Q|.
+    # herdemos: |Q| grows during training while lambda1 stays fixed, so the RL term's pull grows
+    # against BC's. After TD3+BC (Fujimoto and Gu 2021), which divides its Q term by the batch's
+    # mean |Q|; here the whole RL term (the action penalty too) is divided, never by less than 1.
     rl_scale: Literal["fixed", "mean_abs_q"] = setting(
         "fixed",
         "seed",

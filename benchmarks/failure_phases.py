@@ -1,7 +1,7 @@
 """Where pick-and-place policies fail: the phase each failed episode stops in.
 
 A test success rate says how often a policy fails, not where. This runs each saved checkpoint of
-a demo-source suite (``policy_<epoch>.pkl`` of ``runs/benchmarks/SUITE/seed<N>``) on the same
+a FetchPickAndPlace suite (``policy_<epoch>.pkl`` of ``runs/benchmarks/SUITE/seed<N>``) on the same
 fresh episodes and sorts every failure by the first phase it never completed:
 
 * ``no reach``: the gripper never came within ``REACH`` of the block's centre;
@@ -36,7 +36,8 @@ from herdemos.util import HerdemosError, atomic_write_json
 
 OUT = RESULTS / "demo-sources" / "failure-phases.json"
 FIRST_SEED = 300_000
-"""Episode seeds: apart from training's and benchmarks.evaluate's (100,000 and 200,000)."""
+"""Episode seeds: apart from training's (0, 1, ...) and benchmarks.evaluate's selection and
+report episodes (100,000 and 200,000 on)."""
 REACH = 0.03
 """Gripper-to-block distance (m) that counts as reaching the block: a little more than the
 block's half-width (0.025)."""
@@ -80,13 +81,20 @@ def phases(policy_path: Path, env_id: str, episodes: int) -> dict[str, int]:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows already in ``path`` (none if it does not exist)."""
+    """The rows already in ``path`` (none if it does not exist).
+
+    Raises:
+        HerdemosError: ``path`` is not a file this tool wrote.
+    """
     if not path.exists():
         return []
     try:
-        return json.loads(path.read_text())["results"]
+        rows = json.loads(path.read_text())["results"]
+        if not all(isinstance(r, dict) and {"suite", "seed"} <= r.keys() for r in rows):
+            raise ValueError("a row without its suite and seed")
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise HerdemosError(f"{path}: not a failure-phases file ({e}); move it away") from None
+    return rows
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,57 +103,39 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 @click.option("--episodes", default=100, show_default=True, type=click.IntRange(1))
 def main(suite: str, seed: int, episodes: int) -> None:
     """Sort the failures of every saved checkpoint of SUITE's seed by phase."""
+    command = ["python", "-m", "benchmarks.failure_phases", suite, "--seed", str(seed)]
+    command += ["--episodes", str(episodes)]
     try:
-        known_suite(suite)
-    except HerdemosError as e:
-        raise click.ClickException(str(e)) from None
-    env_id = SUITES[suite].env
-    if not env_id.startswith(("FetchPickAndPlace", "FetchPush")):
-        raise click.ClickException(f"{suite}: phases are defined for Fetch pick-and-place and push")
-    checkpoints = find_checkpoints(RUNS / suite, seed)
-    if not checkpoints:
-        raise click.ClickException(
-            f"{suite}: no policy_<epoch>.pkl under {RUNS / suite}/seed{seed}"
-        )
-    try:
+        env_id = SUITES[known_suite(suite)].env
+        if not env_id.startswith("FetchPickAndPlace"):
+            # A push's gripper stays beside the block: "reach" would need another definition.
+            raise HerdemosError(f"{suite}: phases are defined for FetchPickAndPlace only")
+        checkpoints = find_checkpoints(RUNS / suite, seed)
+        if not checkpoints:
+            raise HerdemosError(f"{suite}: no policy_<epoch>.pkl under {RUNS / suite}/seed{seed}")
         rows = [r for r in read_rows(OUT) if (r["suite"], r["seed"]) != (suite, seed)]
+        # Each row keeps the command and commit it was measured with.
+        made_by = {k: v for k, v in provenance(command).items() if k in ("command", "git_commit")}
         for c in tqdm(checkpoints, desc=f"{suite} seed {seed}", unit="checkpoint"):
-            counts = phases(c.path, env_id, episodes)
+            shares = {k: v / episodes for k, v in phases(c.path, env_id, episodes).items()}
             rows.append(
-                {
-                    "suite": suite,
-                    "seed": seed,
-                    "epoch": c.epoch,
-                    "env_steps": c.env_steps,
-                    "episodes": episodes,
-                    **{k: v / episodes for k, v in counts.items()},
-                }
+                {"suite": suite, "seed": seed, "epoch": c.epoch, "env_steps": c.env_steps}
+                | {"episodes": episodes, **shares, **made_by}
             )
             click.echo(
-                f"  epoch {c.epoch:>3}: "
-                + ", ".join(f"{k} {v / episodes:.2f}" for k, v in counts.items())
+                f"  epoch {c.epoch:>3}: " + ", ".join(f"{k} {v:.2f}" for k, v in shares.items())
             )
     except HerdemosError as e:
         raise click.ClickException(str(e)) from None
-    command = [
-        "python",
-        "-m",
-        "benchmarks.failure_phases",
-        "SUITE",
-        "--seed",
-        "N",
-        "--episodes",
-        str(episodes),
-    ]
     atomic_write_json(
         OUT,
         {
-            **provenance(command),
             "what": (
                 "share of deterministic test episodes (env seeds from "
                 f"{FIRST_SEED}) ending in each phase, per saved checkpoint: 'no reach' = the "
                 f"gripper never within {REACH} m of the block, 'no lift' = goal in the air and "
-                "the block never lifted, 'misplaced' = otherwise failed"
+                "the block never lifted, 'misplaced' = otherwise failed; each row names the "
+                "command and git commit that measured it"
             ),
             "results": sorted(rows, key=lambda r: (r["suite"], r["seed"], r["epoch"])),
         },

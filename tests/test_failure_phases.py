@@ -1,9 +1,15 @@
 """benchmarks.failure_phases: the phase a failed pick-and-place episode stops in."""
 
+import json
+
 import numpy as np
 import pytest
+from cli_asserts import assert_one_line_error
+from click.testing import CliRunner
 
+from benchmarks import failure_phases
 from benchmarks.failure_phases import REACH, TABLE_HEIGHT, phase_of
+from herdemos.util import HerdemosError
 
 AIR_GOAL = np.array([1.3, 0.7, TABLE_HEIGHT + 0.2])
 TABLE_GOAL = np.array([1.3, 0.7, TABLE_HEIGHT])
@@ -36,3 +42,34 @@ def test_failures_are_sorted_by_the_first_phase_not_completed(
     distance, heights, goal, success, expected
 ):
     assert phase_of(episode(distance, heights), goal, success) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["no-such-suite", "--seed", "0"], "not a training suite"),
+        (["sources-push-cautious-bc-rl", "--seed", "0"], "FetchPickAndPlace only"),
+        (["sources-pickplace-cautious-bc-rl", "--seed", "99"], "no policy_<epoch>.pkl"),
+    ],
+)
+def test_suites_without_phases_or_checkpoints_are_one_line_errors(argv, message):
+    assert_one_line_error(CliRunner().invoke(failure_phases.main, argv), message)
+
+
+@pytest.mark.parametrize(
+    "content", ["not json", '{"rows": []}', '{"results": [{"epoch": 10}]}', '{"results": 3}']
+)
+def test_a_results_file_it_did_not_write_is_refused_by_name(tmp_path, content):
+    path = tmp_path / "failure-phases.json"
+    path.write_text(content)
+    with pytest.raises(HerdemosError, match="not a failure-phases file"):
+        failure_phases.read_rows(path)
+    assert path.read_text() == content
+
+
+def test_rows_of_earlier_runs_are_read_back(tmp_path):
+    rows = [{"suite": "a", "seed": 0, "epoch": 10}, {"suite": "b", "seed": 1, "epoch": 20}]
+    path = tmp_path / "failure-phases.json"
+    path.write_text(json.dumps({"results": rows}))
+    assert failure_phases.read_rows(path) == rows
+    assert failure_phases.read_rows(path.with_name("absent.json")) == []

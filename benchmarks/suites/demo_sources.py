@@ -57,7 +57,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "bc-qfilter": ("--method", "bc-qfilter"),
     "bc-qfilter-resets": ("--method", "bc-qfilter", "--demo_reset_prob", "0.1"),
     "bc-qfilter-slack": ("--method", "bc-qfilter", "--set", "q_filter_slack=td_error"),
-    # The RL term divided by the batch's mean |Q|, as TD3+BC does.
+    # The RL term divided by max(1, the batch's mean |Q|), after TD3+BC.
     "bc-qfilter-scaled": ("--method", "bc-qfilter", "--set", "rl_scale=mean_abs_q"),
 }
 """Every method that uses demos; HER alone does not depend on the source and has its own
