@@ -41,23 +41,22 @@ report episodes (100,000 and 200,000 on)."""
 REACH = 0.03
 """Gripper-to-block distance (m) that counts as reaching the block: a little more than the
 block's half-width (0.025)."""
-TABLE_HEIGHT = 0.425
-"""The block's resting height on the Fetch table (m)."""
 LIFTED = 0.015
-"""Height above the table (m) that counts as lifted."""
+"""Height (m) above the block's start, on the table, that counts as lifted."""
 PHASES = ("success", "no reach", "no lift", "misplaced")
 
 
 def phase_of(observations: np.ndarray, goal: np.ndarray, success: bool) -> str:
     """The phase one episode stopped in, from its observations (gripper position in columns
-    0-2, block position in 3-5, as in every Fetch env) and its goal."""
+    0-2, block position in 3-5, as in every Fetch env) and its goal. The block starts on the
+    table, so its first height is the table's."""
     if success:
         return "success"
     gripper, block = observations[:, :3], observations[:, 3:6]
     if np.min(np.linalg.norm(gripper - block, axis=-1)) >= REACH:
         return "no reach"
-    goal_in_air = goal[2] > TABLE_HEIGHT + LIFTED
-    if goal_in_air and np.max(block[:, 2]) < TABLE_HEIGHT + LIFTED:
+    lifted = block[0, 2] + LIFTED
+    if goal[2] > lifted and np.max(block[:, 2]) < lifted:
         return "no lift"
     return "misplaced"
 

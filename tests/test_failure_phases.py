@@ -8,9 +8,10 @@ from cli_asserts import assert_one_line_error
 from click.testing import CliRunner
 
 from benchmarks import failure_phases
-from benchmarks.failure_phases import REACH, TABLE_HEIGHT, phase_of
+from benchmarks.failure_phases import REACH, phase_of
 from herdemos.util import HerdemosError
 
+TABLE_HEIGHT = 0.425  # the Fetch table's; the tool reads it from the block's start
 AIR_GOAL = np.array([1.3, 0.7, TABLE_HEIGHT + 0.2])
 TABLE_GOAL = np.array([1.3, 0.7, TABLE_HEIGHT])
 
@@ -36,6 +37,9 @@ def episode(gripper_to_block: float, block_heights: list[float]) -> np.ndarray:
         (REACH - 0.01, [TABLE_HEIGHT, TABLE_HEIGHT + 0.05], AIR_GOAL, False, "misplaced"),
         # A goal on the table needs no lift: a reached block that is not there is misplaced.
         (REACH - 0.01, [TABLE_HEIGHT] * 5, TABLE_GOAL, False, "misplaced"),
+        # The table's height is the block's start: on a higher table a goal on it is not in the air.
+        (REACH - 0.01, [0.6] * 5, np.array([1.3, 0.7, 0.6]), False, "misplaced"),
+        (REACH - 0.01, [0.6] * 5, np.array([1.3, 0.7, 0.8]), False, "no lift"),
     ],
 )
 def test_failures_are_sorted_by_the_first_phase_not_completed(
