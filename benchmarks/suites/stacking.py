@@ -50,6 +50,9 @@ def stack3(
 
 STACKING = ("--preset", "stacking")
 RESETS_HALF = ("--demo_reset_prob", "0.5")
+RL_SCALED = ("--set", "rl_scale=mean_abs_q")
+"""The RL actor term divided by the batch's mean |Q|: stacking's values are far larger than
+PickAndPlace's, so with the seed's fixed lambda1 the RL term's pull on the actor is too."""
 
 SUITES: dict[str, Suite] = {
     "stack2": Suite(
@@ -94,6 +97,15 @@ SUITES: dict[str, Suite] = {
         STACK4,
         (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
         60,
+        "stack4",
+        (0,),
+        demo_noise=DEMO_NOISE,
+    ),
+    # BC without the Q-filter (Stack3's RL recipe), with the RL term scaled by mean |Q|.
+    "stack4-bc-rl-mirror-scaled": Suite(
+        STACK4,
+        (*demos(100), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING),
+        100,
         "stack4",
         (0,),
         demo_noise=DEMO_NOISE,
