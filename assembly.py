@@ -133,20 +133,7 @@ def assemble(
     demo_buffer: EpisodeBuffer | None = None
     demo_starts = None
     if demos is not None:
-        # With q_filter_return the demo rows also carry their episode's recorded return.
-        demo_sampler = (
-            make_sample_her_transitions(
-                config.her.replay_strategy,
-                config.her.replay_k,
-                reward_fn_of(envs[0]),
-                return_gamma=gamma,
-            )
-            if d.q_filter_return
-            else sampler
-        )
-        demo_buffer = fill_demo_buffer(
-            config, demos, envs[0], info, demo_sampler, learner, rng, log
-        )
+        demo_buffer = fill_demo_buffer(config, demos, envs[0], info, sampler, learner, rng, log)
         if config.demo.demo_reset_prob > 0:
             demo_starts = DemoStarts.of_successful(
                 demos.sim_state,

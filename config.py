@@ -64,15 +64,6 @@ class DDPGConfig:
         "Q-filter slack: 'td_error' drops a demo action only when Q(s,pi) exceeds Q(s,a_demo) "
         "by more than the critic's TD error on that row; 'none' is the seed's filter.",
     )
-    # herdemos: the same untrained critic is what the seed's filter asks. A demo row's recorded
-    # return is a measured value of the demonstrator's action that needs no critic; after
-    # self-imitation learning (Oh et al. 2018), which imitates where the return beats the value.
-    q_filter_return: bool = setting(
-        False,
-        "seed",
-        "Q-filter judges a demo action by max(Q(s,a_demo), the return its demonstration earned "
-        "from that step under the row's goal); needs --q_filter 1. Off is the seed's filter.",
-    )
     # herdemos: |Q| grows during training while lambda1 stays fixed, so the RL term's pull grows
     # against BC's. After TD3+BC (Fujimoto and Gu 2021), which divides its Q term by the batch's
     # mean |Q|; here the whole RL term (the action penalty too) is divided, never by less than 1.

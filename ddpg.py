@@ -193,19 +193,12 @@ class DDPG:
         target = r + self.gamma * next_q
         return tf.stop_gradient(tf.clip_by_value(target, -self.clip_return, 0.0))
 
-    def _losses(self, o, g, u, r, o_2, is_demo, demo_return):
+    def _losses(self, o, g, u, r, o_2, is_demo):
         """Critic and actor losses from one batch of normalised inputs. The actor and the
-        Q-filter use the first critic, as TD3's actor does. ``demo_return`` is read only
-        with ``q_filter_return``."""
+        Q-filter use the first critic, as TD3's actor does."""
         cfg = self.config
         target_q = self.target_q(g, r, o_2)
         q_demo = self.main.q(o, g, u)  # Q(s, a) of the stored (possibly demo) action
-        q_judged = tf.stop_gradient(q_demo)
-        if cfg.q_filter_return:
-            # The recorded return, clipped like the critic's targets, is a measured value of
-            # the demo action; the filter keeps whichever of it and the critic's value is larger.
-            recorded = tf.clip_by_value(demo_return, -self.clip_return, 0.0)
-            q_judged = tf.maximum(q_judged, recorded)
         critic_loss = tf.reduce_mean(tf.square(target_q - q_demo))
         if cfg.twin_q:
             critic_loss += tf.reduce_mean(tf.square(target_q - self.main.q2(o, g, u)))
@@ -215,7 +208,7 @@ class DDPG:
             q_pi,
             pi,
             u,
-            q_judged,
+            tf.stop_gradient(q_demo),
             is_demo,
             self.max_u,
             cfg.action_l2,
@@ -244,9 +237,9 @@ class DDPG:
         }
         return critic_loss, loss, stats
 
-    def _gradients(self, o, g, u, r, o_2, is_demo, demo_return):
+    def _gradients(self, o, g, u, r, o_2, is_demo):
         with tf.GradientTape(persistent=True) as tape:
-            critic_loss, pi_loss, stats = self._losses(o, g, u, r, o_2, is_demo, demo_return)
+            critic_loss, pi_loss, stats = self._losses(o, g, u, r, o_2, is_demo)
         # The actor loss depends on critic weights too; only actor weights get its gradient.
         q_grads = tape.gradient(critic_loss, self.main.critic_variables)
         pi_grads = tape.gradient(pi_loss, self.main.actor.trainable_variables)
@@ -260,8 +253,8 @@ class DDPG:
         )
         self.step.assign_add(1)
 
-    def _fused_step(self, o, g, u, r, o_2, is_demo, demo_return):
-        q_grads, pi_grads, stats = self._gradients(o, g, u, r, o_2, is_demo, demo_return)
+    def _fused_step(self, o, g, u, r, o_2, is_demo):
+        q_grads, pi_grads, stats = self._gradients(o, g, u, r, o_2, is_demo)
         self._apply_gradients(q_grads, pi_grads)
         return stats
 
@@ -276,8 +269,6 @@ class DDPG:
             batch["r"].astype(np.float32),
             o_2,
             batch["is_demo"].astype(bool),
-            # Only q_filter_return reads it (the demo rows' recorded returns).
-            batch.get("return", np.zeros(len(batch["u"]), np.float32)).astype(np.float32),
         )
 
     def train(self, batch: dict[str, np.ndarray]) -> dict[str, float]:

@@ -34,47 +34,8 @@ def her_probability(strategy: ReplayStrategy, replay_k: int) -> float:
     raise ValueError(f"unknown replay_strategy {strategy!r}; use 'future' or 'none'")
 
 
-def episode_returns(
-    episodes: Episodes,
-    ep: np.ndarray,
-    t: np.ndarray,
-    end: np.ndarray,
-    g: np.ndarray,
-    reward_fn: RewardFn,
-    gamma: float,
-) -> np.ndarray:
-    """The discounted return that each recorded episode ``ep`` earned from step ``t`` on under
-    goal ``g`` (per row), with the reward of its last step ``end - 1`` held after the recording
-    ends: ``sum_{k<n} gamma^k r_{t+k} + gamma^n r_last / (1 - gamma)``, ``n = end - t``.
-
-    A demonstration that ends at the goal earns 0 from then on; one that ends away from it
-    earns its last reward forever, the pessimistic reading of a recording that stops.
-    """
-    horizon = episodes["u"].shape[1]
-    # Column k holds step t + k, clipped to the last recorded step: with end = 3 and t = 1,
-    # the steps are 1, 2, 2, 2, ...; every column past n = 2 repeats r_last, and the columns
-    # k >= horizon that are not stored add gamma^horizon * r_last / (1 - gamma).
-    steps = np.minimum(t[:, None] + np.arange(horizon)[None, :], (end - 1)[:, None])
-    rows = np.repeat(ep, horizon)
-    flat = steps.ravel()
-    info = {
-        key[len("info_") :]: episodes[key][rows, flat]
-        for key in episodes
-        if key.startswith("info_")
-    }
-    ag_2 = episodes["ag"][rows, flat + 1]
-    r = np.asarray(reward_fn(ag_2, np.repeat(g, horizon, axis=0), info), np.float64)
-    r = r.reshape(len(ep), horizon)
-    discounts = gamma ** np.arange(horizon)
-    tail = gamma**horizon / (1.0 - gamma)
-    return (r @ discounts + tail * r[:, -1]).astype(np.float32)
-
-
 def make_sample_her_transitions(
-    strategy: ReplayStrategy,
-    replay_k: int,
-    reward_fn: RewardFn,
-    return_gamma: float | None = None,
+    strategy: ReplayStrategy, replay_k: int, reward_fn: RewardFn
 ) -> Sampler:
     """Builds the HER sampler.
 
@@ -84,10 +45,6 @@ def make_sample_her_transitions(
         replay_k: ratio of relabelled to original goals for ``'future'``.
         reward_fn: the env's vectorised ``compute_reward(achieved_goal, desired_goal, info)``.
             Rewards are always recomputed, since the goal may have changed.
-        return_gamma: if set, each row also carries ``return``: the discounted return its
-            episode earned from that step on under the row's (possibly relabelled) goal, see
-            :func:`episode_returns`. The demo buffer's sampler sets it for the Q-filter's
-            ``q_filter_return``.
 
     Returns:
         ``sample(episodes, batch_size, rng)`` where ``episodes`` maps keys to arrays of shape
@@ -136,8 +93,6 @@ def make_sample_her_transitions(
         out["r"] = np.asarray(reward_fn(out["ag_2"], out["g"], info), np.float32).reshape(
             batch_size
         )
-        if return_gamma is not None:
-            out["return"] = episode_returns(episodes, ep, t, end, out["g"], reward_fn, return_gamma)
         return out
 
     return sample

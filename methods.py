@@ -91,10 +91,6 @@ def method_of(config: Config) -> Method:
         raise HerdemosError(
             f"--set q_filter_slack={d.q_filter_slack} needs --q_filter 1: it widens the Q-filter"
         )
-    if d.q_filter_return and not d.q_filter:
-        raise HerdemosError(
-            "--set q_filter_return=1 needs --q_filter 1: it changes what the Q-filter compares"
-        )
     if d.rl_scale != "fixed" and not d.bc_loss:
         raise HerdemosError(
             f"--set rl_scale={d.rl_scale} needs --bc_loss 1: it balances the RL term against BC"

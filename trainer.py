@@ -37,19 +37,14 @@ class TrainingDiverged(HerdemosError):
 
 
 def concat_batches(agent: dict[str, np.ndarray], demo: dict[str, np.ndarray] | None):
-    """Agent rows ++ demo rows, with the ``is_demo`` column the learner reads. Demo rows that
-    carry their recorded ``return`` (``q_filter_return``) keep it; agent rows get 0 there, a
-    value the learner never reads (the Q-filter only looks at demo rows)."""
+    """Agent rows ++ demo rows, with the ``is_demo`` column the learner reads."""
     batch = {k: agent[k] for k in BATCH_KEYS}
-    n_agent = agent["u"].shape[0]
-    batch["is_demo"] = np.zeros(n_agent, bool)
+    batch["is_demo"] = np.zeros(agent["u"].shape[0], bool)
     if demo is None:
         return batch
     for k in BATCH_KEYS:
         batch[k] = np.concatenate([batch[k], demo[k]])
     batch["is_demo"] = np.concatenate([batch["is_demo"], np.ones(demo["u"].shape[0], bool)])
-    if "return" in demo:
-        batch["return"] = np.concatenate([np.zeros(n_agent, np.float32), demo["return"]])
     return batch
 
 

@@ -78,16 +78,3 @@ def test_resets_to_demo_states_start_from_the_env_s_own_simulator_states(right_s
     assert parts.worker.demo_reset_prob == 0.5
     np.testing.assert_array_equal(parts.worker.demo_starts.sim_state, demos.sim_state)
     assert parts.evaluator.demo_starts is None  # evaluation always starts from normal resets
-
-
-def test_with_q_filter_return_only_the_demo_buffer_samples_recorded_returns():
-    n = 4
-    episodes = make_episodes(n, 10, np.random.default_rng(0))
-    overrides = {"env": register(), **SMALL, "num_demo": n, "demo_batch_size": 8}
-    overrides.update(bc_loss=True, q_filter=True, q_filter_return=True)
-    parts = assemble(with_overrides(Config(), overrides), DemoData(episodes), log=lambda _: None)
-    rng = np.random.default_rng(1)
-    demo = parts.demo_buffer.sample(16, rng)
-    assert demo["return"].shape == (16,) and np.all(demo["return"] <= 0.0)
-    parts.buffer.store_episodes({k: v[:1] for k, v in episodes.items()})
-    assert "return" not in parts.buffer.sample(16, rng)

@@ -82,10 +82,6 @@ def test_method_agrees_with_a_repeated_switch_and_keeps_other_settings():
             "--set q_filter_slack=td_error needs --q_filter 1",
         ),
         (
-            ["--method", "bc-rl", "--num_demo", "5", "--set", "q_filter_return=1"],
-            "--set q_filter_return=1 needs --q_filter 1",
-        ),
-        (
             ["--method", "demo-replay", "--num_demo", "5", "--set", "rl_scale=mean_abs_q"],
             "--set rl_scale=mean_abs_q needs --bc_loss 1",
         ),

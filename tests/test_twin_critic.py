@@ -19,7 +19,7 @@ def learner(seed=0, **overrides):
 
 def test_twin_target_is_the_smaller_of_the_two_target_critics():
     ln = learner(twin_q=True)
-    o, g, _, r, o_2, _, _ = ln.prepare_batch(batch(np.random.default_rng(0)))
+    o, g, _, r, o_2, _ = ln.prepare_batch(batch(np.random.default_rng(0)))
     pi_2 = ln.target.pi(o_2, g)
     q1 = ln.target.q(o_2, g, pi_2).numpy()
     q2 = ln.target.q2(o_2, g, pi_2).numpy()
@@ -31,7 +31,7 @@ def test_twin_target_is_the_smaller_of_the_two_target_critics():
 def test_single_critic_target_is_ddpgs():
     ln = learner()
     assert ln.main.critic2 is None
-    o, g, _, r, o_2, _, _ = ln.prepare_batch(batch(np.random.default_rng(1)))
+    o, g, _, r, o_2, _ = ln.prepare_batch(batch(np.random.default_rng(1)))
     q1 = ln.target.q(o_2, g, ln.target.pi(o_2, g)).numpy()
     expected = np.clip(r + 0.9 * q1, -ln.clip_return, 0.0)
     np.testing.assert_allclose(ln.target_q(g, r, o_2).numpy(), expected, rtol=1e-5, atol=1e-6)
@@ -45,7 +45,7 @@ def test_smoothing_noise_is_clipped_to_two_and_a_half_std_and_actions_to_the_bou
 
 
 def test_target_noise_makes_the_target_stochastic_and_zero_noise_does_not():
-    o, g, _, r, o_2, _, _ = learner().prepare_batch(batch(np.random.default_rng(2)))
+    o, g, _, r, o_2, _ = learner().prepare_batch(batch(np.random.default_rng(2)))
     noisy = learner(target_noise=0.2)
     first, second = noisy.target_q(g, r, o_2).numpy(), noisy.target_q(g, r, o_2).numpy()
     assert not np.allclose(first, second)

@@ -59,8 +59,6 @@ METHODS: dict[str, tuple[str, ...]] = {
     "bc-qfilter-slack": ("--method", "bc-qfilter", "--set", "q_filter_slack=td_error"),
     # The RL term divided by max(1, the batch's mean |Q|), after TD3+BC.
     "bc-qfilter-scaled": ("--method", "bc-qfilter", "--set", "rl_scale=mean_abs_q"),
-    # The Q-filter judges a demo action by max(Q, the return its demonstration earned).
-    "bc-qfilter-return": ("--method", "bc-qfilter", "--set", "q_filter_return=1"),
 }
 """Every method that uses demos; HER alone does not depend on the source and has its own
 suites (``pickplace-her``)."""
