@@ -19,6 +19,8 @@ not); ``benchmarks.demo_count`` plots their held-out success against the demo co
 STACK2 = "FetchStack2-Step-v1"
 STACK3 = "FetchStack3-Step-v1"
 STACK4 = "FetchStack4-Step-v1"
+STACK5 = "FetchStack5-Step-v1"
+STACK6 = "FetchStack6-Step-v1"
 BC_QFILTER = ("--bc_loss", "1", "--q_filter", "1")
 BC_NO_QFILTER = ("--bc_loss", "1", "--q_filter", "0")
 BC_ONLY = ("--set", "bc_only=1")
@@ -98,6 +100,23 @@ SUITES: dict[str, Suite] = {
         (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
         60,
         "stack4",
+        (0,),
+        demo_noise=DEMO_NOISE,
+    ),
+    # Stack5 and Stack6, to report: the Stack4 starting point, BC alone with mirror images.
+    "stack5-bc-only-mirror": Suite(
+        STACK5,
+        (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
+        40,
+        "stack5",
+        (0,),
+        demo_noise=DEMO_NOISE,
+    ),
+    "stack6-bc-only-mirror": Suite(
+        STACK6,
+        (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
+        40,
+        "stack6",
         (0,),
         demo_noise=DEMO_NOISE,
     ),
