@@ -79,7 +79,6 @@ RUN_SHORT: dict[str, tuple[int, tuple[int, ...]]] = {
     # task's: (epochs, seeds) as run. Drop a cell from here when it is rerun in full
     # (``python -m benchmarks.run SUITE`` resumes its seeds to the task's budget).
     "sources-pickplace-herdemos-bc-qfilter-slack": (10, (0, 1, 2)),
-    "sources-pickplace-herdemos-noisy-bc-qfilter": (20, (0, 1, 2)),
     "sources-pickplace-herdemos-noisy-bc-qfilter-slack": (20, (0, 1, 2)),
     "sources-pickplace-original-bc-qfilter": (50, (0,)),
     "sources-pickplace-original-bc-qfilter-slack": (50, (0,)),
