@@ -51,7 +51,8 @@ def train(
 
     The API runs in this process only: for ``num_cpu`` > 1 use the command line, which starts
     the MPI ranks. Ctrl-C stops after the current cycle with a checkpoint, as on the command
-    line, and then raises ``KeyboardInterrupt``.
+    line, and then raises ``KeyboardInterrupt``. From a thread other than the main one (a
+    notebook's or a GUI's worker) it trains too, but signals do not reach it there.
 
     Args:
         config: the run's configuration, used as given (the command line's per-env table and

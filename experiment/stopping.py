@@ -7,6 +7,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,13 @@ def install_stop_handlers(handler: Callable[[int, object], None]) -> dict[int, o
     A SIGHUP that is already ignored stays ignored: ``nohup`` asked for training to outlive the
     terminal. (An ignored SIGINT, which every background job of a shell inherits, is still
     taken over, so ``kill -INT PID`` stops a background run.)
+
+    Python delivers signals to the main thread only and allows handlers nowhere else: in another
+    thread (the Python API from a notebook's or a GUI's worker) nothing is taken over, and a
+    stop file is the only way to ask for a stop.
     """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
     return {
         s: signal.signal(s, handler)
         for s in STOP_SIGNALS

@@ -216,3 +216,24 @@ def test_a_resumed_run_may_start_filming(tmp_path):
     assert (resumed.train.video_interval, resumed.train.n_epochs) == (5, 20)
     with pytest.raises(HerdemosError, match="--seed 3 conflicts"):
         resume_config(tmp_path, TrainFlags(video_interval=5, seed=3), ())
+
+
+def test_the_api_trains_from_a_thread_other_than_the_main_one(tmp_path):
+    """A notebook or a GUI runs training in a worker thread, where Python allows no signal
+    handlers; the run still trains (it can then be stopped only by its caller)."""
+    import threading
+
+    outcome = {}
+
+    def work():
+        try:
+            outcome["result"] = herdemos.train(tiny(), env=POINT, logdir=tmp_path / "t", quiet=True)
+        except BaseException as error:  # the assertion below reports it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["result"].run_dir == tmp_path / "t"
+    assert len(progress(tmp_path / "t")) == 1
