@@ -75,6 +75,15 @@ def read_training_results(path: Path) -> dict | None:
     return data
 
 
+def seed_runs(training: dict | None, seed: int | None) -> dict | None:
+    """The training log to draw behind the checkpoints: every seed's, or with ``--seed`` only
+    that seed's (None when the log lacks it)."""
+    if training is None or seed is None:
+        return training
+    run = training["runs"].get(f"seed{seed}")
+    return None if run is None else {**training, "runs": {f"seed{seed}": run}}
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("suite")
 @click.option(
@@ -130,7 +139,7 @@ def main(
         known_suite(suite)
         json_path = check_output_file(RESULTS / suite / f"{stem}.json", "output")
         png_path = check_output_file(RESULTS / suite / f"{stem}.png", "output")
-        training = read_training_results(RESULTS / suite / "training.json")
+        training = seed_runs(read_training_results(RESULTS / suite / "training.json"), seed)
         payload = evaluate_suite(
             RUNS / suite,
             episodes,

@@ -147,14 +147,22 @@ def test_the_cli_writes_the_evaluation_json_and_figure_of_a_known_suite(suite_ho
     ]  # no temporary file left behind
 
 
-def test_the_cli_with_seed_writes_that_seeds_own_files(suite_home):
+def test_the_cli_with_seed_writes_that_seeds_own_files(suite_home, monkeypatch):
     write_run(suite_home / "runs" / "suite" / "seed0", {10: 20.0})
     write_run(suite_home / "runs" / "suite" / "seed1", {10: 0.0})
     (suite_home / "results" / "suite").mkdir()
-    (suite_home / "results" / "suite" / "training.json").write_text(json.dumps(training_results()))
+    training = training_results()
+    training["runs"]["seed1"] = {"env_steps": [1000], "success": [0.5]}
+    (suite_home / "results" / "suite" / "training.json").write_text(json.dumps(training))
+    drawn = []
+    figure = evaluate.plot_evaluation
+    monkeypatch.setattr(
+        evaluate, "plot_evaluation", lambda p, t, out: (drawn.append(t), figure(p, t, out))
+    )
     args = ["suite", "--episodes", "5", "--report_episodes", "5", "--seed", "1"]
     result = CliRunner().invoke(evaluate.main, args)
     assert result.exit_code == 0, result.output
+    assert list(drawn[0]["runs"]) == ["seed1"]  # the figure shows that seed's training log only
     payload = json.loads((suite_home / "results" / "suite" / "eval-seed1.json").read_text())
     assert payload["chosen"]["seed_dir"] == "seed1"
     assert payload["command"].endswith("--average_last 0 --seed 1")
