@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import gymnasium as gym
@@ -221,8 +222,6 @@ def test_a_resumed_run_may_start_filming(tmp_path):
 def test_the_api_trains_from_a_thread_other_than_the_main_one(tmp_path):
     """A notebook or a GUI runs training in a worker thread, where Python allows no signal
     handlers; the run still trains (it can then be stopped only by its caller)."""
-    import threading
-
     outcome = {}
 
     def work():
