@@ -30,7 +30,7 @@ import click
 
 from benchmarks.evaluation_figure import chosen_name, plot_evaluation
 from benchmarks.held_out import evaluate_suite
-from benchmarks.report import RESULTS
+from benchmarks.report import RESULTS, read_json
 from benchmarks.suites import SUITES
 from herdemos.provenance import provenance
 from herdemos.rendering import check_forced_backend
@@ -72,6 +72,28 @@ def read_training_results(path: Path) -> dict | None:
         raise HerdemosError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, dict) or not isinstance(data.get("runs"), dict):
         raise HerdemosError(f'{path}: not a training results file (no "runs" object)')
+    return data
+
+
+def read_evaluation(path: Path) -> dict:
+    """An evaluation written earlier by this script (``<suite>/eval*.json``), for ``--redraw``.
+
+    Raises:
+        HerdemosError: the file is missing, unreadable or not such an evaluation.
+    """
+    if not path.exists():
+        raise HerdemosError(f"{path}: no evaluation to redraw; run it without --redraw first")
+    data = read_json(path)
+    checkpoints = data.get("checkpoints") if data else None
+    well_formed = (
+        isinstance(checkpoints, list)
+        and checkpoints
+        and all(isinstance(c, dict) for c in checkpoints)
+        and isinstance(data.get("chosen"), dict)
+        and isinstance(data.get("report"), dict)
+    )
+    if not well_formed:
+        raise HerdemosError(f"{path}: not an evaluation (no checkpoints, chosen and report)")
     return data
 
 
@@ -122,6 +144,12 @@ def seed_runs(training: dict | None, seed: int | None) -> dict | None:
     help="Only this training seed's checkpoints; writes SUITE/eval-seed<N>.json and .png.  "
     "[default: all seeds compete]",
 )
+@click.option(
+    "--redraw",
+    is_flag=True,
+    help="Run no episode: draw the figure again from the evaluation JSON already written "
+    "(and SUITE/training.json). Needs no run folder.",
+)
 def main(
     suite: str,
     episodes: int,
@@ -129,6 +157,7 @@ def main(
     min_epoch: int,
     average_last: int,
     seed: int | None,
+    redraw: bool,
 ) -> None:
     """Evaluate SUITE's saved policies; write benchmarks/results/SUITE/eval.json and .png.
 
@@ -140,6 +169,10 @@ def main(
         json_path = check_output_file(RESULTS / suite / f"{stem}.json", "output")
         png_path = check_output_file(RESULTS / suite / f"{stem}.png", "output")
         training = seed_runs(read_training_results(RESULTS / suite / "training.json"), seed)
+        if redraw:
+            plot_evaluation(read_evaluation(json_path), training, png_path)
+            click.echo(f"redrew {png_path}")
+            return
         payload = evaluate_suite(
             RUNS / suite,
             episodes,

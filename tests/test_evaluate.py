@@ -2,6 +2,7 @@
 ones, with honest binomial intervals."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -171,6 +172,61 @@ def test_the_cli_with_seed_writes_that_seeds_own_files(suite_home, monkeypatch):
         "eval-seed1.png",
         "training.json",
     ]
+
+
+def test_redraw_draws_the_written_evaluation_again_without_runs_or_episodes(
+    suite_home, monkeypatch
+):
+    write_run(suite_home / "runs" / "suite" / "seed1", {10: 20.0})
+    results = suite_home / "results" / "suite"
+    results.mkdir()
+    training = training_results()
+    training["runs"]["seed1"] = {"env_steps": [1000], "success": [0.5]}
+    (results / "training.json").write_text(json.dumps(training))
+    args = ["suite", "--episodes", "5", "--report_episodes", "5", "--seed", "1"]
+    assert CliRunner().invoke(evaluate.main, args).exit_code == 0
+    written = (results / "eval-seed1.json").read_bytes()
+    (results / "eval-seed1.png").unlink()
+    shutil.rmtree(suite_home / "runs")  # a later machine has the results, not the run folders
+
+    def no_episodes(*args):
+        raise AssertionError("--redraw ran episodes")
+
+    monkeypatch.setattr(held_out, "episode_successes", no_episodes)
+    drawn = []
+    figure = evaluate.plot_evaluation
+    monkeypatch.setattr(
+        evaluate, "plot_evaluation", lambda p, t, out: (drawn.append((p, t)), figure(p, t, out))
+    )
+    result = CliRunner().invoke(evaluate.main, ["suite", "--seed", "1", "--redraw"])
+    assert result.exit_code == 0, result.output
+    payload, drawn_training = drawn[0]
+    assert payload == json.loads(written)
+    assert list(drawn_training["runs"]) == ["seed1"]
+    assert (results / "eval-seed1.json").read_bytes() == written
+    assert (results / "eval-seed1.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "no evaluation to redraw"),
+        (b"{not json", "not readable JSON"),
+        (b'{"checkpoints": [], "chosen": {}, "report": {}}', "not an evaluation"),
+        (b'{"chosen": {}, "report": {}}', "not an evaluation"),
+    ],
+)
+def test_redraw_of_a_missing_or_damaged_evaluation_is_a_one_line_error(
+    suite_home, content, fragment
+):
+    results = suite_home / "results" / "suite"
+    results.mkdir()
+    if content is not None:
+        (results / "eval.json").write_bytes(content)
+    before = snapshot(suite_home)
+    result = CliRunner().invoke(evaluate.main, ["suite", "--redraw"])
+    assert_one_line_error(result, str(results / "eval.json"), fragment)
+    assert snapshot(suite_home) == before
 
 
 @pytest.mark.parametrize("suite", ["nosuch", "suite/", "../suite", "/tmp/x/", ""])
