@@ -7,6 +7,7 @@ Importing the package is cheap (NumPy only); TensorFlow loads with the learner.
     action = policy.act(obs)
 
     result = herdemos.train(config, env="FetchReach-v4")  # the training API (loads TF)
+    herdemos.evaluate(result.policy, episodes=100).success_rate
 """
 
 import os
@@ -18,14 +19,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import herdemos.envs  # noqa: E402, F401  (registers Fetch, stacking and WAM ids lazily: no MuJoCo import)
 from herdemos.policy import Policy, load_policy  # noqa: E402
 
-__all__ = ["Policy", "TrainResult", "load_policy", "train"]
+__all__ = ["EvaluationResult", "Policy", "TrainResult", "evaluate", "load_policy", "train"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """``herdemos.train`` and ``TrainResult``, imported on first use so that ``import herdemos``
-    stays cheap (PEP 562)."""
-    if name in ("train", "TrainResult"):
+    """``herdemos.train``, ``herdemos.evaluate`` and their results, imported on first use so that
+    ``import herdemos`` stays cheap (PEP 562)."""
+    if name in ("train", "TrainResult", "evaluate", "EvaluationResult"):
         from herdemos.experiment import api
 
         return getattr(api, name)

@@ -1,7 +1,10 @@
-"""The Python training API, :func:`herdemos.train`: the command line's run, called from Python.
+"""The Python API: :func:`herdemos.train`, the command line's run called from Python, and
+:func:`herdemos.evaluate`, a policy's success on numbered episodes of an env id or factory.
 
-It starts runs through the same function as ``experiment/train.py`` (:func:`~herdemos.experiment.
-train.start`), so a run trains number for number as the command with the same config would.
+``train`` starts runs through the same function as ``experiment/train.py`` (:func:`~herdemos.
+experiment.train.start`), so a run trains number for number as the command with the same config
+would. ``evaluate`` runs the episode loop that ``play.py`` runs, so a seed is the same episode in
+both.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ import click
 from herdemos.config import Config, with_overrides
 from herdemos.config_checks import canonical_env_kwargs, validate
 from herdemos.methods import method_of
+from herdemos.policy import Policy
 from herdemos.util import HerdemosError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from herdemos.environment import EnvFactory
-    from herdemos.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,84 @@ def train(
             f"training stopped early; resume with herdemos.train(resume={str(path)!r})"
         )
     return TrainResult(run_dir=path, policy=load_policy(path / "policy_best.pkl"))
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """A policy's deterministic episodes, seeded ``seed``, ``seed + 1``, ...
+
+    Attributes:
+        env_id: the env's registered id (or the factory's name).
+        successes: per episode, whether its last step succeeds.
+        returns: per episode, the sum of its rewards.
+    """
+
+    env_id: str
+    successes: tuple[bool, ...]
+    returns: tuple[float, ...]
+
+    @property
+    def success_rate(self) -> float:
+        return sum(self.successes) / len(self.successes)
+
+
+def evaluate(
+    policy: Policy | str | os.PathLike,
+    env: str | EnvFactory | None = None,
+    *,
+    episodes: int = 10,
+    seed: int = 0,
+) -> EvaluationResult:
+    """Runs ``policy``'s deterministic actions on ``episodes`` episodes seeded ``seed``, ``seed +
+    1``, ..., as ``play.py POLICY --seed SEED --n_test_rollouts EPISODES`` does.
+
+    Args:
+        policy: a :class:`~herdemos.policy.Policy` or the path of a policy file.
+        env: a registered env id or ``module:Class`` (as ``play.py --env``), or a function that
+            returns a new goal env (the factory given to :func:`train`, with its wrappers).
+            Default: the id the policy file names, with its run's env arguments.
+        episodes: how many episodes (at least 1).
+        seed: the first episode's env seed.
+
+    Raises:
+        HerdemosError: no such policy file or env, or an env whose observation, goal or action
+            sizes are not the policy's, in one line.
+    """
+    from herdemos.env_info import EnvInfo
+    from herdemos.environment import EnvMaker, factory_name
+    from herdemos.policy import load_policy
+    from herdemos.policy_env import env_for_policy
+    from herdemos.rollout import PolicyActions, run_episodes
+
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise HerdemosError(f"episodes={episodes!r}: give a whole number of at least 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise HerdemosError(f"seed={seed!r}: give a whole number of at least 0")
+    source = "policy" if isinstance(policy, Policy) else str(policy)
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    if callable(env):
+        maker = EnvMaker(policy.env_id or factory_name(env), factory=env)
+        env_id, made = factory_name(env), maker()
+        try:
+            info = EnvInfo.of(made, env_id, maker.name)
+            policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, source)
+        except HerdemosError:
+            made.close()
+            raise
+    elif env is None or isinstance(env, str):
+        env_id, made, info = env_for_policy(policy, source, env)
+    else:
+        raise HerdemosError(f"env={env!r}: give an env id or a function that returns an env")
+    try:
+        rollouts = list(run_episodes(made, info, PolicyActions.exploiting(policy), seed, episodes))
+    finally:
+        made.close()
+    return EvaluationResult(
+        env_id=env_id,
+        successes=tuple(bool(r.success_rate) for r in rollouts),
+        returns=tuple(r.mean_return for r in rollouts),
+    )
 
 
 def new_config(config: Config, env: Any, env_kwargs: Mapping[str, Any] | None) -> Config:

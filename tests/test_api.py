@@ -16,6 +16,7 @@ import pytest
 from cli_asserts import python_path
 from click.testing import CliRunner
 from test_cli_smoke import TINY, run
+from test_evaluate import point_policy
 
 import herdemos
 from herdemos.config import Config, with_overrides
@@ -236,3 +237,72 @@ def test_the_api_trains_from_a_thread_other_than_the_main_one(tmp_path):
     assert "error" not in outcome, outcome.get("error")
     assert outcome["result"].run_dir == tmp_path / "t"
     assert len(progress(tmp_path / "t")) == 1
+
+
+def hand_loop(policy, env: gym.Env, seed: int, episodes: int) -> tuple[list[bool], list[float]]:
+    """Each episode as a user would write it: reset with its seed, act until the time limit."""
+    successes, returns = [], []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(policy.act(obs))
+            total += reward
+            done = terminated or truncated
+        successes.append(bool(info["is_success"]))
+        returns.append(total)
+    return successes, returns
+
+
+def test_evaluate_runs_the_numbered_episodes_a_hand_written_loop_runs(tmp_path):
+    policy = point_policy(5.0)
+    policy.save(tmp_path / "policy.pkl")
+    result = herdemos.evaluate(tmp_path / "policy.pkl", env=POINT, episodes=12, seed=3)
+    assert result.env_id == POINT
+    successes, returns = hand_loop(policy, gym.make("PointGoal-v0"), 3, 12)
+    assert list(result.successes) == successes
+    assert list(result.returns) == pytest.approx(returns)
+    assert 0 < result.success_rate < 1  # the episodes differ, so the check above means something
+    still = herdemos.evaluate(point_policy(0.0), env=POINT, episodes=12, seed=3)
+    assert still.success_rate < result.success_rate
+
+
+def test_evaluate_uses_a_factorys_wrappers():
+    policy = point_policy(0.0)  # stands still: -1 a step until the episode ends
+    by_id = herdemos.evaluate(policy, env=POINT, episodes=3)
+    by_factory = herdemos.evaluate(policy, env=short_point_env, episodes=3)
+    assert by_id.returns == (-10.0, -10.0, -10.0)
+    assert by_factory.returns == (-5.0, -5.0, -5.0)
+    assert by_factory.env_id.endswith("short_point_env")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"env": POINT, "episodes": 0}, "episodes=0"),
+        ({"env": POINT, "seed": -1}, "seed=-1"),
+        ({"env": 42}, "env=42"),
+        ({}, "module:Name entry point"),  # the policy's own id would import a module
+        ({"env": "FetchReach-v4"}, "FetchReach-v4"),  # sizes that are not the policy's
+    ],
+)
+def test_evaluate_refuses_bad_arguments_in_one_line(kwargs, fragment):
+    with pytest.raises(HerdemosError, match=re.escape(fragment)) as caught:
+        herdemos.evaluate(point_policy(1.0), **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_evaluate_needs_no_tensorflow(tmp_path):
+    point_policy(1.0).save(tmp_path / "policy.pkl")
+    code = (
+        "import sys, herdemos\n"
+        f"r = herdemos.evaluate({str(tmp_path / 'policy.pkl')!r}, env={POINT!r}, episodes=2)\n"
+        "assert len(r.successes) == 2\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": python_path()}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
