@@ -129,4 +129,14 @@ SUITES: dict[str, Suite] = {
         (0,),
         demo_noise=DEMO_NOISE,
     ),
+    # The same with 300 demos: Stack3 was short of demos rather than of method.
+    "stack4-bc-rl-mirror-scaled-300": Suite(
+        STACK4,
+        (*demos(300), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING),
+        60,
+        "stack4",
+        (0,),
+        demo_noise=DEMO_NOISE,
+        demo_episodes=300,
+    ),
 }
