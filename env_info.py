@@ -34,6 +34,10 @@ class EnvInfo:
             HerdemosError: no horizon, or an action box the actor cannot produce.
         """
         name = name or f"--env {env_id}"
+        if not isinstance(env.action_space, gym.spaces.Box):
+            raise HerdemosError(
+                f"{name}: action space {env.action_space}; herdemos needs a continuous Box"
+            )
         spaces = env.observation_space.spaces
         horizon = declared_horizon(env)
         if not horizon:

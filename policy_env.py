@@ -47,11 +47,13 @@ def env_for_policy(
     policy_file: str | os.PathLike,
     env_override: str | None,
     render_mode: str | None = None,
+    flag: str = "--env",
 ) -> tuple[str, gym.Env, EnvInfo]:
     """The env a loaded policy runs on: ``env_override`` (the command's ``--env``), else the
     policy file's own registered id (an entry point from a file is refused, see
     :func:`env_id_from_file`) with the run's ``--env_kwargs``. Commands that run a policy share
-    this, so each refuses the same inputs with the same line.
+    this, so each refuses the same inputs with the same line; ``flag`` is how the lines name
+    the override (``env=`` for the Python API).
 
     Returns:
         ``(env_id, env, info)``.
@@ -61,18 +63,36 @@ def env_for_policy(
             observation, goal or action sizes are not the policy's (the env is closed then).
     """
     if not (env_override or policy.env_id):
-        raise HerdemosError(f"{policy_file}: the policy names no env; pass --env")
-    trust = f"pass --env {policy.env_id} if you trust it"
+        raise HerdemosError(f"{policy_file}: the policy names no env; pass {flag}")
+    trust = f"pass {naming(flag, policy.env_id)} if you trust it"
     env_id = env_override or env_id_from_file(policy.env_id, policy_file, trust)
     kwargs = {} if env_override else env_kwargs_from_file(policy, policy_file)
     env = make_env(env_id, render_mode=render_mode, kwargs=kwargs)
-    info = EnvInfo.of(env, env_id)
+    return env_id, env, fitting_info(policy, policy_file, env, env_id)
+
+
+def naming(flag: str, value: str) -> str:
+    """``--env ID`` for a command's flag, ``env='ID'`` for an API argument."""
+    return f"{flag} {value}" if flag.startswith("--") else f"{flag}{value!r}"
+
+
+def fitting_info(
+    policy: Policy, policy_file: str | os.PathLike, env: gym.Env, env_id: str, name: str = ""
+) -> EnvInfo:
+    """What the learner reads from ``env``, once its sizes are the policy's; ``name`` starts the
+    env's own error lines (default ``--env ENV_ID``).
+
+    Raises:
+        HerdemosError: an env the learner cannot use, or whose observation, goal or action
+            sizes are not the policy's. The env is closed then, whatever went wrong.
+    """
     try:
+        info = EnvInfo.of(env, env_id, name or None)
         policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, str(policy_file))
-    except HerdemosError:
+    except BaseException:
         env.close()
         raise
-    return env_id, env, info
+    return info
 
 
 def env_kwargs_from_file(policy: Policy, source: str | os.PathLike) -> dict[str, Any]:

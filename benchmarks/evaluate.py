@@ -148,7 +148,7 @@ def seed_runs(training: dict | None, seed: int | None) -> dict | None:
     "--redraw",
     is_flag=True,
     help="Run no episode: draw the figure again from the evaluation JSON already written "
-    "(and SUITE/training.json). Needs no run folder.",
+    "(and SUITE/training.json); needs no run folder, and only --seed applies.",
 )
 def main(
     suite: str,
@@ -170,7 +170,12 @@ def main(
         png_path = check_output_file(RESULTS / suite / f"{stem}.png", "output")
         training = seed_runs(read_training_results(RESULTS / suite / "training.json"), seed)
         if redraw:
-            plot_evaluation(read_evaluation(json_path), training, png_path)
+            try:
+                plot_evaluation(read_evaluation(json_path), training, png_path)
+            except (KeyError, TypeError, IndexError, ValueError) as e:
+                raise HerdemosError(
+                    f"{json_path}: not an evaluation this script wrote ({type(e).__name__}: {e})"
+                ) from None
             click.echo(f"redrew {png_path}")
             return
         payload = evaluate_suite(

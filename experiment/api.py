@@ -9,6 +9,7 @@ both.
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,9 +128,10 @@ class EvaluationResult:
     """A policy's deterministic episodes, seeded ``seed``, ``seed + 1``, ...
 
     Attributes:
-        env_id: the env's registered id (or the factory's name).
-        successes: per episode, whether its last step succeeds.
-        returns: per episode, the sum of its rewards.
+        env_id: the env's id as given, the policy's own, or for a factory its
+            ``module:qualname``.
+        successes: per episode, whether its last step succeeds (``info["is_success"]``).
+        returns: per episode, the sum of the rewards of its steps, as ``play.py`` reports it.
     """
 
     env_id: str
@@ -142,62 +144,92 @@ class EvaluationResult:
 
 
 def evaluate(
-    policy: Policy | str | os.PathLike,
+    policy: Policy | TrainResult | str | os.PathLike,
     env: str | EnvFactory | None = None,
     *,
     episodes: int = 10,
     seed: int = 0,
 ) -> EvaluationResult:
     """Runs ``policy``'s deterministic actions on ``episodes`` episodes seeded ``seed``, ``seed +
-    1``, ..., as ``play.py POLICY --seed SEED --n_test_rollouts EPISODES`` does.
+    1``, ..., the episodes ``play.py POLICY --seed SEED --n_test_rollouts EPISODES`` runs.
 
     Args:
-        policy: a :class:`~herdemos.policy.Policy` or the path of a policy file.
+        policy: a :class:`~herdemos.policy.Policy`, a :class:`TrainResult` (its best policy) or
+            the path of a policy file.
         env: a registered env id or ``module:Class`` (as ``play.py --env``), or a function that
             returns a new goal env (the factory given to :func:`train`, with its wrappers).
-            Default: the id the policy file names, with its run's env arguments.
+            Default: the registered id the policy names, with its run's env arguments; a policy
+            trained with a factory needs ``env`` (the factory, or an id for the bare env).
         episodes: how many episodes (at least 1).
         seed: the first episode's env seed.
 
     Raises:
-        HerdemosError: no such policy file or env, or an env whose observation, goal or action
-            sizes are not the policy's, in one line.
+        HerdemosError: a wrong argument, no such policy file or env, or an env whose
+            observation, goal or action sizes are not the policy's, in one line.
     """
-    from herdemos.env_info import EnvInfo
     from herdemos.environment import EnvMaker, factory_name
     from herdemos.policy import load_policy
-    from herdemos.policy_env import env_for_policy
-    from herdemos.rollout import PolicyActions, run_episodes
+    from herdemos.policy_env import env_for_policy, fitting_info
+    from herdemos.rollout import PolicyActions, Step, run_episodes
 
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise HerdemosError(f"episodes={episodes!r}: give a whole number of at least 1")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise HerdemosError(f"seed={seed!r}: give a whole number of at least 0")
-    source = "policy" if isinstance(policy, Policy) else str(policy)
-    if not isinstance(policy, Policy):
-        policy = load_policy(policy)
+    episodes, seed = whole_number("episodes", episodes, 1), whole_number("seed", seed, 0)
+    if isinstance(policy, TrainResult):
+        policy = policy.policy
+    if isinstance(policy, Policy):
+        source = "policy"
+    elif isinstance(policy, str | os.PathLike):
+        source, policy = str(policy), load_policy(policy)
+    else:
+        raise HerdemosError(
+            f"policy={policy!r}: give a Policy, a TrainResult or a policy file's path"
+        )
     if callable(env):
         maker = EnvMaker(policy.env_id or factory_name(env), factory=env)
-        env_id, made = factory_name(env), maker()
-        try:
-            info = EnvInfo.of(made, env_id, maker.name)
-            policy.check_fits((info.dim_o, info.dim_g, info.dim_u), env_id, source)
-        except HerdemosError:
-            made.close()
-            raise
-    elif env is None or isinstance(env, str):
-        env_id, made, info = env_for_policy(policy, source, env)
+        env_id = factory_name(env)
+        made = maker()
+        info = fitting_info(policy, source, made, env_id, maker.name)
+    elif env is None or (isinstance(env, str) and env.strip()):
+        recorded = policy.metadata.get("config", {}).get("train", {}).get("env_factory")
+        if env is None and recorded:
+            raise HerdemosError(
+                f"{source}: its run made its envs with the factory {recorded}; pass env=that "
+                "factory, or env='ID' for the bare registered env"
+            )
+        env_id, made, info = env_for_policy(policy, source, env, flag="env=")
     else:
         raise HerdemosError(f"env={env!r}: give an env id or a function that returns an env")
+    returns: list[float] = []
+
+    def add_reward(step: Step) -> None:
+        if step.t == 0:
+            returns.append(0.0)
+        returns[-1] += float(step.rewards[0])
+
+    actions = PolicyActions.exploiting(policy)
     try:
-        rollouts = list(run_episodes(made, info, PolicyActions.exploiting(policy), seed, episodes))
+        rollouts = list(run_episodes(made, info, actions, seed, episodes, add_reward))
     finally:
         made.close()
     return EvaluationResult(
         env_id=env_id,
-        successes=tuple(bool(r.success_rate) for r in rollouts),
-        returns=tuple(r.mean_return for r in rollouts),
+        successes=tuple(bool(r.episodes["info_is_success"][0, -1, 0]) for r in rollouts),
+        returns=tuple(returns),
     )
+
+
+def whole_number(name: str, value: Any, least: int) -> int:
+    """``value`` as an int (NumPy integers too), if it is one of at least ``least``.
+
+    Raises:
+        HerdemosError: anything else, naming the argument.
+    """
+    try:
+        number = None if isinstance(value, bool) else operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or number < least:
+        raise HerdemosError(f"{name}={value!r}: give a whole number of at least {least}")
+    return number
 
 
 def new_config(config: Config, env: Any, env_kwargs: Mapping[str, Any] | None) -> Config:

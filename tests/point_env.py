@@ -10,6 +10,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from herdemos.policy import Policy
+
 THRESHOLD = 0.1
 
 
@@ -120,3 +122,27 @@ class TerminatingPointEnv(PointGoalEnv):
         obs, reward, _, truncated, info = super().step(action)
         self.done = reward == 0.0
         return obs, reward, self.done, truncated, info
+
+
+def point_policy(gain: float) -> Policy:
+    """An actor for PointGoalEnv that moves towards the goal at ``gain`` (0: stands still).
+
+    Hidden units are relu(g - o) and relu(o - g) per axis; the output is their difference."""
+    eye = np.eye(2, dtype=np.float32)
+    w1 = np.concatenate([np.hstack([-eye, eye]), np.hstack([eye, -eye])]).astype(np.float32)
+    w2 = gain * np.vstack([eye, -eye]).astype(np.float32)
+    actor = [w1, np.zeros(4, np.float32), w2, np.zeros(2, np.float32)]
+    critic = [np.zeros((6, 1), np.float32), np.zeros(1, np.float32)]
+    ones, zeros = np.ones(2, np.float32), np.zeros(2, np.float32)
+    return Policy(
+        actor,
+        critic,
+        zeros,
+        ones,
+        zeros,
+        ones,
+        200.0,
+        5.0,
+        1.0,
+        {"env_id": "point_env:PointGoal-v0"},
+    )

@@ -16,14 +16,13 @@ import pytest
 from cli_asserts import python_path
 from click.testing import CliRunner
 from test_cli_smoke import TINY, run
-from test_evaluate import point_policy
 
 import herdemos
 from herdemos.config import Config, with_overrides
 from herdemos.experiment.train import main as train_main
 from herdemos.util import HerdemosError
 
-from point_env import PointGoalEnv, TerminatingPointEnv
+from point_env import PointGoalEnv, TerminatingPointEnv, point_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 POINT = "point_env:PointGoal-v0"
@@ -276,20 +275,70 @@ def test_evaluate_uses_a_factorys_wrappers():
     assert by_factory.env_id.endswith("short_point_env")
 
 
+def test_evaluate_takes_numpy_counts_and_a_train_result(tmp_path):
+    policy = point_policy(5.0)
+    trained = herdemos.TrainResult(run_dir=tmp_path, policy=policy)
+    by_result = herdemos.evaluate(trained, env=POINT, episodes=np.int64(4), seed=np.int32(2))
+    assert by_result == herdemos.evaluate(policy, env=POINT, episodes=4, seed=2)
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "fragment"),
+    ("policy", "kwargs", "fragment"),
     [
-        ({"env": POINT, "episodes": 0}, "episodes=0"),
-        ({"env": POINT, "seed": -1}, "seed=-1"),
-        ({"env": 42}, "env=42"),
-        ({}, "module:Name entry point"),  # the policy's own id would import a module
-        ({"env": "FetchReach-v4"}, "FetchReach-v4"),  # sizes that are not the policy's
+        (None, {"env": POINT, "episodes": 0}, "episodes=0"),
+        (None, {"env": POINT, "episodes": True}, "episodes=True"),
+        (None, {"env": POINT, "episodes": 2.5}, "episodes=2.5"),
+        (None, {"env": POINT, "seed": -1}, "seed=-1"),
+        (None, {"env": 42}, "env=42"),
+        (None, {"env": " "}, "env=' '"),
+        # The policy's own id would import a module: the line says how to trust it.
+        (None, {}, "pass env='point_env:PointGoal-v0' if you trust it"),
+        (None, {"env": "FetchReach-v4"}, "do not fit FetchReach-v4"),
+        (0, {"env": POINT}, "policy=0: give a Policy"),
+        ("no/such/policy.pkl", {"env": POINT}, "no/such/policy.pkl"),
     ],
 )
-def test_evaluate_refuses_bad_arguments_in_one_line(kwargs, fragment):
+def test_evaluate_refuses_bad_arguments_in_one_line(policy, kwargs, fragment):
     with pytest.raises(HerdemosError, match=re.escape(fragment)) as caught:
-        herdemos.evaluate(point_policy(1.0), **kwargs)
+        herdemos.evaluate(point_policy(1.0) if policy is None else policy, **kwargs)
     assert "\n" not in str(caught.value)
+
+
+class WideGoalEnv(PointGoalEnv):
+    """The point env with a 3-D observation: a policy of the 2-D one does not fit it."""
+
+    closed = 0
+
+    def __init__(self, render_mode=None):
+        super().__init__(render_mode)
+        box = gym.spaces.Box(-1.0, 1.0, (3,), np.float64)
+        self.observation_space = gym.spaces.Dict(
+            {**self.observation_space.spaces, "observation": box}
+        )
+
+    def close(self):
+        WideGoalEnv.closed += 1
+
+
+def test_evaluate_refuses_a_factory_env_the_policy_does_not_fit_and_closes_it():
+    def wide_env():
+        return gym.wrappers.TimeLimit(WideGoalEnv(), max_episode_steps=10)
+
+    before = WideGoalEnv.closed
+    with pytest.raises(HerdemosError, match="do not fit") as caught:
+        herdemos.evaluate(point_policy(1.0), env=wide_env)
+    assert "\n" not in str(caught.value)
+    assert WideGoalEnv.closed == before + 1
+
+
+def test_evaluate_asks_for_the_factory_a_policy_was_trained_with(tmp_path):
+    result = herdemos.train(tiny(), env=short_point_env, logdir=tmp_path / "run", quiet=True)
+    with pytest.raises(HerdemosError, match="pass env=that factory") as caught:
+        herdemos.evaluate(result.policy)
+    assert "short_point_env" in str(caught.value)
+    assert herdemos.evaluate(result, env=short_point_env, episodes=2).env_id.endswith(
+        "short_point_env"
+    )
 
 
 def test_evaluate_needs_no_tensorflow(tmp_path):

@@ -4,7 +4,6 @@ ones, with honest binomial intervals."""
 import json
 import shutil
 
-import numpy as np
 import pytest
 from cli_asserts import assert_one_line_error
 from click.testing import CliRunner
@@ -15,23 +14,11 @@ from benchmarks.evaluation_figure import rates_with_error_bars
 from benchmarks.held_out import evaluate_suite
 from benchmarks.intervals import rate_entry, wilson_interval
 from benchmarks.suites import Suite
-from herdemos.policy import Policy
 from herdemos.util import HerdemosError
 
-ENV_ID = "point_env:PointGoal-v0"
+from point_env import point_policy
 
-
-def point_policy(gain: float) -> Policy:
-    """An actor for PointGoalEnv that moves towards the goal at ``gain`` (0: stands still).
-
-    Hidden units are relu(g - o) and relu(o - g) per axis; the output is their difference."""
-    eye = np.eye(2, dtype=np.float32)
-    w1 = np.concatenate([np.hstack([-eye, eye]), np.hstack([eye, -eye])]).astype(np.float32)
-    w2 = gain * np.vstack([eye, -eye]).astype(np.float32)
-    actor = [w1, np.zeros(4, np.float32), w2, np.zeros(2, np.float32)]
-    critic = [np.zeros((6, 1), np.float32), np.zeros(1, np.float32)]
-    ones, zeros = np.ones(2, np.float32), np.zeros(2, np.float32)
-    return Policy(actor, critic, zeros, ones, zeros, ones, 200.0, 5.0, 1.0, {"env_id": ENV_ID})
+ENV_ID = "point_env:PointGoal-v0"  # the env point_policy names
 
 
 def write_run(seed_dir, gains_by_epoch):
@@ -188,6 +175,7 @@ def test_redraw_draws_the_written_evaluation_again_without_runs_or_episodes(
     written = (results / "eval-seed1.json").read_bytes()
     (results / "eval-seed1.png").unlink()
     shutil.rmtree(suite_home / "runs")  # a later machine has the results, not the run folders
+    before = snapshot(suite_home)
 
     def no_episodes(*args):
         raise AssertionError("--redraw ran episodes")
@@ -203,8 +191,10 @@ def test_redraw_draws_the_written_evaluation_again_without_runs_or_episodes(
     payload, drawn_training = drawn[0]
     assert payload == json.loads(written)
     assert list(drawn_training["runs"]) == ["seed1"]
-    assert (results / "eval-seed1.json").read_bytes() == written
-    assert (results / "eval-seed1.png").read_bytes().startswith(b"\x89PNG")
+    after = snapshot(suite_home)
+    png = results / "eval-seed1.png"
+    assert after.pop(png).startswith(b"\x89PNG")
+    assert after == before  # the figure is all it writes
 
 
 @pytest.mark.parametrize(
@@ -214,6 +204,7 @@ def test_redraw_draws_the_written_evaluation_again_without_runs_or_episodes(
         (b"{not json", "not readable JSON"),
         (b'{"checkpoints": [], "chosen": {}, "report": {}}', "not an evaluation"),
         (b'{"chosen": {}, "report": {}}', "not an evaluation"),
+        (b'{"checkpoints": [{}], "chosen": {}, "report": {}}', "not an evaluation"),
     ],
 )
 def test_redraw_of_a_missing_or_damaged_evaluation_is_a_one_line_error(
