@@ -81,7 +81,6 @@ RUN_SHORT: dict[str, tuple[int, tuple[int, ...]]] = {
     "sources-pickplace-herdemos-bc-qfilter-slack": (10, (0, 1, 2)),
     "sources-pickplace-herdemos-noisy-bc-qfilter-slack": (20, (0, 1, 2)),
     "sources-pickplace-original-bc-qfilter": (50, (0,)),
-    "sources-pickplace-original-noisy-bc": (50, (0,)),
     "sources-pickplace-original-bc-qfilter-slack": (50, (0,)),
     "sources-push-herdemos-bc-qfilter-slack": (40, (0,)),
 }
