@@ -102,9 +102,14 @@ def env_kwargs_from_file(policy: Policy, source: str | os.PathLike) -> dict[str,
     Raises:
         HerdemosError: they are not a JSON object, naming the file.
     """
-    train = (policy.metadata.get("config") or {}).get("train") or {}
-    text = train.get("env_kwargs", "{}")
+    text = run_train_config(policy).get("env_kwargs", "{}")
     try:
         return parse_env_kwargs(text if isinstance(text, str) else "")
     except HerdemosError as e:
         raise HerdemosError(f"{source}: {e}") from None
+
+
+def run_train_config(policy: Policy) -> dict[str, Any]:
+    """The ``train`` section of the config of the run a policy file comes from (empty for older
+    files and hand-made policies)."""
+    return (policy.metadata.get("config") or {}).get("train") or {}

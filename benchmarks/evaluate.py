@@ -76,24 +76,15 @@ def read_training_results(path: Path) -> dict | None:
 
 
 def read_evaluation(path: Path) -> dict:
-    """An evaluation written earlier by this script (``<suite>/eval*.json``), for ``--redraw``.
+    """An evaluation written earlier by this script (``<suite>/eval*.json``), for ``--redraw``;
+    whether it holds what the figure reads shows when the figure is drawn.
 
     Raises:
-        HerdemosError: the file is missing, unreadable or not such an evaluation.
+        HerdemosError: the file is missing, or holds no JSON object.
     """
-    if not path.exists():
-        raise HerdemosError(f"{path}: no evaluation to redraw; run it without --redraw first")
     data = read_json(path)
-    checkpoints = data.get("checkpoints") if data else None
-    well_formed = (
-        isinstance(checkpoints, list)
-        and checkpoints
-        and all(isinstance(c, dict) for c in checkpoints)
-        and isinstance(data.get("chosen"), dict)
-        and isinstance(data.get("report"), dict)
-    )
-    if not well_formed:
-        raise HerdemosError(f"{path}: not an evaluation (no checkpoints, chosen and report)")
+    if data is None:
+        raise HerdemosError(f"{path}: no evaluation to redraw; run it without --redraw first")
     return data
 
 
@@ -174,7 +165,8 @@ def main(
                 plot_evaluation(read_evaluation(json_path), training, png_path)
             except (KeyError, TypeError, IndexError, ValueError) as e:
                 raise HerdemosError(
-                    f"{json_path}: not an evaluation this script wrote ({type(e).__name__}: {e})"
+                    f"{json_path}: not an evaluation with checkpoints, chosen and report "
+                    f"({type(e).__name__}: {e})"
                 ) from None
             click.echo(f"redrew {png_path}")
             return

@@ -169,7 +169,7 @@ def evaluate(
     """
     from herdemos.environment import EnvMaker, factory_name
     from herdemos.policy import load_policy
-    from herdemos.policy_env import env_for_policy, fitting_info
+    from herdemos.policy_env import env_for_policy, fitting_info, run_train_config
     from herdemos.rollout import PolicyActions, Step, run_episodes
 
     episodes, seed = whole_number("episodes", episodes, 1), whole_number("seed", seed, 0)
@@ -184,12 +184,12 @@ def evaluate(
             f"policy={policy!r}: give a Policy, a TrainResult or a policy file's path"
         )
     if callable(env):
-        maker = EnvMaker(policy.env_id or factory_name(env), factory=env)
         env_id = factory_name(env)
+        maker = EnvMaker(env_id, factory=env)
         made = maker()
         info = fitting_info(policy, source, made, env_id, maker.name)
     elif env is None or (isinstance(env, str) and env.strip()):
-        recorded = policy.metadata.get("config", {}).get("train", {}).get("env_factory")
+        recorded = run_train_config(policy).get("env_factory")
         if env is None and recorded:
             raise HerdemosError(
                 f"{source}: its run made its envs with the factory {recorded}; pass env=that "
