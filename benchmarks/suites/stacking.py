@@ -32,22 +32,28 @@ def demos(count: int) -> tuple[str, ...]:
     return ("--num_demo", str(count))
 
 
+def stacking(
+    env: str,
+    flags: tuple[str, ...],
+    epochs: int,
+    group: str,
+    demo_episodes: int = 100,
+    seeds: tuple[int, ...] = (0,),
+) -> Suite:
+    """A stacking suite on its own demos with noise 0.1."""
+    return Suite(
+        env, flags, epochs, group, seeds, demo_noise=DEMO_NOISE, demo_episodes=demo_episodes
+    )
+
+
 def stack3(
     flags: tuple[str, ...],
     epochs: int,
     demo_episodes: int = 100,
     seeds: tuple[int, ...] = (0,),
 ) -> Suite:
-    """A Stack3 suite of the demo-count group, on demos with noise 0.1."""
-    return Suite(
-        STACK3,
-        flags,
-        epochs,
-        DEMO_COUNT,
-        seeds,
-        demo_noise=DEMO_NOISE,
-        demo_episodes=demo_episodes,
-    )
+    """A Stack3 suite of the demo-count group."""
+    return stacking(STACK3, flags, epochs, DEMO_COUNT, demo_episodes, seeds)
 
 
 STACKING = ("--preset", "stacking")
@@ -95,48 +101,33 @@ SUITES: dict[str, Suite] = {
         (*demos(100), *MIRROR, *BC_NO_QFILTER, *RESETS_HALF, *STACKING), 81
     ),
     # Stack4 starts from the Stack3 recipe: BC alone on the demos and their mirror images.
-    "stack4-bc-only-mirror": Suite(
-        STACK4,
-        (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
-        60,
-        "stack4",
-        (0,),
-        demo_noise=DEMO_NOISE,
+    "stack4-bc-only-mirror": stacking(
+        STACK4, (*demos(100), *MIRROR, *BC_ONLY, *STACKING), 60, "stack4"
     ),
     # Stack5 and Stack6, to report: the Stack4 starting point, BC alone with mirror images.
-    "stack5-bc-only-mirror": Suite(
-        STACK5,
-        (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
-        40,
-        "stack5",
-        (0,),
-        demo_noise=DEMO_NOISE,
+    "stack5-bc-only-mirror": stacking(
+        STACK5, (*demos(100), *MIRROR, *BC_ONLY, *STACKING), 40, "stack5"
     ),
-    "stack6-bc-only-mirror": Suite(
-        STACK6,
-        (*demos(100), *MIRROR, *BC_ONLY, *STACKING),
-        40,
-        "stack6",
-        (0,),
-        demo_noise=DEMO_NOISE,
+    "stack6-bc-only-mirror": stacking(
+        STACK6, (*demos(100), *MIRROR, *BC_ONLY, *STACKING), 40, "stack6"
     ),
     # BC without the Q-filter (Stack3's RL recipe), with the RL term scaled by mean |Q|.
-    "stack4-bc-rl-mirror-scaled": Suite(
+    "stack4-bc-rl-mirror-scaled": stacking(
         STACK4,
         (*demos(100), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING),
         100,
         "stack4",
-        (0,),
-        demo_noise=DEMO_NOISE,
     ),
     # The same with 300 demos: Stack3 was short of demos rather than of method.
-    "stack4-bc-rl-mirror-scaled-300": Suite(
+    "stack4-bc-rl-mirror-scaled-300": stacking(
         STACK4,
         (*demos(300), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING),
         60,
         "stack4",
-        (0,),
-        demo_noise=DEMO_NOISE,
-        demo_episodes=300,
+        300,
+    ),
+    # Its control: BC alone on the same 300 demos and their mirror images.
+    "stack4-bc-only-mirror-300": stacking(
+        STACK4, (*demos(300), *MIRROR, *BC_ONLY, *STACKING), 60, "stack4", 300
     ),
 }
