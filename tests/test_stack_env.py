@@ -172,7 +172,7 @@ def test_scripted_controller_stacks_two_blocks():
 def test_a_deliberately_missed_grasp_closes_on_nothing_and_is_recovered():
     """With miss_prob 1 every pick first closes above its block, then re-opens and grasps
     again; the tower still gets built, which is the recovery the demos are meant to show."""
-    from herdemos.data_generation.controllers.stack import parse_stack_obs
+    from herdemos.data_generation.controllers.stack_layout import parse_stack_obs
 
     env = make("FetchStack2-v1")
     controller = make_controller("FetchStack2-v1", np.random.default_rng(0), miss_prob=1.0)

@@ -15,6 +15,7 @@ from herdemos.data_generation.controllers import (
     StackController,
     make_controller,
 )
+from herdemos.data_generation.controllers.stack_plan import NEIGHBOUR_REACH, hand_reach
 from herdemos.envs.wam import GRIP_DOWN, START_GRIP
 from herdemos.envs.wam_model import (
     FLANGE_TO_FINGERS,
@@ -256,7 +257,7 @@ def test_wam_hand_fits_the_stacking_controllers_hand_model():
     env = make("WAMReach-v0")
     model, data = env.unwrapped.model, env.unwrapped.data
     tower_top = 3 * 0.05 - 0.025  # above the grip site, which is at the centre of a table block
-    reach = StackController()._hand_reach(4) - StackController.NEIGHBOUR_REACH
+    reach = hand_reach(4) - NEIGHBOUR_REACH
     for target in WORKSPACE:
         if target[2] > TABLE_TOP + 0.05:
             continue

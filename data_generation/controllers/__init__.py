@@ -45,7 +45,8 @@ from herdemos.data_generation.controllers.pick_and_place import PickAndPlaceCont
 from herdemos.data_generation.controllers.push import PushController
 from herdemos.data_generation.controllers.reach import ReachController
 from herdemos.data_generation.controllers.slide import SlideController
-from herdemos.data_generation.controllers.stack import STACK_ENV_PREFIXES, StackController
+from herdemos.data_generation.controllers.stack import StackController
+from herdemos.data_generation.controllers.stack_layout import STACK_ENV_PREFIXES
 from herdemos.util import HerdemosError
 
 __all__ = [

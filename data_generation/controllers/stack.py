@@ -1,18 +1,13 @@
-"""Block stacking controller for herdemos' FetchStackN envs (any number of blocks).
+"""Block stacking controller for herdemos' FetchStackN and WAMStackN envs (any number of blocks).
 
-Holds the parser of the FetchStack observation (:class:`StackState`, :func:`parse_stack_obs`;
-the layout itself is declared in :mod:`herdemos.envs`), the finger geometry, and
-:class:`StackController`, a planner of pick-and-place sub-tasks. It has its own module because,
-unlike the other tasks, it reads a different observation layout and must plan around several
-blocks. It is longer than the other modules because it is one state machine (approach,
-descend, grasp, lift, carry, lower, release, retreat, for each block, with blocks in the way
-parked and missed grasps retried) whose phases share its state and geometry.
+:class:`StackController` runs one state machine (approach, descend, grasp, lift, carry, lower,
+release, retreat) over the sub-tasks that :mod:`.stack_plan` picks from the observed state; the
+observation and finger geometry are in :mod:`.stack_layout`.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,103 +20,14 @@ from herdemos.data_generation.controllers.common import (
     move_toward,
     planar_distance,
 )
-from herdemos.envs import BLOCK_HALF_SIZE, BLOCK_OBS, GRIPPER_OBS
-
-STACK_ENV_PREFIX = "FetchStack"
-"""Name prefix of herdemos' stacking envs (``FetchStack3-v1``, ``FetchStack3-Step-v1`` ...)."""
-
-STACK_ENV_PREFIXES = (STACK_ENV_PREFIX, "WAMStack")
-"""Name prefixes of every stacking env: Fetch's and the WAM's (``WAMStack2-v1``) share the
-observation layout, the block size and the gripper, so one controller serves both."""
-
-BLOCK_EDGE = 2 * BLOCK_HALF_SIZE
-
-FINGER_FACE_OFFSET = 0.0009
-"""Distance (metres) of a finger's inner face from the gripper centre line at joint position 0:
-the finger body sits 15.9 mm out and its 7 mm half-thick pad is shifted 8 mm back in."""
-
-
-def stack_block_count(dim_o: int) -> int:
-    """Number of blocks N in a FetchStack observation of length ``dim_o = 10 + 15 N``.
-
-    Raises:
-        ValueError: ``dim_o`` does not have that form.
-    """
-    blocks, rest = divmod(dim_o - GRIPPER_OBS, BLOCK_OBS)
-    if blocks < 1 or rest:
-        raise ValueError(f"observation length {dim_o} is not 10 + 15 N for a FetchStack env")
-    return blocks
-
-
-@dataclass(frozen=True)
-class StackState:
-    """The parts of a FetchStack observation the stacking controller uses (world frame).
-
-    Attributes:
-        grip_pos: Gripper (grip site) position (3,).
-        finger_pos: Mean finger joint position (metres each finger is open).
-        blocks: Block positions (N, 3).
-        yaws: Block rotations about the vertical (N,), radians.
-        targets: Tower targets (N, 3), block 0 at the bottom.
-    """
-
-    grip_pos: np.ndarray
-    finger_pos: float
-    blocks: np.ndarray
-    yaws: np.ndarray
-    targets: np.ndarray
-
-    @property
-    def n_blocks(self) -> int:
-        """Number of blocks N."""
-        return self.blocks.shape[0]
-
-
-def parse_stack_obs(obs: dict[str, np.ndarray]) -> StackState:
-    """Splits a FetchStack observation dict into named quantities (layout in ``envs/stack.py``).
-
-    Args:
-        obs: Observation dict with ``observation`` and ``desired_goal``.
-
-    Returns:
-        The parsed state.
-    """
-    flat = np.asarray(obs["observation"], dtype=np.float64)
-    n_blocks = stack_block_count(flat.shape[0])
-    per_block = flat[GRIPPER_OBS:].reshape(n_blocks, BLOCK_OBS)
-    targets = np.asarray(obs["desired_goal"], dtype=np.float64).reshape(n_blocks, 3)
-    return StackState(
-        grip_pos=flat[0:3],
-        finger_pos=float(np.mean(flat[3:5])),
-        blocks=per_block[:, 0:3],
-        yaws=per_block[:, 8],
-        targets=targets,
-    )
-
-
-def finger_opening(yaw: float, slack: float) -> float:
-    """Finger joint position that leaves ``slack`` between each pad and a block of this yaw.
-
-    The fingers close along world y; a block turned by ``yaw`` is ``h (|cos| + |sin|)`` wide
-    there. Opening just that far, instead of fully (6.5 cm from the centre line to the outer
-    pad face), keeps the pads off neighbouring blocks, which may start 7 cm away.
-    """
-    half_width = BLOCK_HALF_SIZE * (abs(np.cos(yaw)) + abs(np.sin(yaw)))
-    return float(np.clip(half_width + slack - FINGER_FACE_OFFSET, 0.0, 0.05))
-
-
-@dataclass(frozen=True)
-class _Move:
-    """One pick-and-place sub-task of the stacking controller.
-
-    Attributes:
-        block: Index of the block to move.
-        park_at: Table position to put it down at (to clear the way), or None to put it on the
-            tower, on the block below (whose position is re-read every step).
-    """
-
-    block: int
-    park_at: np.ndarray | None
+from herdemos.data_generation.controllers.stack_layout import (
+    BLOCK_EDGE,
+    StackState,
+    finger_opening,
+    parse_stack_obs,
+)
+from herdemos.data_generation.controllers.stack_plan import Move, next_move, tower_spot
+from herdemos.envs import BLOCK_HALF_SIZE
 
 
 class _Carry(enum.Enum):
@@ -137,12 +43,9 @@ class _Carry(enum.Enum):
 
 class StackController:
     """FetchStackN: pick and place the blocks in order, block 0 first, each on the one below.
-
-    A planner picks the next sub-task from the observed state whenever the previous one ends, so
-    a dropped or knocked-over block is simply handled again: the lowest block not yet on its
-    target is next, unless another block is in its way (on top of it, or on or next to its spot
-    on the tower, including where the hand and wrist pass), which is first parked on a free spot
-    of the table. Each sub-task is one pick and place: approach above the block at a height that
+    The planner (:func:`.stack_plan.next_move`) picks the next sub-task from the observed state
+    whenever the previous one ends, so a dropped or knocked-over block is simply handled again.
+    Each sub-task is one pick and place: approach above the block at a height that
     clears every other block, descend with the fingers open (only just wider than the block if a
     neighbour is close), grasp, lift straight up, carry over, lower onto the tower (servoing the
     *block*, so an off-centre grasp still lands on target), release, and retreat upward.
@@ -215,44 +118,6 @@ class StackController:
     HOLD_HEIGHT = 0.1
     """Height (metres) above the top block at which the hand waits once the tower stands."""
 
-    PLACED_TOL = 0.04
-    """A block within this distance (metres) of its target counts as stacked (success needs
-    5 cm; the margin keeps the tower accepted when blocks settle a little)."""
-
-    BLOCKING_RADIUS = 0.075
-    """Horizontal distance (metres) from a destination within which another block is in the
-    way: a block edge plus the closed fingers' half width (1.5 cm) plus a 1 cm margin."""
-
-    HAND_PARTS = (
-        (-0.02, 0.0135, 0.049),
-        (0.05, 0.043, 0.063),
-        (0.167, 0.052, 0.052),
-        (0.199, 0.053, 0.075),
-    )
-    """Finger pads (opened for grasping), palm, wrist roll and wrist flex links of the hand as
-    ``(height of the part's bottom above the grip site, half extent along world x, along y)``,
-    measured from the model's bounding boxes (metres). A block beside the tower within a part's
-    reach is hit by it while the other is grasped, or while a block is put down on the tower,
-    so it is cleared first (see :meth:`_crowds`)."""
-
-    NEIGHBOUR_REACH = 0.04
-    """Added to the part extents: a neighbouring block's half-diagonal (3.5 cm, for any yaw)
-    plus a half-centimetre margin."""
-
-    PARK_RANGE = 0.15
-    """Half side (metres) of the square around the gripper start where blocks may be parked
-    (the envs' initial block range)."""
-
-    PARK_GRID = 0.025
-    """Spacing (metres) of the candidate parking spots."""
-
-    PARK_MARGIN = 0.02
-    """Extra distance (metres) of a parking spot from where a block would be in the tower's way
-    (see :meth:`_crowds`), so a block put down a little off the spot stays out of the way."""
-
-    PARK_BLOCK_CLEARANCE = 0.09
-    """Minimum horizontal distance (metres) of a parking spot from every other block."""
-
     EARLY_CLOSE_HEIGHT = 0.065
     """Grip-site height (metres) above the block centre at which a deliberately missed grasp
     closes: the finger tips, 2 cm below the grip site, are 2 cm above the block's top, and the
@@ -276,7 +141,7 @@ class StackController:
         self._miss_pending = False
         self._gain = GAIN
         self._centre = np.zeros(3)
-        self._move: _Move | None = None
+        self._move: Move | None = None
         self._phase = _Carry.APPROACH
         self._phase_steps = 0
 
@@ -291,7 +156,7 @@ class StackController:
         state = parse_stack_obs(obs)
         for _ in range(2 * len(_Carry)):
             if self._move is None:
-                self._move = self._plan(state)
+                self._move = next_move(state, self._centre)
                 self._set_phase(_Carry.APPROACH)
                 if self._move is not None and self._miss_prob > 0:  # no draw: old demos stay
                     self._miss_pending = bool(self._rng.random() < self._miss_prob)
@@ -314,107 +179,11 @@ class StackController:
         target[:2] = state.grip_pos[:2]
         return make_action(move_toward(state.grip_pos, target, self._gain), GRIPPER_OPEN)
 
-    # Planning ------------------------------------------------------------------------------
+    # Geometry ------------------------------------------------------------------------------
 
-    def _plan(self, state: StackState) -> _Move | None:
-        """Next sub-task: clear the way for the lowest unstacked block, or stack it."""
-        level = self._stacked(state)
-        if level == state.n_blocks:
-            return None
-        blocker = self._blocker(state, level)
-        if blocker is not None:
-            return _Move(blocker, self._parking_spot(state, blocker))
-        return _Move(level, None)
-
-    def _stacked(self, state: StackState) -> int:
-        """Number of blocks, from the bottom, that are on their targets."""
-        for i in range(state.n_blocks):
-            if np.linalg.norm(state.blocks[i] - state.targets[i]) >= self.PLACED_TOL:
-                return i
-        return state.n_blocks
-
-    def _blocker(self, state: StackState, level: int) -> int | None:
-        """The highest unstacked block in the way of stacking block ``level``, if any.
-
-        In the way means on top of that block (it could not be grasped) or on or beside its
-        tower spot at that height or above (it could not be put down there).
-        """
-        block, spot = state.blocks[level], self._tower_spot(state, level)
-        blocking = [
-            j
-            for j in range(level + 1, state.n_blocks)
-            if (
-                planar_distance(state.blocks[j], block) < BLOCK_EDGE
-                and state.blocks[j][2] > block[2] + BLOCK_HALF_SIZE
-            )
-            or (
-                self._crowds(state.n_blocks, state.blocks[j], spot)
-                and state.blocks[j][2] > spot[2] - BLOCK_HALF_SIZE
-            )
-        ]
-        return max(blocking, key=lambda j: state.blocks[j][2]) if blocking else None
-
-    def _crowds(
-        self, n_blocks: int, points: np.ndarray, spot: np.ndarray, margin: float = 0.0
-    ) -> np.ndarray:
-        """Whether blocks at ``points`` are too close to the tower ``spot`` to build it there.
-
-        Only the hand parts that reach down to the top of the full tower matter (the palm and
-        wrist pass above a short one); the carried block itself needs ``BLOCKING_RADIUS``.
-
-        Args:
-            n_blocks: Blocks in the env, which sets the tower's height.
-            points: Block positions, shape (..., 2 or 3).
-            spot: Tower position (2 or 3,).
-            margin: Extra clearance (metres) on every side.
-
-        Returns:
-            Boolean array of shape (...).
-        """
-        offset = np.abs(np.asarray(points)[..., :2] - np.asarray(spot)[:2])
-        reach = self._hand_reach(n_blocks) + margin
-        in_reach = np.all(offset < reach, axis=-1)
-        return in_reach | (np.linalg.norm(offset, axis=-1) < self.BLOCKING_RADIUS + margin)
-
-    def _hand_reach(self, n_blocks: int) -> np.ndarray:
-        """Half extents (x, y) around the tower where a block would touch the hand.
-
-        The hand grasps a table block with its grip site at the block centre, when the tower
-        may stand ``n_blocks - 1`` blocks high, i.e. up to this height above the grip site.
-        """
-        tower_top = (n_blocks - 1) * BLOCK_EDGE - BLOCK_HALF_SIZE
-        reach = [np.array([x, y]) for bottom, x, y in self.HAND_PARTS if bottom < tower_top]
-        return np.max(reach, axis=0) + self.NEIGHBOUR_REACH
-
-    def _parking_spot(self, state: StackState, block: int) -> np.ndarray:
-        """The free table spot nearest to ``block``, clear of the tower and the other blocks.
-
-        Falls back to the spot farthest from everything if none is free (not seen in practice).
-        """
-        offsets = np.arange(-self.PARK_RANGE, self.PARK_RANGE + 1e-9, self.PARK_GRID)
-        grid = np.array([(x, y) for x in offsets for y in offsets]) + self._centre[:2]
-        others = np.delete(state.blocks, block, axis=0)[:, :2]
-        to_blocks = np.linalg.norm(grid[:, None, :] - others[None, :, :], axis=-1).min(axis=1)
-        base = state.targets[0]
-        crowded = self._crowds(state.n_blocks, grid, base, self.PARK_MARGIN)
-        free = (to_blocks >= self.PARK_BLOCK_CLEARANCE) & ~crowded
-        if free.any():
-            distance = np.linalg.norm(grid - state.blocks[block, :2], axis=-1)
-            best = int(np.argmin(np.where(free, distance, np.inf)))
-        else:
-            to_tower = np.linalg.norm(grid - base[:2], axis=-1)
-            best = int(np.argmax(np.minimum(to_blocks, to_tower)))
-        return np.array([*grid[best], base[2]])
-
-    def _tower_spot(self, state: StackState, level: int) -> np.ndarray:
-        """Where block ``level`` goes: its target for the base, else on the block below."""
-        if level == 0:
-            return state.targets[0].copy()
-        return state.blocks[level - 1] + np.array([0.0, 0.0, BLOCK_EDGE])
-
-    def _destination(self, state: StackState, move: _Move) -> np.ndarray:
+    def _destination(self, state: StackState, move: Move) -> np.ndarray:
         """Current destination of the moved block."""
-        return move.park_at if move.park_at is not None else self._tower_spot(state, move.block)
+        return move.park_at if move.park_at is not None else tower_spot(state, move.block)
 
     def _travel_height(self, state: StackState, block: int) -> float:
         """Gripper height that clears every block other than ``block`` (see TRAVEL_CLEARANCE)."""
@@ -432,7 +201,7 @@ class StackController:
         """Drops the current sub-task; the next call plans afresh from the observed state."""
         self._move = None
 
-    def _phase_action(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _phase_action(self, state: StackState, move: Move) -> np.ndarray | None:
         """Action of the current phase, or None after moving on to another phase."""
         handlers = {
             _Carry.APPROACH: self._approach,
@@ -450,7 +219,7 @@ class StackController:
             return None
         return handlers[self._phase](state, move)
 
-    def _dropped(self, state: StackState, move: _Move) -> bool:
+    def _dropped(self, state: StackState, move: Move) -> bool:
         """Whether the carried block has left the hand (then the sub-task is re-planned)."""
         block = state.blocks[move.block]
         return bool(np.linalg.norm(block - state.grip_pos) > self.LOST_DISTANCE)
@@ -471,7 +240,7 @@ class StackController:
         near = np.all(offsets[:, :2] < self.OPEN_FINGER_REACH, axis=1)
         return bool(np.any(near & (offsets[:, 2] < BLOCK_EDGE - BLOCK_HALF_SIZE / 2)))
 
-    def _approach(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _approach(self, state: StackState, move: Move) -> np.ndarray | None:
         """Moves above the block at travel height, rising first if low (so the straight path
         cannot sweep through other blocks), opening the fingers on the way."""
         grip, block = state.grip_pos, state.blocks[move.block]
@@ -485,7 +254,7 @@ class StackController:
         motion = move_toward(grip, target, self._gain)
         return make_action(motion, self._open_command(state, move.block))
 
-    def _descend(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _descend(self, state: StackState, move: Move) -> np.ndarray | None:
         """Lowers the open hand around the block; re-approaches if misaligned or stuck."""
         grip, block = state.grip_pos, state.blocks[move.block]
         if (
@@ -508,7 +277,7 @@ class StackController:
         self._set_phase(_Carry.GRASP)
         return None
 
-    def _grasp(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _grasp(self, state: StackState, move: Move) -> np.ndarray | None:
         """Closes the fingers in place; re-approaches if they closed on nothing."""
         if self._phase_steps < self.GRASP_STEPS:
             return make_action(np.zeros(3), GRIPPER_CLOSED)
@@ -518,7 +287,7 @@ class StackController:
             self._set_phase(_Carry.LIFT)
         return None
 
-    def _lift(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _lift(self, state: StackState, move: Move) -> np.ndarray | None:
         """Lifts the block straight up to travel height, clear of its neighbours."""
         grip = state.grip_pos
         height = self._travel_height(state, move.block)
@@ -528,7 +297,7 @@ class StackController:
         self._set_phase(_Carry.CARRY)
         return None
 
-    def _carry(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _carry(self, state: StackState, move: Move) -> np.ndarray | None:
         """Carries the block at travel height until it is over its destination."""
         block, destination = state.blocks[move.block], self._destination(state, move)
         if planar_distance(block, destination) <= self.PLACE_ALIGN:
@@ -538,7 +307,7 @@ class StackController:
         target = np.array([destination[0], destination[1], height])
         return make_action(move_toward(block, target, self._gain), GRIPPER_CLOSED)
 
-    def _lower(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _lower(self, state: StackState, move: Move) -> np.ndarray | None:
         """Lowers the block, at a capped speed, to just above its destination."""
         block, destination = state.blocks[move.block], self._destination(state, move)
         arrived = block[2] - destination[2] <= self.RELEASE_HEIGHT
@@ -548,7 +317,7 @@ class StackController:
         motion = move_toward(block, destination, self._gain, max_action=self.LOWER_SPEED)
         return make_action(motion, GRIPPER_CLOSED)
 
-    def _release(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _release(self, state: StackState, move: Move) -> np.ndarray | None:
         """Opens the fingers in place until they clear the block."""
         opening = finger_opening(float(state.yaws[move.block]), 0.0)
         if self._phase_steps < self.RELEASE_STEPS and state.finger_pos < opening:
@@ -556,7 +325,7 @@ class StackController:
         self._set_phase(_Carry.RETREAT)
         return None
 
-    def _retreat(self, state: StackState, move: _Move) -> np.ndarray | None:
+    def _retreat(self, state: StackState, move: Move) -> np.ndarray | None:
         """Lifts the open hand off the released block, then ends the sub-task."""
         grip = state.grip_pos
         height = state.blocks[move.block][2] + self.RETREAT_HEIGHT
