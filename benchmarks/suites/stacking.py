@@ -62,6 +62,10 @@ RL_SCALED = ("--set", "rl_scale=mean_abs_q")
 """The RL actor term divided by the batch's mean |Q|: stacking's values are far larger than
 PickAndPlace's, so with the seed's fixed lambda1 the RL term's pull on the actor is too."""
 
+STACK4_RECIPE = (*demos(300), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING)
+"""Fetch Stack4's recipe: 300 demos and their mirror images, BC + RL without the Q-filter, the
+RL term scaled by mean |Q|, demo resets 0.5. The Stack5 and WAMStack4 suites use it too."""
+
 SUITES: dict[str, Suite] = {
     "stack2": Suite(
         STACK2,
@@ -121,7 +125,7 @@ SUITES: dict[str, Suite] = {
     # The same with 300 demos: Stack3 was short of demos rather than of method.
     "stack4-bc-rl-mirror-scaled-300": stacking(
         STACK4,
-        (*demos(300), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING),
+        STACK4_RECIPE,
         60,
         "stack4",
         300,
@@ -129,5 +133,13 @@ SUITES: dict[str, Suite] = {
     # Its control: BC alone on the same 300 demos and their mirror images.
     "stack4-bc-only-mirror-300": stacking(
         STACK4, (*demos(300), *MIRROR, *BC_ONLY, *STACKING), 60, "stack4", 300
+    ),
+    # Stack5 with the Stack4 recipe.
+    "stack5-bc-rl-mirror-scaled-300": stacking(
+        STACK5,
+        STACK4_RECIPE,
+        60,
+        "stack5",
+        300,
     ),
 }

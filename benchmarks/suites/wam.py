@@ -1,18 +1,10 @@
 """The WAM arm (issue #8): reach, pick-and-place, the two-block tower with its one-critic
-comparison, and the four-block tower (the settings that failed, and Fetch Stack4's 300-demo recipe)."""
+comparison, and the four-block tower (the Stack2 settings, and Fetch Stack4's recipe)."""
 
 from __future__ import annotations
 
 from benchmarks.suites.record import Suite
-from benchmarks.suites.stacking import (
-    BC_NO_QFILTER,
-    MIRROR,
-    RESETS_HALF,
-    RL_SCALED,
-    STACKING,
-    demos,
-    stacking,
-)
+from benchmarks.suites.stacking import STACK4_RECIPE, stacking
 
 METHOD = ("--num_demo", "100", "--bc_loss", "1", "--q_filter", "1")
 DEMO_NOISE = 0.1
@@ -48,7 +40,7 @@ SUITES: dict[str, Suite] = {
     # Fetch Stack4's 300-demo recipe on the WAM.
     "wam-stack4-bc-rl-mirror-scaled-300": stacking(
         "WAMStack4-Step-v1",
-        (*demos(300), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING),
+        STACK4_RECIPE,
         60,
         "wam-stack4-bc-rl-mirror-scaled-300",
         300,
