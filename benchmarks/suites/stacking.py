@@ -124,11 +124,7 @@ SUITES: dict[str, Suite] = {
     ),
     # The same with 300 demos: Stack3 was short of demos rather than of method.
     "stack4-bc-rl-mirror-scaled-300": stacking(
-        STACK4,
-        STACK4_RECIPE,
-        60,
-        "stack4",
-        300,
+        STACK4, STACK4_RECIPE, 60, "stack4", 300, seeds=(0, 1, 2)
     ),
     # Its control: BC alone on the same 300 demos and their mirror images.
     "stack4-bc-only-mirror-300": stacking(
