@@ -64,7 +64,7 @@ PickAndPlace's, so with the seed's fixed lambda1 the RL term's pull on the actor
 
 STACK4_RECIPE = (*demos(300), *MIRROR, *BC_NO_QFILTER, *RL_SCALED, *RESETS_HALF, *STACKING)
 """Fetch Stack4's recipe: 300 demos and their mirror images, BC + RL without the Q-filter, the
-RL term scaled by mean |Q|, demo resets 0.5. The Stack5 and WAMStack4 suites use it too."""
+RL term scaled by mean |Q|, demo resets 0.5. The Stack5, Stack6 and WAMStack4 suites use it too."""
 
 SUITES: dict[str, Suite] = {
     "stack2": Suite(
@@ -131,11 +131,6 @@ SUITES: dict[str, Suite] = {
         STACK4, (*demos(300), *MIRROR, *BC_ONLY, *STACKING), 60, "stack4", 300
     ),
     # Stack5 with the Stack4 recipe.
-    "stack5-bc-rl-mirror-scaled-300": stacking(
-        STACK5,
-        STACK4_RECIPE,
-        60,
-        "stack5",
-        300,
-    ),
+    "stack5-bc-rl-mirror-scaled-300": stacking(STACK5, STACK4_RECIPE, 60, "stack5", 300),
+    "stack6-bc-rl-mirror-scaled-300": stacking(STACK6, STACK4_RECIPE, 60, "stack6", 300),
 }
