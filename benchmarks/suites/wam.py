@@ -41,7 +41,7 @@ SUITES: dict[str, Suite] = {
     "wam-stack4-bc-rl-mirror-scaled-300": stacking(
         "WAMStack4-Step-v1",
         STACK4_RECIPE,
-        60,
+        80,
         "wam-stack4-bc-rl-mirror-scaled-300",
         300,
     ),
