@@ -128,7 +128,7 @@ SUITES: dict[str, Suite] = {
     ),
     # Its control: BC alone on the same 300 demos and their mirror images.
     "stack4-bc-only-mirror-300": stacking(
-        STACK4, (*demos(300), *MIRROR, *BC_ONLY, *STACKING), 60, "stack4", 300
+        STACK4, (*demos(300), *MIRROR, *BC_ONLY, *STACKING), 60, "stack4", 300, seeds=(0, 1)
     ),
     # Stack5 with the Stack4 recipe.
     "stack5-bc-rl-mirror-scaled-300": stacking(STACK5, STACK4_RECIPE, 60, "stack5", 300),
